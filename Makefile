@@ -1,0 +1,141 @@
+# intaked -- build, test, install, demo, bench, fuzz.
+#
+# Every library comes through pkg-config except libetpan, whose .pc file
+# adds a dpkg link spec and needless libraries on Debian: it is linked as
+# plain -letpan.  Objects go to $(BUILD)/; `make asan` builds the same
+# sources into build-asan/ with AddressSanitizer and UBSan and runs the
+# tests there.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+SHARED	?= ../shared
+
+PKGS	 = libcurl libpcre2-8 sqlite3 inih libutf8proc libxml-2.0 libsystemd gnutls
+CC	?= cc
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
+OPT	?= -O2 -g
+SAN	?=
+CPPFLAGS += -D_GNU_SOURCE -iquote parsers -iquote daemon \
+	    -DDATADIR='"$(PREFIX)/share/intaked"'
+CFLAGS	+= -std=gnu11 $(OPT) $(WARN) $(SAN) \
+	   $(shell pkg-config --cflags $(PKGS))
+LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -letpan
+LDFLAGS	+= $(SAN)
+
+TEST_CFLAGS = $(shell pkg-config --cflags cmocka)
+TEST_LIBS   = $(shell pkg-config --libs cmocka)
+
+PARSER_SRCS = parsers/buf.c parsers/xmalloc.c parsers/fields.c \
+	parsers/text.c parsers/mime.c parsers/html.c parsers/quote.c \
+	parsers/validate.c parsers/form.c parsers/extract.c \
+	parsers/intake.c parsers/json.c
+DAEMON_SRCS = daemon/log.c daemon/config.c daemon/store.c daemon/merge.c \
+	daemon/reply.c daemon/smtp.c daemon/tls.c daemon/imap.c \
+	daemon/worker.c daemon/process.c daemon/outbox.c
+LIB_SRCS    = $(PARSER_SRCS) $(DAEMON_SRCS)
+
+UNIT_TESTS  = buf text mime html quote validate form extract intake \
+	config store merge reply worker
+INTEGRATION_TESTS = smtp imap
+
+LIB_OBJS    = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB	    = $(BUILD)/libintake.a
+PROGS	    = $(BUILD)/intaked $(BUILD)/intakectl
+TEST_BINS   = $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+ITEST_BINS  = $(INTEGRATION_TESTS:%=$(BUILD)/itests/test_%)
+
+Q = @
+ifeq ($(V),1)
+Q =
+endif
+
+.PHONY: all check test asan lint bootstrap install demo bench fuzz clean
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/intaked: $(BUILD)/daemon/intaked.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/intakectl: $(BUILD)/daemon/intakectl.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+$(BUILD)/itests/%.o: tests/integration/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/itests/test_%: $(BUILD)/itests/test_%.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+bootstrap:
+	$(Q)scripts/bootstrap
+
+# The README's test command: every suite, plain and under the sanitizers.
+check: bootstrap
+	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)$(MAKE) --no-print-directory all tests-build
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g' \
+	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    all tests-build
+	$(Q)tests/run-all build build-asan
+
+tests-build: $(PROGS) $(TEST_BINS) $(ITEST_BINS)
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer only.
+asan: bootstrap
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g' \
+	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    all tests-build
+	$(Q)tests/run-all build-asan
+
+# Functions that invite overflows have no place here (curl's checksrc).
+lint:
+	$(Q)if grep -nE '\<(sprintf|vsprintf|strcpy|strcat|gets|strtok)[[:space:]]*\(' \
+	    parsers/*.c daemon/*.c tests/unit/*.c tests/integration/*.c 2>/dev/null; then \
+	    echo "lint: banned function above" >&2; exit 1; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/share/intaked/forms \
+	    $(DESTDIR)$(PREFIX)/share/intaked/data \
+	    $(DESTDIR)$(PREFIX)/share/intaked/templates
+	install -m 755 $(BUILD)/intaked $(DESTDIR)$(PREFIX)/sbin/intaked
+	install -m 755 $(BUILD)/intakectl $(DESTDIR)$(PREFIX)/bin/intakectl
+	install -m 644 forms/*.form $(DESTDIR)$(PREFIX)/share/intaked/forms/
+	install -m 644 data/parties.tsv data/freemail.txt \
+	    $(DESTDIR)$(PREFIX)/share/intaked/data/
+	if ls templates/* >/dev/null 2>&1; then \
+	    install -m 644 templates/* $(DESTDIR)$(PREFIX)/share/intaked/templates/; fi
+
+demo: bootstrap all
+	$(Q)scripts/demo
+
+bench: bootstrap all
+	$(Q)tests/bench/run
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

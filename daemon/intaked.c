@@ -1,0 +1,894 @@
+/*
+ * intaked -- watch a mailbox over IMAP, decide every request, answer it
+ * and file it (SPEC 3).
+ *
+ * Set up, then one loop.  main() reads the configuration, takes the lock,
+ * opens the store, loads the form and the templates and starts the parse
+ * worker; run() is a small state machine over the IMAP session:
+ *
+ *   CONNECT -> SELECT -> SCAN -> WAIT -> SCAN ...
+ *      ^__________|_________|______|   (any connection error: backoff)
+ *
+ * SCAN takes the UIDs above the store's high-water mark in batches: fetch,
+ * decide and record each message (process.c, one transaction each), then
+ * send the outbox (outbox.c), then move what was recorded (here).  WAIT is
+ * IDLE where the server has it, else a poll_interval sleep; it ends early
+ * for a signal or a due retry.  Signal handlers only set flags.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "buf.h"
+#include "config.h"
+#include "form.h"
+#include "imap.h"
+#include "intake.h"
+#include "limits.h"
+#include "log.h"
+#include "outbox.h"
+#include "process.h"
+#include "reply.h"
+#include "smtp.h"
+#include "store.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#define KEYWORD_SEEN	"$IntakedSeen"	/* on mail we leave in place */
+#define IDLE_MAX	(25 * 60)	/* re-IDLE well before 29 minutes */
+#define BACKOFF_MAX	300		/* seconds between reconnects, at most */
+
+static volatile sig_atomic_t	 got_stop;
+static volatile sig_atomic_t	 got_reload;
+
+/* Everything loaded from the configuration; replaced whole on SIGHUP. */
+struct setup {
+	struct config		*cfg;
+	struct form		*form;
+	struct reply_templates	*templates;
+	struct intake_opts	 opts;
+};
+
+struct daemon {
+	const char		*config_path;
+	int			 once;
+	int			 dry_run;
+	struct setup		 s;
+	struct store		*store;
+	struct worker		*worker;
+	struct imap_session	*imap;
+	struct imap_mailbox_info box;
+	struct store_mailbox	 mark;		/* the store's state */
+	int			 ready;		/* READY=1 sent */
+	uint64_t		 watchdog_usec;	/* 0: no watchdog */
+	time_t			 last_ping;
+	unsigned		 attempt;	/* reconnects in a row */
+	struct store_parsing	*stale;		/* parser died on these */
+	size_t			 nstale;
+	/* counts for STATUS= */
+	unsigned long		 decided, requests, sent, failed_sends;
+};
+
+enum state { S_CONNECT, S_SELECT, S_SCAN, S_WAIT, S_DONE };
+
+static const char *const state_names[] = {
+	"connect", "select", "scan", "wait", "done"
+};
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_reload = 1;
+	else
+		got_stop = 1;
+}
+
+static void
+set_state(enum state *st, enum state next)
+{
+	if (*st != next)
+		log_debug("state %s -> %s", state_names[*st],
+		    state_names[next]);
+	*st = next;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: intaked -c FILE [--once [--dry-run]] [-v]\n");
+	exit(EX_USAGE);
+}
+
+/* ---- configuration, form, templates ---- */
+
+/* templates/ sits beside forms/ (both in the source tree and installed). */
+static char *
+templates_dir(const char *form_path)
+{
+	char *copy = xstrdup(form_path), *dir;
+	struct buf b;
+
+	dir = dirname(copy);
+	buf_init(&b, 4096);
+	buf_printf(&b, "%s/../templates", dir);
+	free(copy);
+	return buf_release(&b);
+}
+
+static int
+setup_load(const char *path, struct setup *s, struct buf *errors)
+{
+	char err[4096], *tdir;
+
+	memset(s, 0, sizeof(*s));
+	if (config_load(path, &s->cfg, errors) == -1)
+		return -1;
+	if (form_load(s->cfg->triage.form, &s->form, err, sizeof(err)) == -1) {
+		buf_printf(errors, "%s\n", err);
+		config_free(s->cfg);
+		return -1;
+	}
+	tdir = templates_dir(s->cfg->triage.form);
+	if (reply_templates_load(tdir, &s->templates, err, sizeof(err)) ==
+	    -1) {
+		buf_printf(errors, "%s\n", err);
+		free(tdir);
+		form_free(s->form);
+		config_free(s->cfg);
+		return -1;
+	}
+	free(tdir);
+	s->opts.own_address = s->cfg->smtp.from_addr;
+	return 0;
+}
+
+static void
+setup_free(struct setup *s)
+{
+	reply_templates_free(s->templates);
+	form_free(s->form);
+	config_free(s->cfg);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+log_lines(void (*fn)(const char *, ...), const char *text)
+{
+	const char *p = text, *nl;
+
+	while (p && *p) {
+		nl = strchr(p, '\n');
+		fn("%.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static int
+start_worker(struct daemon *d)
+{
+	char err[256];
+
+	d->worker = worker_start(d->s.form, &d->s.opts, NULL, 1, err,
+	    sizeof(err));
+	if (d->worker == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: a bad new configuration is refused and the old one kept. */
+static void
+reload(struct daemon *d)
+{
+	struct setup next;
+	struct buf errors;
+
+	got_reload = 0;
+	buf_init(&errors, 64 * 1024);
+	if (setup_load(d->config_path, &next, &errors) == -1) {
+		log_warnx("reload refused, keeping the running configuration:");
+		log_lines(log_warnx, errors.data);
+		buf_free(&errors);
+		return;
+	}
+	buf_free(&errors);
+	if (strcmp(next.cfg->store.path, d->s.cfg->store.path) != 0)
+		log_warnx("reload: [store] path changes only at restart");
+	worker_stop(d->worker);
+	setup_free(&d->s);
+	d->s = next;
+	d->s.opts.own_address = d->s.cfg->smtp.from_addr;
+	if (start_worker(d) == -1)
+		got_stop = 1;
+	imap_close(d->imap);	/* reconnect with the new settings */
+	d->imap = NULL;
+	log_info("configuration reloaded");
+}
+
+/* ---- systemd ---- */
+
+static void
+notify_status(struct daemon *d, const char *what)
+{
+	sd_notifyf(0, "STATUS=%s; %lu decided, %lu requests, %lu replies "
+	    "sent, %lu send failures", what, d->decided, d->requests, d->sent,
+	    d->failed_sends);
+}
+
+/* WATCHDOG=1 from the working loop only: a stuck loop is restarted. */
+static void
+ping(struct daemon *d)
+{
+	time_t now = time(NULL);
+
+	if (d->watchdog_usec == 0)
+		return;
+	if ((uint64_t)(now - d->last_ping) * 1000000 >= d->watchdog_usec / 2) {
+		sd_notify(0, "WATCHDOG=1");
+		d->last_ping = now;
+	}
+}
+
+/* Sleep up to secs, waking for a signal; keeps the watchdog fed. */
+static void
+nap(struct daemon *d, unsigned secs)
+{
+	time_t end = time(NULL) + secs;
+
+	while (!got_stop && !got_reload && time(NULL) < end) {
+		ping(d);
+		poll(NULL, 0, 500);
+	}
+}
+
+/* ---- IMAP states ---- */
+
+static enum imap_security
+imap_security_of(enum config_security s)
+{
+	switch (s) {
+	case CONFIG_SECURITY_TLS:
+		return IMAP_SEC_TLS;
+	case CONFIG_SECURITY_STARTTLS:
+		return IMAP_SEC_STARTTLS;
+	default:
+		return IMAP_SEC_NONE;
+	}
+}
+
+static enum state
+do_connect(struct daemon *d)
+{
+	const struct config_imap *c = &d->s.cfg->imap;
+	struct imap_params p;
+	char err[512];
+	unsigned delay, jitter;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.host = c->host;
+	p.port = (unsigned)c->port;
+	p.security = imap_security_of(c->security);
+	p.ca_file = c->ca_file;
+	p.user = c->user;
+	p.password = c->password;
+	p.timeout = c->timeout;
+	rc = imap_connect(&p, &d->imap, err, sizeof(err));
+	if (rc == IMAP_OK) {
+		if (d->attempt > 0)
+			log_info("imap: connected again after %u attempts",
+			    d->attempt);
+		d->attempt = 0;
+		return S_SELECT;
+	}
+	d->attempt++;
+	delay = d->attempt >= 9 ? BACKOFF_MAX : 1u << d->attempt;
+	if (delay > BACKOFF_MAX)
+		delay = BACKOFF_MAX;
+	if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
+		jitter = 0;
+	delay = delay / 2 + jitter % (delay + 1);
+	log_warnx("imap: %s (%s); attempt %u, next in %u s", err,
+	    imap_error_name(rc), d->attempt, delay);
+	if (d->once && rc == IMAP_ERR_TLS_VERIFY) {
+		log_warnx("imap: certificate refused; giving up (--once)");
+		got_stop = 1;
+		return S_DONE;
+	}
+	notify_status(d, "reconnecting");
+	nap(d, delay);
+	return S_CONNECT;
+}
+
+static int
+lost(struct daemon *d, int rc, const char *what, const char *err)
+{
+	log_warnx("imap: %s: %s (%s)", what, err, imap_error_name(rc));
+	imap_close(d->imap);
+	d->imap = NULL;
+	return S_CONNECT;
+}
+
+static enum state
+do_select(struct daemon *d)
+{
+	const struct config *cfg = d->s.cfg;
+	const char *mbox = cfg->imap.mailbox;
+	char err[512];
+	int rc, found, f;
+
+	if (!d->dry_run)
+		for (f = 0; f < CONFIG_FOLDER_COUNT; f++) {
+			rc = imap_ensure_folder(d->imap,
+			    cfg->triage.folder[f], err, sizeof(err));
+			if (rc != IMAP_OK)
+				return lost(d, rc, "create folder", err);
+		}
+	rc = imap_select(d->imap, mbox, d->dry_run, &d->box, err,
+	    sizeof(err));
+	if (rc != IMAP_OK)
+		return lost(d, rc, "select", err);
+	if (store_mailbox_get(d->store, mbox, &d->mark, &found) == -1) {
+		log_warnx("store: %s", store_error(d->store));
+		got_stop = 1;
+		return S_DONE;
+	}
+	if (!found) {
+		memset(&d->mark, 0, sizeof(d->mark));
+		d->mark.uidvalidity = d->box.uidvalidity;
+		if (cfg->imap.first_start == CONFIG_FIRST_NEW) {
+			d->mark.uidnext_first = d->box.uidnext;
+			d->mark.highest_uid = d->box.uidnext > 0 ?
+			    d->box.uidnext - 1 : 0;
+			log_info("first start on %s: taking mail from UID %u "
+			    "on (first_start = new)", mbox, d->box.uidnext);
+		} else
+			log_info("first start on %s: taking all its mail",
+			    mbox);
+	} else if (d->mark.uidvalidity != d->box.uidvalidity) {
+		log_warnx("%s: UIDVALIDITY changed from %u to %u: rescanning;"
+		    " recorded messages are recognised and not answered again",
+		    mbox, d->mark.uidvalidity, d->box.uidvalidity);
+		d->mark.uidvalidity = d->box.uidvalidity;
+		d->mark.highest_uid = 0;
+		found = 0;
+	}
+	if (!found && !d->dry_run &&
+	    store_mailbox_set(d->store, mbox, &d->mark) == -1) {
+		log_warnx("store: %s", store_error(d->store));
+		got_stop = 1;
+		return S_DONE;
+	}
+	if (!d->ready) {
+		sd_notify(0, "READY=1");
+		d->ready = 1;
+	}
+	notify_status(d, "connected");
+	return S_SCAN;
+}
+
+/* ---- processing a batch ---- */
+
+struct batch {
+	struct daemon	*d;
+	uint32_t	*other;		/* UIDs left in place */
+	size_t		 nother;
+	int		 failed;	/* the store failed: stop the batch */
+	const struct imap_msg_info *info;	/* the batch, for INTERNALDATE */
+	size_t		 ninfo;
+	uint32_t	 done;		/* highest UID handled */
+};
+
+static int
+is_stale(struct daemon *d, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < d->nstale; i++)
+		if (d->stale[i].uid == uid &&
+		    d->stale[i].uidvalidity == d->box.uidvalidity &&
+		    strcmp(d->stale[i].mailbox, d->s.cfg->imap.mailbox) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+handle(struct batch *b, uint32_t uid, time_t internaldate, const char *raw,
+    size_t len, int header_only)
+{
+	struct daemon *d = b->d;
+	struct process_ctx ctx;
+	struct process_msg m;
+	enum process_outcome out;
+	enum intake_class class = CLASS_OTHER;
+	char line[1024];
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.store = d->store;
+	ctx.cfg = d->s.cfg;
+	ctx.form = d->s.form;
+	ctx.templates = d->s.templates;
+	ctx.worker = d->worker;
+	ctx.dry_run = d->dry_run;
+	memset(&m, 0, sizeof(m));
+	m.mailbox = d->s.cfg->imap.mailbox;
+	m.uidvalidity = d->box.uidvalidity;
+	m.uid = uid;
+	m.internaldate = internaldate;
+	m.raw = raw;
+	m.len = len;
+	m.header_only = header_only;
+	m.stale = is_stale(d, uid);
+	m.now = time(NULL);
+	out = process_message(&ctx, &m, line, sizeof(line), &class);
+	switch (out) {
+	case PROCESS_RECORDED:
+		d->decided++;
+		if (class == CLASS_REQUEST)
+			d->requests++;
+		if (d->dry_run)
+			printf("%s\n", line);
+		else
+			log_info("%s", line);
+		if (class == CLASS_OTHER) {
+			b->other = xrealloc(b->other,
+			    (b->nother + 1) * sizeof(*b->other));
+			b->other[b->nother++] = uid;
+		}
+		break;
+	case PROCESS_KNOWN:
+		log_debug("uid %u: recorded before", uid);
+		break;
+	case PROCESS_FAILED:
+		b->failed = 1;
+		return;
+	}
+	if (uid > b->done)
+		b->done = uid;
+	ping(d);
+}
+
+static int
+on_body(const struct imap_body *body, void *arg)
+{
+	struct batch *b = arg;
+	time_t date = 0;
+	size_t i;
+
+	if (got_stop || b->failed)
+		return -1;	/* finish the message in hand only */
+	if (body->status == IMAP_BODY_GONE)
+		return 0;
+	for (i = 0; i < b->ninfo; i++)
+		if (b->info[i].uid == body->uid) {
+			date = b->info[i].internaldate;
+			break;
+		}
+	handle(b, body->uid, date, body->data ? body->data : "",
+	    body->status == IMAP_BODY_OK ? body->len : 0, 0);
+	return b->failed ? -1 : 0;
+}
+
+/* File recorded messages into their folders (SPEC 3.7: after the
+ * outbox). */
+static int
+move_recorded(struct daemon *d)
+{
+	const char *mbox = d->s.cfg->imap.mailbox;
+	struct store_msgrow *rows = NULL;
+	size_t n = 0, i, j, k;
+	uint32_t *uids;
+	char err[512];
+	int rc = IMAP_OK;
+
+	if (d->dry_run)
+		return IMAP_OK;
+	if (store_messages_unmoved(d->store, mbox, LIMIT_IMAP_SET_UIDS, &rows,
+	    &n) == -1) {
+		log_warnx("store: %s", store_error(d->store));
+		return IMAP_OK;
+	}
+	uids = xcalloc(n ? n : 1, sizeof(*uids));
+	for (i = 0; i < n && rc == IMAP_OK; i++) {
+		if (rows[i].folder == NULL || rows[i].moved < 0)
+			continue;
+		/* All rows bound for the same folder, from this mailbox and
+		 * UIDVALIDITY, in one command. */
+		for (k = 0, j = i; j < n; j++) {
+			if (rows[j].moved < 0 || rows[j].folder == NULL ||
+			    strcmp(rows[j].folder, rows[i].folder) != 0)
+				continue;
+			if (rows[j].loc_uidvalidity == d->box.uidvalidity &&
+			    rows[j].loc_uid != 0)
+				uids[k++] = rows[j].loc_uid;
+		}
+		if (k > 0) {
+			rc = imap_move(d->imap, uids, k, rows[i].folder, err,
+			    sizeof(err));
+			if (rc != IMAP_OK && rc != IMAP_ERR_GONE)
+				break;
+			if (rc == IMAP_ERR_GONE)
+				log_warnx("imap: move to %s: %s",
+				    rows[i].folder, err);
+		}
+		for (j = i; j < n; j++) {
+			if (rows[j].moved < 0 || rows[j].folder == NULL ||
+			    strcmp(rows[j].folder, rows[i].folder) != 0)
+				continue;
+			if (rc == IMAP_OK && store_message_set_moved(d->store,
+			    rows[j].id, rows[j].folder, 0, 0) == -1)
+				log_warnx("store: %s", store_error(d->store));
+			rows[j].moved = -1;	/* handled */
+		}
+		rc = rc == IMAP_ERR_GONE ? IMAP_OK : rc;
+	}
+	free(uids);
+	store_msgrows_free(rows, n);
+	if (rc != IMAP_OK)
+		lost(d, rc, "move", err);
+	return rc;
+}
+
+static void
+send_outbox(struct daemon *d)
+{
+	struct outbox_counts c;
+
+	if (d->dry_run)
+		return;
+	if (outbox_send_due(d->store, d->s.cfg, time(NULL), 0,
+	    (volatile int *)&got_stop, &c) == -1)
+		log_warnx("store: %s", store_error(d->store));
+	d->sent += c.sent;
+	d->failed_sends += c.failed;
+}
+
+static void
+mark_other(struct daemon *d, struct batch *b)
+{
+	char err[512];
+	int rc;
+
+	if (b->nother == 0 || d->dry_run || !d->box.can_keywords)
+		return;
+	rc = imap_add_keyword(d->imap, b->other, b->nother, KEYWORD_SEEN,
+	    err, sizeof(err));
+	if (rc < 0)
+		log_warnx("imap: keyword: %s", err);
+}
+
+/* One round: everything above the high-water mark, in batches. */
+static enum state
+do_scan(struct daemon *d, int *found_new)
+{
+	const struct config *cfg = d->s.cfg;
+	struct imap_msg_info *info = NULL;
+	uint32_t *uids = NULL;
+	size_t n = 0, i, k, start;
+	char err[512];
+	int rc;
+
+	*found_new = 0;
+	rc = imap_search_since(d->imap, d->mark.highest_uid, &uids, &n, err,
+	    sizeof(err));
+	if (rc != IMAP_OK)
+		return lost(d, rc, "search", err);
+	/* first_start = new: nothing below the UIDNEXT seen then. */
+	for (i = k = 0; i < n; i++)
+		if (uids[i] > d->mark.highest_uid &&
+		    uids[i] >= d->mark.uidnext_first)
+			uids[k++] = uids[i];
+	n = k;
+	for (start = 0; start < n && !got_stop; start += cfg->imap.batch_size) {
+		size_t cnt = n - start < cfg->imap.batch_size ?
+		    n - start : cfg->imap.batch_size;
+		struct batch b;
+
+		*found_new = 1;
+		memset(&b, 0, sizeof(b));
+		b.d = d;
+		info = xcalloc(cnt, sizeof(*info));
+		rc = imap_fetch_sizes(d->imap, uids + start, cnt, info, err,
+		    sizeof(err));
+		if (rc != IMAP_OK) {
+			free(info);
+			free(uids);
+			return lost(d, rc, "fetch", err);
+		}
+		/* first_start = a date: older mail is passed over. */
+		for (i = k = 0; i < cnt; i++) {
+			if (!info[i].present)
+				continue;
+			if (cfg->imap.first_start == CONFIG_FIRST_DATE &&
+			    info[i].internaldate > 0 &&
+			    info[i].internaldate < cfg->imap.first_start_time)
+				continue;
+			if (info[i].size > cfg->triage.max_message_size) {
+				char *hdr = NULL;
+				size_t hlen = 0;
+
+				rc = imap_fetch_header(d->imap, info[i].uid,
+				    &hdr, &hlen, err, sizeof(err));
+				if (rc == IMAP_OK || rc == IMAP_ERR_PROTO)
+					handle(&b, info[i].uid,
+					    info[i].internaldate,
+					    hdr ? hdr : "", hdr ? hlen : 0, 1);
+				free(hdr);
+				if (rc != IMAP_OK && rc != IMAP_ERR_PROTO &&
+				    rc != IMAP_ERR_GONE) {
+					free(info);
+					free(uids);
+					return lost(d, rc, "fetch", err);
+				}
+				continue;
+			}
+			info[k++] = info[i];
+		}
+		b.info = info;
+		b.ninfo = k;
+		if (k > 0) {
+			rc = imap_fetch_bodies(d->imap, info, k,
+			    8u * 1024 * 1024, cfg->triage.max_message_size,
+			    on_body, &b, err, sizeof(err));
+			if (rc != IMAP_OK) {
+				free(info);
+				free(uids);
+				free(b.other);
+				return lost(d, rc, "fetch", err);
+			}
+		}
+		free(info);
+		info = NULL;
+		if (b.failed) {
+			/* The store refused: do not skip past the message;
+			 * try the batch again later. */
+			free(uids);
+			free(b.other);
+			nap(d, 5);
+			return S_WAIT;
+		}
+		/* Every present UID of the batch is decided or passed over. */
+		if (!d->dry_run && store_mailbox_advance(d->store,
+		    cfg->imap.mailbox, d->box.uidvalidity,
+		    uids[start + cnt - 1]) == -1)
+			log_warnx("store: %s", store_error(d->store));
+		d->mark.highest_uid = uids[start + cnt - 1];
+		send_outbox(d);
+		mark_other(d, &b);
+		free(b.other);
+		if (move_recorded(d) != IMAP_OK) {
+			free(uids);
+			return S_CONNECT;
+		}
+		notify_status(d, "working");
+	}
+	free(uids);
+	return got_stop ? S_DONE : S_WAIT;
+}
+
+static enum state
+do_wait(struct daemon *d, int found_new)
+{
+	const struct config *cfg = d->s.cfg;
+	int64_t next = 0;
+	unsigned secs;
+	char err[512];
+	int rc;
+
+	if (d->once) {
+		if (!found_new) {
+			send_outbox(d);
+			return S_DONE;
+		}
+		return S_SCAN;
+	}
+	send_outbox(d);
+	secs = cfg->imap.idle && imap_has_idle(d->imap) ? IDLE_MAX :
+	    cfg->imap.poll_interval;
+	if (store_replies_next(d->store, &next) == 0 && next > 0) {
+		int64_t in = next - (int64_t)time(NULL);
+
+		if (in < 1)
+			in = 1;
+		if ((uint64_t)in < secs)
+			secs = (unsigned)in;
+	}
+	if (d->watchdog_usec > 0 && secs > d->watchdog_usec / 2000000)
+		secs = (unsigned)(d->watchdog_usec / 2000000) + 1;
+	notify_status(d, "waiting");
+	ping(d);
+	if (cfg->imap.idle && imap_has_idle(d->imap)) {
+		rc = imap_idle_wait(d->imap, secs, &got_stop, err,
+		    sizeof(err));
+		if (rc < 0)
+			return lost(d, rc, "idle", err);
+	} else {
+		nap(d, secs);
+		if ((rc = imap_noop(d->imap, err, sizeof(err))) != IMAP_OK)
+			return lost(d, rc, "noop", err);
+	}
+	ping(d);
+	return S_SCAN;
+}
+
+static int
+run(struct daemon *d)
+{
+	enum state st = S_CONNECT;
+	int found_new = 0;
+
+	while (st != S_DONE) {
+		if (got_stop)
+			break;
+		if (got_reload) {
+			reload(d);
+			st = S_CONNECT;
+			continue;
+		}
+		ping(d);
+		switch (st) {
+		case S_CONNECT:
+			set_state(&st, do_connect(d));
+			break;
+		case S_SELECT:
+			set_state(&st, do_select(d));
+			break;
+		case S_SCAN:
+			set_state(&st, do_scan(d, &found_new));
+			break;
+		case S_WAIT:
+			set_state(&st, do_wait(d, found_new));
+			found_new = 0;
+			break;
+		case S_DONE:
+			break;
+		}
+		if (st == S_CONNECT && d->imap == NULL && d->once &&
+		    d->attempt == 0 && got_stop)
+			break;
+	}
+	return 0;
+}
+
+/* One intaked per store: an flock on "<store>.lock". */
+static int
+take_lock(const char *store_path)
+{
+	struct buf b;
+	int fd;
+
+	buf_init(&b, 4096);
+	buf_printf(&b, "%s.lock", store_path);
+	fd = open(b.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("%s", b.data);
+		buf_free(&b);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_warnx("%s: another intaked is running on this store",
+		    b.data);
+		close(fd);
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon d;
+	struct sigaction sa;
+	struct buf errors;
+	char err[1024];
+	int ch, verbose = 0, lockfd;
+
+	memset(&d, 0, sizeof(d));
+	while ((ch = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'o':
+			d.once = 1;
+			break;
+		case 'n':
+			d.dry_run = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || d.config_path == NULL)
+		usage();
+	if (d.dry_run && !d.once) {
+		fprintf(stderr, "intaked: --dry-run goes with --once\n");
+		return EX_USAGE;
+	}
+	log_init(verbose, "intaked");
+
+	buf_init(&errors, 64 * 1024);
+	if (setup_load(d.config_path, &d.s, &errors) == -1) {
+		fputs(errors.data ? errors.data : "", stderr);
+		buf_free(&errors);
+		return EX_CONFIG;
+	}
+	buf_free(&errors);
+	log_lines(log_warnx, d.s.cfg->warnings);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((lockfd = take_lock(d.s.cfg->store.path)) == -1)
+		return EX_TEMPFAIL;
+	if (store_open(d.s.cfg->store.path, STORE_CREATE, -1, &d.store, err,
+	    sizeof(err)) == -1) {
+		log_warnx("store: %s", err);
+		return EX_CANTCREAT;
+	}
+	if (store_parsing_stale(d.store, &d.stale, &d.nstale) == 0 &&
+	    d.nstale > 0)
+		log_warnx("the parser died on %zu message(s) last time: they "
+		    "go to quarantine without being parsed again", d.nstale);
+	intake_init();
+	if (smtp_global_init() == -1) {
+		log_warnx("smtp: cannot initialise libcurl");
+		return EX_SOFTWARE;
+	}
+	if (start_worker(&d) == -1)
+		return EX_OSERR;
+	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
+		d.watchdog_usec = 0;
+	log_info("started%s%s: %s on %s", d.once ? " (once)" : "",
+	    d.dry_run ? " (dry run)" : "", d.s.cfg->imap.mailbox,
+	    d.s.cfg->imap.host);
+
+	run(&d);
+
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping: %lu decided, %lu requests, %lu replies sent",
+	    d.decided, d.requests, d.sent);
+	imap_close(d.imap);
+	worker_stop(d.worker);
+	store_parsing_free(d.stale, d.nstale);
+	store_close(d.store);
+	smtp_global_cleanup();
+	intake_cleanup();
+	setup_free(&d.s);
+	close(lockfd);
+	return EX_OK;
+}

@@ -1,0 +1,696 @@
+/*
+ * worker.c -- the isolated parse worker (see worker.h).
+ *
+ * Protocol on two pipes.  Parent to child: u32 length, u32 header_only,
+ * then the raw message.  Child to parent: u32 length, then the result in
+ * the wire format below.  The child is made once and reused; a child that
+ * dies is reaped and replaced at the next message.
+ *
+ * Wire format of a result (all integers u32 in host order, the two ends
+ * being the same binary): "IR1" magic, class, status, lang, flags,
+ * machine, nreferences, nofficials, then the strings reason,
+ * suppress_reason, message_id, in_reply_to, subject, from_addr, from_name,
+ * reply_to, date, reference, each references[i], and per official and
+ * field: raw, value, problem.  A string is a u32 length (NO_STRING for
+ * NULL) and its bytes.  The parent checks every count, enum, length and
+ * that every string is valid UTF-8 without NUL; anything else is a broken
+ * worker and the message is quarantined.
+ *
+ * The child's sandbox: every descriptor closed but its two pipes and
+ * stderr, rlimits on CPU time (per message), address space, file size and
+ * core dumps, and a seccomp filter allowing what parsing needs (memory,
+ * reading its pipe and the charset modules iconv loads, writing its pipe).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "buf.h"
+#include "limits.h"
+#include "log.h"
+#include "text.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#define WIRE_MAGIC	0x31524921u	/* "!IR1" */
+#define NO_STRING	0xffffffffu
+#define WIRE_MAX	(4u * 1024 * 1024)	/* a result is far smaller */
+#define EXIT_NOMEM	71	/* xmalloc's exit status */
+
+const struct worker_limits worker_default_limits = {
+	.timeout_ms = 10000,
+	.cpu_seconds = 5,
+	.memory_bytes = 1024u * 1024 * 1024,
+};
+
+struct worker {
+	const struct form	*form;
+	const struct intake_opts *opts;
+	struct worker_limits	 limits;
+	int			 isolate;
+	pid_t			 pid;		/* -1 when no child */
+	int			 to_child;	/* write end */
+	int			 from_child;	/* read end */
+	unsigned long		 parsed;
+	unsigned long		 restarts;
+};
+
+/* ---- wire format ---- */
+
+static void
+put_u32(struct buf *b, uint32_t v)
+{
+	buf_add(b, &v, sizeof(v));
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+	if (s == NULL) {
+		put_u32(b, NO_STRING);
+		return;
+	}
+	put_u32(b, (uint32_t)strlen(s));
+	buf_addstr(b, s);
+}
+
+static void
+wire_encode(const struct intake_result *r, struct buf *b)
+{
+	size_t i;
+	int f;
+
+	put_u32(b, WIRE_MAGIC);
+	put_u32(b, r->class);
+	put_u32(b, r->status);
+	put_u32(b, r->lang);
+	put_u32(b, r->flags);
+	put_u32(b, (uint32_t)r->machine);
+	put_u32(b, (uint32_t)r->nreferences);
+	put_u32(b, (uint32_t)r->nofficials);
+	put_str(b, r->reason);
+	put_str(b, r->suppress_reason);
+	put_str(b, r->message_id);
+	put_str(b, r->in_reply_to);
+	put_str(b, r->subject);
+	put_str(b, r->from_addr);
+	put_str(b, r->from_name);
+	put_str(b, r->reply_to);
+	put_str(b, r->date);
+	put_str(b, r->reference);
+	for (i = 0; i < r->nreferences; i++)
+		put_str(b, r->references[i]);
+	for (i = 0; i < r->nofficials; i++)
+		for (f = 0; f < FIELD_COUNT; f++) {
+			put_str(b, r->officials[i].f[f].raw);
+			put_str(b, r->officials[i].f[f].value);
+			put_u32(b, r->officials[i].f[f].problem);
+		}
+}
+
+struct reader {
+	const char	*p;
+	size_t		 left;
+	int		 bad;
+};
+
+static uint32_t
+get_u32(struct reader *rd)
+{
+	uint32_t v;
+
+	if (rd->bad || rd->left < sizeof(v)) {
+		rd->bad = 1;
+		return 0;
+	}
+	memcpy(&v, rd->p, sizeof(v));
+	rd->p += sizeof(v);
+	rd->left -= sizeof(v);
+	return v;
+}
+
+/* A string of at most max bytes, valid UTF-8 without NUL, or NULL. */
+static char *
+get_str(struct reader *rd, size_t max)
+{
+	uint32_t n = get_u32(rd);
+	char *s;
+
+	if (rd->bad || n == NO_STRING)
+		return NULL;
+	if (n > max || n > rd->left || !text_is_utf8(rd->p, n)) {
+		rd->bad = 1;
+		return NULL;
+	}
+	s = xstrndup(rd->p, n);
+	rd->p += n;
+	rd->left -= n;
+	return s;
+}
+
+static struct intake_result *
+wire_decode(const char *data, size_t len)
+{
+	struct reader rd = { data, len, 0 };
+	struct intake_result *r;
+	uint32_t cls, status, lang, flags, machine, nref, noff;
+	char *ref;
+	size_t i;
+	int f;
+
+	if (get_u32(&rd) != WIRE_MAGIC)
+		return NULL;
+	cls = get_u32(&rd);
+	status = get_u32(&rd);
+	lang = get_u32(&rd);
+	flags = get_u32(&rd);
+	machine = get_u32(&rd);
+	nref = get_u32(&rd);
+	noff = get_u32(&rd);
+	if (rd.bad || cls >= CLASS_COUNT || status >= STATUS_COUNT ||
+	    lang >= LANG_COUNT || flags >= (1u << FLAG_COUNT_BITS) ||
+	    machine > 1 || nref > LIMIT_REFERENCES || noff > LIMIT_OFFICIALS)
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->class = cls;
+	r->status = status;
+	r->lang = lang;
+	r->flags = flags;
+	r->machine = (int)machine;
+	r->reason = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->suppress_reason = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->message_id = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->in_reply_to = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->subject = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->from_addr = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->from_name = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->reply_to = get_str(&rd, LIMIT_HEADER_BYTES);
+	r->date = get_str(&rd, 64);
+	ref = get_str(&rd, sizeof(r->reference) - 1);
+	if (ref) {
+		memcpy(r->reference, ref, strlen(ref) + 1);
+		free(ref);
+	}
+	r->references = xcalloc(nref ? nref : 1, sizeof(char *));
+	for (i = 0; i < nref && !rd.bad; i++) {
+		r->references[i] = get_str(&rd, LIMIT_HEADER_BYTES);
+		if (r->references[i] == NULL)
+			rd.bad = 1;
+		else
+			r->nreferences++;
+	}
+	r->officials = xcalloc(noff ? noff : 1, sizeof(*r->officials));
+	r->nofficials = noff;
+	for (i = 0; i < noff && !rd.bad; i++)
+		for (f = 0; f < FIELD_COUNT && !rd.bad; f++) {
+			struct field_value *v = &r->officials[i].f[f];
+			uint32_t p;
+
+			v->raw = get_str(&rd, LIMIT_FIELD_BYTES * 4);
+			v->value = get_str(&rd, LIMIT_FIELD_BYTES * 4);
+			p = get_u32(&rd);
+			if (p >= PROBLEM_COUNT)
+				rd.bad = 1;
+			v->problem = p;
+		}
+	if (rd.bad || rd.left != 0) {
+		intake_result_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* ---- plain I/O on pipes ---- */
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = read(fd, c, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* ---- the child ---- */
+
+#define ARCH_NR	AUDIT_ARCH_X86_64
+#define ALLOW(nr) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define KILL(nr) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+/* openat(dirfd, path, flags): allowed only to read (iconv modules). */
+#define OPEN_RDONLY(nr, argn) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4), \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
+	    offsetof(struct seccomp_data, args[argn])), \
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, \
+	    O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0, 1), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES), \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+/*
+ * Only what parsing needs.  Anything else fails with EPERM; the calls an
+ * exploit wants first (network, exec, ptrace) end the process.
+ */
+static int
+sandbox_seccomp(void)
+{
+#if defined(__x86_64__)
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NR, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		OPEN_RDONLY(__NR_openat, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		OPEN_RDONLY(__NR_open, 1),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		ALLOW(__NR_read), ALLOW(__NR_write), ALLOW(__NR_close),
+		ALLOW(__NR_exit), ALLOW(__NR_exit_group),
+		ALLOW(__NR_brk), ALLOW(__NR_mmap), ALLOW(__NR_munmap),
+		ALLOW(__NR_mremap), ALLOW(__NR_mprotect), ALLOW(__NR_madvise),
+		ALLOW(__NR_rt_sigreturn), ALLOW(__NR_rt_sigprocmask),
+		ALLOW(__NR_futex), ALLOW(__NR_getrusage),
+		ALLOW(__NR_prlimit64), ALLOW(__NR_getrlimit),
+		ALLOW(__NR_setrlimit), ALLOW(__NR_clock_gettime),
+		ALLOW(__NR_gettimeofday), ALLOW(__NR_newfstatat),
+		ALLOW(__NR_fstat), ALLOW(__NR_lseek), ALLOW(__NR_pread64),
+		ALLOW(__NR_getpid), ALLOW(__NR_gettid), ALLOW(__NR_tgkill),
+		ALLOW(__NR_getrandom), ALLOW(__NR_writev),
+		KILL(__NR_socket), KILL(__NR_connect), KILL(__NR_execve),
+		KILL(__NR_execveat), KILL(__NR_ptrace), KILL(__NR_fork),
+		KILL(__NR_vfork), KILL(__NR_clone),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),
+		.filter = filter,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+#else
+	return -1;	/* no filter written for this architecture */
+#endif
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static void
+sandbox_limits(const struct worker_limits *l)
+{
+	struct rlimit rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	setrlimit(RLIMIT_FSIZE, &rl);
+	setrlimit(RLIMIT_CORE, &rl);
+#ifndef UNDER_ASAN
+	/* AddressSanitizer reserves terabytes of shadow address space. */
+	rl.rlim_cur = rl.rlim_max = l->memory_bytes;
+	setrlimit(RLIMIT_AS, &rl);
+#else
+	(void)l;
+#endif
+}
+
+/* Give the next message cpu_seconds of CPU beyond what was used. */
+static void
+child_cpu_budget(unsigned seconds)
+{
+	struct rusage ru;
+	struct rlimit rl;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1 ||
+	    getrlimit(RLIMIT_CPU, &rl) == -1)
+		return;
+	rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    seconds + 1;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_CPU, &rl);
+}
+
+/*
+ * Hooks for the isolation tests only: with INTAKED_TEST_HOOKS=1 in the
+ * environment, a message whose first line is "X-Intaked-Test: loop" spins,
+ * one with "X-Intaked-Test: alloc" allocates without end and one with
+ * "X-Intaked-Test: crash" dies of SIGSEGV.  Without the
+ * variable nothing in a message can reach them.
+ */
+static void
+child_test_hook(int enabled, const char *raw, size_t len)
+{
+	static const char loop[] = "X-Intaked-Test: loop";
+	static const char alloc[] = "X-Intaked-Test: alloc";
+	static const char crash[] = "X-Intaked-Test: crash";
+	volatile unsigned long spin = 0;
+
+	if (!enabled)
+		return;
+	if (len >= sizeof(crash) - 1 && memcmp(raw, crash,
+	    sizeof(crash) - 1) == 0)
+		raise(SIGSEGV);
+	if (len >= sizeof(loop) - 1 && memcmp(raw, loop,
+	    sizeof(loop) - 1) == 0)
+		for (;;)
+			spin++;
+	if (len >= sizeof(alloc) - 1 && memcmp(raw, alloc,
+	    sizeof(alloc) - 1) == 0)
+		for (;;) {
+			char *p = xmalloc(1 << 20);
+
+			memset(p, 1, 1 << 20);
+		}
+}
+
+static void __attribute__((noreturn))
+child_main(struct worker *w, int in, int out)
+{
+	const char *hooks = getenv("INTAKED_TEST_HOOKS");
+	int hooks_on = hooks != NULL && strcmp(hooks, "1") == 0;
+	struct buf res;
+	uint32_t hdr[2];
+
+	/* The parent's handlers (and any test harness's) are not ours: a
+	 * fault must kill the child so the parent sees the signal.  Set
+	 * before the filter, which refuses rt_sigaction. */
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGABRT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* the parent decides when we stop */
+	signal(SIGHUP, SIG_IGN);
+	sandbox_limits(&w->limits);
+	if (sandbox_seccomp() == -1)
+		log_debug("worker: no seccomp filter: %s", strerror(errno));
+	for (;;) {
+		struct intake_result *r;
+		struct intake_opts opts;
+		char *raw;
+
+		if (read_all(in, hdr, sizeof(hdr)) == -1)
+			_exit(0);
+		if (hdr[0] > LIMIT_MESSAGE_BYTES)
+			_exit(2);
+		raw = xmalloc(hdr[0] + 1);
+		if (read_all(in, raw, hdr[0]) == -1)
+			_exit(2);
+		child_cpu_budget(w->limits.cpu_seconds);
+		child_test_hook(hooks_on, raw, hdr[0]);
+		opts = *w->opts;
+		opts.header_only = hdr[1] != 0;
+		r = intake_parse(w->form, &opts, raw, hdr[0]);
+		buf_init(&res, WIRE_MAX);
+		wire_encode(r, &res);
+		hdr[0] = (uint32_t)res.len;
+		if (res.len == 0 || write_all(out, hdr, sizeof(hdr[0])) == -1 ||
+		    write_all(out, res.data, res.len) == -1)
+			_exit(2);
+		buf_free(&res);
+		intake_result_free(r);
+		free(raw);
+	}
+}
+
+/* ---- the parent ---- */
+
+static int
+worker_spawn(struct worker *w, char *err, size_t errlen)
+{
+	int down[2], up[2];
+	pid_t pid;
+
+	if (pipe2(down, O_CLOEXEC) == -1)
+		goto fail;
+	if (pipe2(up, O_CLOEXEC) == -1) {
+		close(down[0]);
+		close(down[1]);
+		goto fail;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		/* Keep stdin-less stderr and the two pipe ends, nothing else:
+		 * no store, no IMAP or SMTP socket, no lock file. */
+		if (dup2(down[0], 3) == -1 || dup2(up[1], 4) == -1)
+			_exit(2);
+		close_range(5, ~0U, 0);
+		fcntl(3, F_SETFD, 0);
+		fcntl(4, F_SETFD, 0);
+		child_main(w, 3, 4);
+	}
+	close(down[0]);
+	close(up[1]);
+	w->pid = pid;
+	w->to_child = down[1];
+	w->from_child = up[0];
+	w->restarts++;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot start the parse worker: %s",
+	    strerror(errno));
+	return -1;
+}
+
+/* Kill (if asked) and reap the child; say how it ended. */
+static void
+worker_reap(struct worker *w, int kill_it, char *why, size_t whylen)
+{
+	int st = 0;
+	pid_t r;
+
+	if (w->pid <= 0)
+		return;
+	close(w->to_child);
+	close(w->from_child);
+	if (kill_it)
+		kill(w->pid, SIGKILL);
+	do
+		r = waitpid(w->pid, &st, 0);
+	while (r == -1 && errno == EINTR);
+	if (why != NULL && r == w->pid) {
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU)
+			snprintf(why, whylen, "parser timed out (CPU)");
+		else if (WIFSIGNALED(st))
+			snprintf(why, whylen, "parser crashed: signal %d",
+			    WTERMSIG(st));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_NOMEM)
+			snprintf(why, whylen, "parser out of memory");
+		else if (WIFEXITED(st))
+			snprintf(why, whylen, "parser exited: status %d",
+			    WEXITSTATUS(st));
+	}
+	w->pid = -1;
+}
+
+struct worker *
+worker_start(const struct form *form, const struct intake_opts *opts,
+    const struct worker_limits *limits, int isolate, char *err,
+    size_t errlen)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+
+	w->form = form;
+	w->opts = opts;
+	w->limits = limits ? *limits : worker_default_limits;
+	w->isolate = isolate;
+	w->pid = -1;
+	signal(SIGPIPE, SIG_IGN);	/* a dead child must not kill us */
+	if (isolate && worker_spawn(w, err, errlen) == -1) {
+		free(w);
+		return NULL;
+	}
+	w->restarts = 0;
+	return w;
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Read n bytes before the deadline: 0, -1 (EOF/error), -2 (timeout). */
+static int
+read_deadline(int fd, void *p, size_t n, const struct timespec *deadline)
+{
+	char *c = p;
+	struct pollfd pfd;
+	ssize_t r;
+	long left;
+
+	while (n > 0) {
+		if ((left = ms_left(deadline)) <= 0)
+			return -2;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			continue;
+		r = read(fd, c, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+struct intake_result *
+worker_parse(struct worker *w, const char *raw, size_t len, int header_only)
+{
+	struct intake_opts opts;
+	struct intake_result *r = NULL;
+	struct timespec deadline;
+	uint32_t hdr[2], rlen;
+	char why[128] = "", err[256];
+	char *data;
+	int rc;
+
+	w->parsed++;
+	if (len > LIMIT_MESSAGE_BYTES)
+		len = LIMIT_MESSAGE_BYTES;
+	if (!w->isolate) {
+		opts = *w->opts;
+		opts.header_only = header_only;
+		return intake_parse(w->form, &opts, raw, len);
+	}
+	if (w->pid <= 0 && worker_spawn(w, err, sizeof(err)) == -1)
+		return intake_quarantined(err);
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += w->limits.timeout_ms / 1000;
+	deadline.tv_nsec += (long)(w->limits.timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	hdr[0] = (uint32_t)len;
+	hdr[1] = (uint32_t)(header_only != 0);
+	/* A message larger than the pipe buffer blocks until the child
+	 * reads; a child that never reads is caught by the EOF/timeout on
+	 * the answer.  Writes fail with EPIPE if it died. */
+	if (write_all(w->to_child, hdr, sizeof(hdr)) == -1 ||
+	    write_all(w->to_child, raw, len) == -1) {
+		worker_reap(w, 1, why, sizeof(why));
+		return intake_quarantined(why[0] ? why :
+		    "parser crashed while reading the message");
+	}
+	rc = read_deadline(w->from_child, &rlen, sizeof(rlen), &deadline);
+	if (rc == 0 && (rlen == 0 || rlen > WIRE_MAX))
+		rc = -3;
+	if (rc == 0) {
+		data = xmalloc(rlen);
+		rc = read_deadline(w->from_child, data, rlen, &deadline);
+		if (rc == 0 && (r = wire_decode(data, rlen)) == NULL)
+			rc = -3;
+		free(data);
+	}
+	if (rc == 0)
+		return r;
+	worker_reap(w, 1, why, sizeof(why));
+	if (rc == -2)
+		return intake_quarantined("parser timed out");
+	if (rc == -3)
+		return intake_quarantined("parser answered nonsense");
+	return intake_quarantined(why[0] ? why : "parser crashed");
+}
+
+void
+worker_stats(const struct worker *w, unsigned long *parsed,
+    unsigned long *restarts)
+{
+	*parsed = w->parsed;
+	*restarts = w->restarts;
+}
+
+int
+worker_pid(const struct worker *w)
+{
+	return w->pid > 0 ? (int)w->pid : -1;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	worker_reap(w, 1, NULL, 0);
+	free(w);
+}

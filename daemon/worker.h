@@ -1,0 +1,52 @@
+/*
+ * worker.h -- parse hostile mail in an isolated child process (SPEC 3.9).
+ *
+ * worker_start() forks a long-lived child that holds the form and nothing
+ * else: no store, no sockets, no credentials.  worker_parse() hands it one
+ * raw message and reads back the result, never trusting it: the reply is
+ * size-capped and every field checked.  When the child crashes, hangs past
+ * the deadline or runs out of memory, that one message becomes a
+ * quarantined result with the reason, and the next call starts a new
+ * child.  With isolate = 0 parsing runs in-process (for comparison in the
+ * benchmark; never in the daemon).
+ */
+#ifndef INTAKE_WORKER_H
+#define INTAKE_WORKER_H
+
+#include <stddef.h>
+
+#include "form.h"
+#include "intake.h"
+
+struct worker_limits {
+	unsigned	timeout_ms;	/* wall clock per message */
+	unsigned	cpu_seconds;	/* CPU time per message */
+	size_t		memory_bytes;	/* address space of the child */
+};
+
+extern const struct worker_limits worker_default_limits;
+
+struct worker;
+
+/* The form and opts must outlive the worker.  Returns NULL only when no
+ * child can be made at all (fork or pipe failing), with err set. */
+struct worker	*worker_start(const struct form *,
+		    const struct intake_opts *, const struct worker_limits *,
+		    int isolate, char *err, size_t errlen);
+
+/* Never NULL: a result, or a quarantined one naming why.  The caller frees
+ * it with intake_result_free(). */
+struct intake_result *worker_parse(struct worker *, const char *raw,
+		    size_t len, int header_only);
+
+/* Messages parsed and children started so far (for status lines). */
+void		 worker_stats(const struct worker *, unsigned long *parsed,
+		    unsigned long *restarts);
+
+/* The child's pid, or -1 when none runs (between a death and the next
+ * message, or with isolate = 0). */
+int		 worker_pid(const struct worker *);
+
+void		 worker_stop(struct worker *);
+
+#endif

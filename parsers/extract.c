@@ -1,0 +1,2527 @@
+/*
+ * extract.c -- find every official named in a text and validate their
+ * fields (see extract.h; SPEC 3.4, 3.5).
+ *
+ * A text is cut into lines (LIMIT_LINES of at most LIMIT_LINE_BYTES), and
+ * each line is looked at once: is it blank, a numbered heading ("Official
+ * 2"), or a label line ("Label: value")?  Then each layout of the table
+ * `layouts` reads the lines in its own way and proposes officials:
+ *
+ *   label lines     "Label: value" (or " - ", "=", TAB, two spaces), with
+ *                   vertical pairs ("Country" / "Kenya") and several labels
+ *                   on one line; a repeated label or a numbered heading
+ *                   starts the next official;
+ *   vertical cells  a run of label lines followed by as many value lines
+ *                   (a table pasted one cell a line), once per official;
+ *   header row      a row of labels, then one row per official (tab, pipe,
+ *                   semicolon, comma for CSV, two or more spaces);
+ *   transposed      labels down the first column, one official a column.
+ *
+ * Each proposal is cleaned up the same way (full names split, a country
+ * given once shared, stray contact lines dropped, duplicates merged) and
+ * validated; the one with the most valid fields, then the most fields,
+ * wins.  Labels are compared folded (text_fold) against the form.
+ *
+ * Work is bounded: line and cell counts are capped, a label candidate is at
+ * most LIMIT_LABEL_BYTES, and the regular expressions (PCRE2, compiled once)
+ * run under match, depth and heap limits on lines of bounded length; a
+ * regex error on a line counts as no match.  Not thread-safe: one match
+ * block is shared (intaked parses in a single-threaded worker).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <utf8proc.h>
+
+#include "buf.h"
+#include "extract.h"
+#include "limits.h"
+#include "text.h"
+#include "xmalloc.h"
+
+#define NSLOTS		(FIELD_COUNT + 1)	/* the fields, a whole name */
+#define SLOT_NONE	(-1)
+#define MAX_CANDS	(4 * LIMIT_OFFICIALS)	/* proposed, before cleanup */
+#define SEP_SCAN	160	/* bytes of a line searched for a label's end */
+#define SEP_TRIES	8	/* separators tried on one line */
+#define INLINE_MAX	16	/* label/value pairs on one line */
+#define INLINE_COLONS	32	/* colons looked at for them */
+#define VALUE_LINE_MAX	(2 * LIMIT_FIELD_BYTES)	/* a line read as a value */
+#define HEADING_MAX	80	/* longest numbered heading */
+#define NAME_WORDS	16	/* words of a full name looked at */
+#define COMPLETE_ISH	4	/* fields that make a block an official */
+
+#define BIT(s)		(1u << (s))
+#define CONTACT_SLOTS	(BIT(FIELD_PHONE) | BIT(FIELD_EMAIL))
+
+static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
+
+/* ---------------------------------------------------------------------
+ * Regular expressions
+ */
+
+/* List markers, quote marks and bold before a label: "1. ", "a) ", "- ",
+ * "* ", bullets (including Word's U+F0B7 from pasted lists), "**". */
+static const char pat_prefix[] =
+    "^[\\s>]*+"
+    "(?:(?:\\(?(?:\\d{1,3}|[a-z]|[ivx]{1,4})[.)]|[-*+o\\x{2013}\\x{2014}]"
+    "|\\#{1,6})\\s++"
+    "|\\d{1,3}[.)](?=\\pL)"
+    "|[\\x{2022}\\x{00B7}\\x{25AA}\\x{25AB}\\x{25E6}\\x{2023}\\x{25CF}"
+    "\\x{25CB}\\x{25A0}\\x{25A1}\\x{27A2}\\x{25BA}\\x{25B6}\\x{2713}"
+    "\\x{2714}\\x{2192}\\x{F0B7}\\x{F0A7}\\x{F0D8}\\x{F076}]\\s*+)?"
+    "(?:\\*\\*|__|\\*|_)?\\s*+";
+
+#define HEAD_NOUN \
+    "(?:official|officer|participant|participante|person|persona|personne" \
+    "|nominee|delegate|delegad[oa]|d[e\\x{00E9}]l[e\\x{00E9}]gu[e\\x{00E9}]e?" \
+    "|representative|repr[e\\x{00E9}]sentante?|representante" \
+    "|funcionari[oa]|fonctionnaire|oficial|officiel(?:le)?|contact" \
+    "|user|usuari[oa]|utilisat(?:eur|rice)|candidate?|candidat[oa]" \
+    "|agent|agente|member|membre|miembro|applicant|demandeur|demandeuse" \
+    "|solicitante|focal\\s+point|point\\s+focal|punto\\s+focal)s?"
+
+#define HEAD_ORD \
+    "(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth" \
+    "|premi(?:er|[e\\x{00E8}]re)|deuxi[e\\x{00E8}]me|seconde?" \
+    "|troisi[e\\x{00E8}]me|quatri[e\\x{00E8}]me|cinqui[e\\x{00E8}]me" \
+    "|sixi[e\\x{00E8}]me|primer[oa]?|segund[oa]|tercer[oa]?|cuart[oa]" \
+    "|quint[oa]|sext[oa]|s[e\\x{00E9}]ptim[oa]|octav[oa]|noven[oa]" \
+    "|d[e\\x{00E9}]cim[oa])"
+
+/* A line that only starts the next official: "Official 1", "2.",
+ * "Participant 2:", "Second official", "Personne 2", "Funcionario 2",
+ * "Details of official 3". */
+static const char pat_heading[] =
+    "^[\\s*_#>=~\\-\\x{2013}\\x{2014}\\[(]*+"
+    "(?:(?:\\w++\\s++){0,4}?"
+    "(?:" HEAD_NOUN "\\.?\\s*+(?:n[o\\x{00B0}\\x{00BA}]\\.?|nr\\.?|num\\.?"
+    "|n[u\\x{00FA}]mero|\\#)?\\s*+\\d{1,2}"
+    "|" HEAD_ORD "\\s++" HEAD_NOUN
+    "|\\d{1,2}(?:st|nd|rd|th|er|re|e|[e\\x{00E8}]re|[e\\x{00E8}]me|o|a"
+    "|\\x{00B0}|\\x{00BA})?\\.?\\s++" HEAD_NOUN ")"
+    "|\\d{1,2})"
+    "[\\s*_:.)\\]\\-\\x{2013}\\x{2014}=~]*+$";
+
+static struct {
+	pcre2_code		*prefix;
+	pcre2_code		*heading;
+	pcre2_match_context	*mctx;
+	pcre2_match_data	*md;
+	int			 ready;
+} rx;
+
+static pcre2_code *
+rx_compile(const char *pat, uint32_t flags)
+{
+	pcre2_code *re;
+	PCRE2_SIZE off;
+	int err;
+
+	re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_UCP | flags, &err, &off, NULL);
+	if (re == NULL)
+		return NULL;
+	/* Without JIT (no W+X memory) the interpreter does the same work. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+int
+extract_init(void)
+{
+	if (rx.ready)
+		return 0;
+	rx.prefix = rx_compile(pat_prefix, PCRE2_CASELESS);
+	rx.heading = rx_compile(pat_heading, PCRE2_CASELESS);
+	rx.mctx = pcre2_match_context_create(NULL);
+	rx.md = pcre2_match_data_create(8, NULL);
+	if (rx.prefix == NULL || rx.heading == NULL || rx.mctx == NULL ||
+	    rx.md == NULL) {
+		extract_cleanup();
+		return -1;
+	}
+	pcre2_set_match_limit(rx.mctx, LIMIT_REGEX_MATCH);
+	pcre2_set_depth_limit(rx.mctx, LIMIT_REGEX_DEPTH);
+	pcre2_set_heap_limit(rx.mctx, LIMIT_REGEX_HEAP_KIB);
+	rx.ready = 1;
+	return 0;
+}
+
+void
+extract_cleanup(void)
+{
+	pcre2_code_free(rx.prefix);
+	pcre2_code_free(rx.heading);
+	pcre2_match_context_free(rx.mctx);
+	pcre2_match_data_free(rx.md);
+	memset(&rx, 0, sizeof(rx));
+}
+
+/*
+ * Length of re's match at the start of s[0..len), or -1 for no match or any
+ * error.  Every line reaching here was made valid UTF-8 (sanitize_into) and
+ * cut at a character boundary, so PCRE2's own check, a pass over the line
+ * per call, is skipped.
+ */
+static long
+rx_match(pcre2_code *re, const char *s, size_t len)
+{
+	int rc;
+
+	if (!rx.ready || re == NULL)
+		return -1;
+	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK,
+	    rx.md, rx.mctx);
+	if (rc < 0)
+		return -1;
+	return (long)pcre2_get_ovector_pointer(rx.md)[1];
+}
+
+/* ---------------------------------------------------------------------
+ * Small text helpers
+ */
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Back up to the start of the UTF-8 sequence at or before s[n]. */
+static size_t
+utf8_floor(const char *s, size_t n)
+{
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/*
+ * Folding text that is not ASCII costs a microsecond; a text made of
+ * thousands of distinct non-ASCII cells would cost seconds.  Each call of
+ * extract_text() or extract_language() may fold LIMIT_LABEL_FOLDS such
+ * candidates; past that they are not labels and the extraction is marked
+ * truncated.
+ */
+static long	fold_budget = LIMIT_LABEL_FOLDS;
+static int	fold_over;
+
+static void
+fold_budget_reset(void)
+{
+	fold_budget = LIMIT_LABEL_FOLDS;
+	fold_over = 0;
+}
+
+static int
+has_replacement(const char *s, size_t n)
+{
+	return memmem(s, n, "\xef\xbf\xbd", 3) != NULL;
+}
+
+/*
+ * text_fold for label lookups.  Pure ASCII is folded here, the same way
+ * text_fold does it (lower case; letters, digits and @ + . - ' kept, '`'
+ * read as '\''; anything else a space; spaces collapsed and trimmed),
+ * because this runs for every cell of every table row; anything else goes
+ * through text_fold.  Writes at most outsz - 1 bytes; -1 when longer.
+ */
+static long
+fold_key(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int space = 0, ascii = 1;
+	char *f;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80) {
+			ascii = 0;
+			break;
+		}
+	if (!ascii) {
+		char *tmp;
+
+		if (fold_budget <= 0) {
+			fold_over = 1;
+			return -1;
+		}
+		fold_budget--;
+		tmp = xstrndup(s, n);
+		f = text_fold(tmp);
+		free(tmp);
+		o = strlen(f);
+		if (o >= outsz) {
+			free(f);
+			return -1;
+		}
+		memcpy(out, f, o + 1);
+		free(f);
+		return (long)o;
+	}
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '`')
+			c = '\'';
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '@' || c == '+' || c == '.' || c == '-' || c == '\'') {
+			if (space && o > 0) {
+				if (o + 1 >= outsz)
+					return -1;
+				out[o++] = ' ';
+			}
+			space = 0;
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = c;
+		} else
+			space = 1;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+static int
+word_count(const char *folded)
+{
+	int n = *folded != '\0';
+
+	for (; *folded; folded++)
+		if (*folded == ' ')
+			n++;
+	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Labels
+ */
+
+struct lmatch {
+	int			 slot;	/* enum field, FORM_FULL_NAME */
+	const struct form_label	*label;	/* first of its run in the form */
+};
+
+static int
+exact(const struct form *form, const char *folded, struct lmatch *m)
+{
+	const struct form_label *l;
+
+	if (*folded == '\0')
+		return 0;
+	if ((l = form_label_exact(form, folded)) == NULL)
+		return 0;
+	m->slot = l->field;
+	m->label = l;
+	return 1;
+}
+
+/* Exact lookup of folded text, also with its dots read as spaces
+ * ("tel. no" -> "tel no"). */
+static int
+exact_or_undotted(const struct form *form, char *folded, struct lmatch *m)
+{
+	char tmp[LIMIT_LABEL_BYTES + 1];
+	size_t i, o = 0;
+
+	if (exact(form, folded, m))
+		return 1;
+	if (strchr(folded, '.') == NULL)
+		return 0;
+	for (i = 0; folded[i] && o < sizeof(tmp) - 1; i++) {
+		if (folded[i] == '.') {
+			if (o > 0 && tmp[o - 1] != ' ')
+				tmp[o++] = ' ';
+		} else if (folded[i] == ' ' && o > 0 && tmp[o - 1] == ' ')
+			continue;
+		else
+			tmp[o++] = folded[i];
+	}
+	while (o > 0 && tmp[o - 1] == ' ')
+		o--;
+	tmp[o] = '\0';
+	return exact(form, tmp, m);
+}
+
+/*
+ * A label written with "loose" wording: a known label of 4+ bytes followed
+ * by at most three more words ("e-mail address of official"), unless those
+ * words hold a label of another field ("name of the organisation").
+ */
+static int
+prefix_label(const struct form *form, const char *folded, struct lmatch *m)
+{
+	char tmp[LIMIT_LABEL_BYTES + 1];
+	size_t cut[LIMIT_LABEL_WORDS + 1], len = strlen(folded);
+	struct lmatch pm, sm;
+	int nw = 0, k, j;
+	size_t i;
+
+	if (len >= sizeof(tmp))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (folded[i] == ' ') {
+			if (nw >= LIMIT_LABEL_WORDS)
+				return 0;
+			cut[nw++] = i;
+		}
+	/* cut[k - 1] ends the first k words. */
+	for (k = nw; k >= 1 && nw + 1 - k <= 3; k--) {
+		size_t plen = cut[k - 1];
+
+		if (plen < 4)
+			continue;
+		memcpy(tmp, folded, plen);
+		tmp[plen] = '\0';
+		if (!exact(form, tmp, &pm))
+			continue;
+		for (j = k; j <= nw; j++) {
+			const char *suffix = folded + cut[j - 1] + 1;
+
+			if (exact(form, suffix, &sm) && sm.slot != pm.slot)
+				return 0;
+		}
+		*m = pm;
+		return 1;
+	}
+	return 0;
+}
+
+/* Copy s[0..n) without "(...)" and "[...]" parts (an open one runs to the
+ * end) into out; returns the new length. */
+static size_t
+strip_parens(const char *s, size_t n, char *out)
+{
+	size_t i, o = 0;
+	int depth = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '(' || s[i] == '[')
+			depth++;
+		else if ((s[i] == ')' || s[i] == ']') && depth > 0)
+			depth--;
+		else if (depth == 0)
+			out[o++] = s[i];
+	}
+	return o;
+}
+
+/* Fold s[0..n) and look it up; loose adds the prefix rule. */
+static int
+lookup_folded(const struct form *form, const char *s, size_t n, int loose,
+    struct lmatch *m)
+{
+	char folded[LIMIT_LABEL_BYTES + 1];
+	long fl;
+
+	if (n == 0 || n > LIMIT_LABEL_BYTES)
+		return 0;
+	fl = fold_key(s, n, folded, sizeof(folded));
+	if (fl <= 0 || word_count(folded) > LIMIT_LABEL_WORDS)
+		return 0;
+	if (exact_or_undotted(form, folded, m))
+		return 1;
+	return loose && prefix_label(form, folded, m);
+}
+
+static int
+trailing_junk(const char *s, size_t n)
+{
+	char c;
+
+	if (n >= 3 && memcmp(s + n - 3, "\xef\xbc\x9a", 3) == 0)
+		return 3;	/* U+FF1A fullwidth colon */
+	c = s[n - 1];
+	return c == ' ' || c == '\t' || c == '*' || c == ':' || c == '_' ||
+	    c == '.' || c == '-' || c == '=' ? 1 : 0;
+}
+
+/*
+ * Is s[0..n) a label?  Trims bold marks, trailing '*' ':' '.', tries the
+ * text as it is, without "(...)" parts, each side of a '/', and (loose)
+ * a known label followed by a few words.  Never more than SEP_SCAN bytes.
+ */
+static int
+label_find(const struct form *form, const char *s, size_t n, int loose,
+    struct lmatch *m)
+{
+	char stripped[SEP_SCAN + 1];
+	const char *p, *e;
+	size_t sn, k;
+
+	while (n > 0 && is_space(*s)) {
+		s++;
+		n--;
+	}
+	while (n >= 2 && (memcmp(s, "**", 2) == 0 || memcmp(s, "__", 2) == 0)) {
+		s += 2;
+		n -= 2;
+	}
+	while (n > 0 && (k = (size_t)trailing_junk(s, n)) > 0)
+		n -= k;
+	/* Labels hold no TAB (a cell boundary) and no U+FFFD. */
+	if (n == 0 || n > SEP_SCAN || memchr(s, '\t', n) ||
+	    has_replacement(s, n))
+		return 0;
+	if (lookup_folded(form, s, n, 0, m))
+		return 1;
+	sn = n;
+	if (memchr(s, '(', n) || memchr(s, '[', n)) {
+		sn = strip_parens(s, n, stripped);
+		while (sn > 0 && (k = (size_t)trailing_junk(stripped, sn)) > 0)
+			sn -= k;
+		if (lookup_folded(form, stripped, sn, 0, m))
+			return 1;
+	} else
+		memcpy(stripped, s, n);
+	/* "Nom / Last name": the first side that is a label. */
+	if (memchr(stripped, '/', sn)) {
+		for (p = stripped; p < stripped + sn; p = e + 1) {
+			e = memchr(p, '/', (size_t)(stripped + sn - p));
+			if (e == NULL)
+				e = stripped + sn;
+			if (lookup_folded(form, p, (size_t)(e - p), loose, m))
+				return 1;
+		}
+	}
+	return loose && lookup_folded(form, stripped, sn, 1, m);
+}
+
+/* ---------------------------------------------------------------------
+ * Values
+ */
+
+/* Drop "<mailto:...>", "[mailto:...]", "(mailto:...)" that mail clients
+ * add after an address, and a leading "mailto:". In place. */
+static void
+strip_mailto(char *s)
+{
+	char *p, *close;
+	int guard;
+
+	for (guard = 0; guard < 8 && (p = strcasestr(s, "mailto:")); guard++) {
+		char open = p > s ? p[-1] : '\0';
+		char want = open == '<' ? '>' : open == '[' ? ']' :
+		    open == '(' ? ')' : '\0';
+
+		if (want && (close = strchr(p, want)) != NULL) {
+			memmove(p - 1, close + 1, strlen(close + 1) + 1);
+			continue;
+		}
+		memmove(p, p + 7, strlen(p + 7) + 1);
+	}
+}
+
+/*
+ * Copy of s[0..n) with runs of spaces and TABs made one space, at most max
+ * bytes (cut at a character boundary); *over = 1 when more was left.
+ * Squeezing a value is costly per byte: a line of junk is cut here first.
+ */
+static char *
+collapse_blanks(const char *s, size_t n, size_t max, int *over)
+{
+	char *out = xmalloc(max + 1);
+	size_t i, o = 0;
+
+	*over = 0;
+	for (i = 0; i < n; i++) {
+		if (is_space(s[i]) && o > 0 && out[o - 1] == ' ')
+			continue;
+		if (o >= max) {
+			*over = 1;
+			/* Drop a character s[i] would have finished. */
+			if (((unsigned char)s[i] & 0xC0) == 0x80) {
+				while (o > 0 &&
+				    ((unsigned char)out[o - 1] & 0xC0) == 0x80)
+					o--;
+				if (o > 0)
+					o--;
+			}
+			break;
+		}
+		out[o++] = is_space(s[i]) ? ' ' : s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * A value as written: squeezed, without mail-client decoration, bold marks
+ * or a trailing ';' or ','.  NULL when empty, or when it is a label of its
+ * own field (slot, or SLOT_NONE for no such check): "Country: Country" is
+ * a header mistaken for data.  A label of another field stays a value: "Mel"
+ * is a first name as well as a French label of e-mail.  Over
+ * LIMIT_FIELD_BYTES it is cut and ends with U+2026, which
+ * extract_validate() reports as too long.
+ */
+static char *
+clean_value(const struct form *form, const char *s, size_t n, int slot)
+{
+	struct lmatch m;
+	char *copy, *v;
+	size_t len, start = 0;
+	int over = 0;
+
+	while (n > 0 && is_space(*s)) {
+		s++;
+		n--;
+	}
+	if (n == 0)
+		return NULL;
+	copy = collapse_blanks(s, n, 4 * LIMIT_FIELD_BYTES, &over);
+	strip_mailto(copy);
+	v = text_squeeze(copy);
+	free(copy);
+	len = strlen(v);
+	for (;;) {
+		if (len - start >= 2 && (memcmp(v + start, "**", 2) == 0 ||
+		    memcmp(v + start, "__", 2) == 0))
+			start += 2;
+		else if (len > start && v[start] == ' ')
+			start++;
+		else if (len - start >= 2 &&
+		    (memcmp(v + len - 2, "**", 2) == 0 ||
+		    memcmp(v + len - 2, "__", 2) == 0))
+			len -= 2;
+		else if (len > start && (v[len - 1] == ';' ||
+		    v[len - 1] == ',' || v[len - 1] == ' '))
+			len--;
+		else
+			break;
+	}
+	if (len == start) {
+		free(v);
+		return NULL;
+	}
+	memmove(v, v + start, len - start);
+	len -= start;
+	v[len] = '\0';
+	if (slot != SLOT_NONE && len <= LIMIT_LABEL_BYTES &&
+	    label_find(form, v, len, 0, &m) && m.slot == slot) {
+		free(v);
+		return NULL;
+	}
+	if (len > LIMIT_FIELD_BYTES || over) {
+		if (len > LIMIT_FIELD_BYTES)
+			len = utf8_floor(v, LIMIT_FIELD_BYTES);
+		v = xrealloc(v, len + sizeof(ellipsis));
+		memcpy(v + len, ellipsis, sizeof(ellipsis));
+	}
+	return v;
+}
+
+/*
+ * Could a line read on its own (a vertical pair's or a pasted cell's) be a
+ * value of slot?  An e-mail address has an '@' or is one word; a telephone
+ * number has a digit.  "Best regards" after an empty "Phone" is not one.
+ */
+static int
+plausible(int slot, const char *v)
+{
+	if (v == NULL)
+		return 1;
+	if (slot == FIELD_EMAIL)
+		return strchr(v, '@') != NULL || strchr(v, ' ') == NULL;
+	if (slot == FIELD_PHONE)
+		return strpbrk(v, "0123456789") != NULL;
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Lines
+ */
+
+enum sep {
+	SEP_TAB,
+	SEP_PIPE,
+	SEP_SEMI,
+	SEP_COMMA,	/* CSV only */
+	SEP_SPACES,	/* two or more spaces */
+	SEP_COUNT
+};
+
+struct line {
+	char			*s;	/* sanitised, cut, NUL-terminated */
+	size_t			 len;
+	unsigned		 seps;		/* BIT(enum sep) it holds */
+	unsigned		 blank:1;
+	unsigned		 heading:1;
+	unsigned		 whole:1;	/* a label and nothing else */
+	unsigned		 colon:1;	/* the label has a separator */
+	unsigned		 rule:1;	/* "|---|---|", "+-----+" */
+	int			 slot;		/* label at the start */
+	const struct form_label	*label;
+	size_t			 vstart;	/* its value */
+};
+
+struct text {
+	char		*buf;
+	struct line	*lines;
+	size_t		 n;
+	int		 truncated;
+};
+
+/* Separators that may end a label, found from s[from] on: position and
+ * length of each, in order. */
+static size_t
+separators(const char *s, size_t len, size_t from, size_t *pos, size_t *slen,
+    size_t max)
+{
+	size_t i, n = 0, end = len < from + SEP_SCAN ? len : from + SEP_SCAN;
+
+	for (i = from; i < end && n < max; i++) {
+		size_t l = 0;
+
+		if (s[i] == ':' || s[i] == '\t' || s[i] == '=')
+			l = 1;
+		else if (i + 3 <= len && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
+			l = 3;
+		else if (s[i] == ' ' && i + 2 < len && s[i + 1] == '-' &&
+		    s[i + 2] == ' ')
+			l = 3;
+		else if (s[i] == ' ' && i + 4 < len && s[i + 4] == ' ' &&
+		    (memcmp(s + i + 1, "\xe2\x80\x93", 3) == 0 ||
+		    memcmp(s + i + 1, "\xe2\x80\x94", 3) == 0))
+			l = 5;
+		else if (s[i] == ' ' && i + 1 < len && s[i + 1] == ' ') {
+			l = 2;
+			while (i + l < len && s[i + l] == ' ')
+				l++;
+			if (i + l >= len)
+				break;	/* trailing spaces: nothing follows */
+		}
+		if (l == 0)
+			continue;
+		pos[n] = i;
+		slen[n] = l;
+		n++;
+		i += l - 1;
+	}
+	return n;
+}
+
+/* End of the first cell of a value: a TAB or two spaces. */
+static size_t
+first_cell_end(const char *s, size_t len, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < len; i++)
+		if (s[i] == '\t' || (s[i] == ' ' && i + 1 < len &&
+		    s[i + 1] == ' '))
+			return i;
+	return len;
+}
+
+/* What kind of line is l: blank, heading, label line, or other. */
+static void
+line_analyse(const struct form *form, struct line *l)
+{
+	size_t pos[SEP_TRIES], slen[SEP_TRIES], ns, i, p, v, e;
+	struct lmatch m;
+	long pre;
+
+	l->slot = SLOT_NONE;
+	for (i = 0; i < l->len && is_space(l->s[i]); i++)
+		;
+	if (i == l->len) {
+		l->blank = 1;
+		return;
+	}
+	if (l->len <= HEADING_MAX && rx_match(rx.heading, l->s, l->len) >= 0) {
+		l->heading = 1;
+		return;
+	}
+	pre = rx_match(rx.prefix, l->s, l->len > SEP_SCAN ?
+	    utf8_floor(l->s, SEP_SCAN) : l->len);
+	p = pre > 0 ? (size_t)pre : 0;
+	ns = separators(l->s, l->len, p, pos, slen, SEP_TRIES);
+	for (i = 0; i < ns; i++) {
+		if (pos[i] == p || !label_find(form, l->s + p, pos[i] - p, 1,
+		    &m))
+			continue;
+		v = pos[i] + slen[i];
+		while (v < l->len && is_space(l->s[v]))
+			v++;
+		while (v + 1 < l->len && (memcmp(l->s + v, "**", 2) == 0 ||
+		    memcmp(l->s + v, "__", 2) == 0)) {
+			v += 2;
+			while (v < l->len && is_space(l->s[v]))
+				v++;
+		}
+		/* A row of labels split by TABs or spaces is a table's
+		 * header, not "label value". */
+		if (l->s[pos[i]] == '\t' || l->s[pos[i]] == ' ') {
+			struct lmatch m2;
+
+			e = first_cell_end(l->s, l->len, v);
+			if (e > v && label_find(form, l->s + v, e - v, 0, &m2))
+				return;
+		}
+		l->slot = m.slot;
+		l->label = m.label;
+		l->vstart = v;
+		l->colon = 1;
+		l->whole = v >= l->len;
+		return;
+	}
+	if (label_find(form, l->s + p, l->len - p, 1, &m)) {
+		l->slot = m.slot;
+		l->label = m.label;
+		l->vstart = l->len;
+		l->whole = 1;
+	}
+}
+
+/*
+ * Write s[0..n) to out (room for 3 * n bytes) as valid UTF-8: what
+ * text_sanitize() does (invalid sequences become U+FFFD, NUL a space), but
+ * without a call per character, which matters for megabytes of binary
+ * junk.  Returns the length written.
+ */
+static size_t
+sanitize_into(char *out, const char *s, size_t n)
+{
+	const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t c;
+	utf8proc_ssize_t k;
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		if (u[i] != 0 && u[i] < 0x80) {
+			out[o++] = s[i++];
+			continue;
+		}
+		/* Bytes that cannot start a sequence, or a lead byte not
+		 * followed by a continuation byte, are invalid without asking
+		 * utf8proc (most of binary junk); it judges the rest. */
+		if (u[i] < 0xC2 || u[i] > 0xF4 || i + 1 >= n ||
+		    (u[i + 1] & 0xC0) != 0x80)
+			k = 0;
+		else
+			k = utf8proc_iterate(u + i,
+			    (utf8proc_ssize_t)(n - i < 4 ? n - i : 4), &c);
+		if (k > 0) {
+			memcpy(out + o, s + i, (size_t)k);
+			o += (size_t)k;
+			i += (size_t)k;
+		} else if (u[i] == 0) {
+			out[o++] = ' ';
+			i++;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	return o;
+}
+
+/* A rule between rows: "|---|:---:|", "+-----+", "======". */
+static int
+rule_scan(const struct line *l)
+{
+	size_t i;
+	int dashes = 0;
+
+	for (i = 0; i < l->len; i++) {
+		char c = l->s[i];
+
+		if (c == '-' || c == '=' || c == '_')
+			dashes++;
+		else if (c != ' ' && c != '\t' && c != '|' && c != '+' &&
+		    c != ':')
+			return 0;
+	}
+	return dashes >= 3;
+}
+
+/* Cut text into analysed lines: at most LIMIT_LINES, each cut to
+ * LIMIT_LINE_BYTES, made valid UTF-8. */
+static void
+text_split(const struct form *form, const char *src, struct text *t)
+{
+	struct buf arena;
+	size_t *off = NULL, cap = 0, i, len = strlen(src), ll, cl;
+	char *scratch = xmalloc(3 * LIMIT_LINE_BYTES + 1);
+	const char *p = src, *end = src + len, *nl;
+
+	memset(t, 0, sizeof(*t));
+	buf_init(&arena, (size_t)LIMIT_LINES * (LIMIT_LINE_BYTES + 1));
+	while (p < end) {
+		if (t->n >= LIMIT_LINES) {
+			t->truncated = 1;
+			break;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		ll = (size_t)(nl - p);
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		if (ll > LIMIT_LINE_BYTES)
+			ll = utf8_floor(p, LIMIT_LINE_BYTES);
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			off = xrealloc(off, cap * sizeof(*off));
+		}
+		off[t->n++] = arena.len;
+		cl = sanitize_into(scratch, p, ll);
+		/* U+FFFD is longer than the byte it replaces. */
+		if (cl > LIMIT_LINE_BYTES)
+			cl = utf8_floor(scratch, LIMIT_LINE_BYTES);
+		scratch[cl] = '\0';
+		buf_add(&arena, scratch, cl + 1);
+		p = nl + 1;
+	}
+	free(scratch);
+	t->buf = buf_release(&arena);
+	t->lines = xcalloc(t->n ? t->n : 1, sizeof(*t->lines));
+	for (i = 0; i < t->n; i++) {
+		struct line *l = &t->lines[i];
+
+		l->s = t->buf + off[i];
+		l->len = strlen(l->s);
+		if (memchr(l->s, '\t', l->len))
+			l->seps |= BIT(SEP_TAB);
+		if (memchr(l->s, '|', l->len))
+			l->seps |= BIT(SEP_PIPE);
+		if (memchr(l->s, ';', l->len))
+			l->seps |= BIT(SEP_SEMI);
+		if (memchr(l->s, ',', l->len))
+			l->seps |= BIT(SEP_COMMA);
+		if (memmem(l->s, l->len, "  ", 2))
+			l->seps |= BIT(SEP_SPACES);
+		l->rule = rule_scan(l);
+		line_analyse(form, l);
+	}
+	free(off);
+}
+
+static void
+text_free(struct text *t)
+{
+	free(t->buf);
+	free(t->lines);
+}
+
+/* ---------------------------------------------------------------------
+ * Proposals: officials in the making, per layout
+ */
+
+struct cand {
+	char			*v[NSLOTS];
+	const struct form_label	*by[NSLOTS];	/* label that gave v */
+	unsigned		 labels;	/* slots whose label was seen */
+	int			 first;		/* slot of the first label */
+	int			 drop;
+};
+
+struct proposal {
+	struct cand	*c;
+	size_t		 n, cap;
+	unsigned	 labels_seen;	/* enum field bits */
+	int		 truncated;
+	struct official	*o;		/* the result */
+	size_t		 no;
+	int		 valid, given;
+};
+
+static struct cand *
+cand_new(struct proposal *p)
+{
+	struct cand *c;
+
+	if (p->n >= MAX_CANDS) {
+		p->truncated = 1;
+		return NULL;
+	}
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->c = xrealloc(p->c, p->cap * sizeof(*p->c));
+	}
+	c = &p->c[p->n++];
+	memset(c, 0, sizeof(*c));
+	c->first = SLOT_NONE;
+	return c;
+}
+
+static void
+cand_clear(struct cand *c)
+{
+	int s;
+
+	for (s = 0; s < NSLOTS; s++) {
+		free(c->v[s]);
+		c->v[s] = NULL;
+	}
+}
+
+static void
+proposal_free(struct proposal *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		cand_clear(&p->c[i]);
+	free(p->c);
+	for (i = 0; i < p->no; i++)
+		official_free(&p->o[i]);
+	free(p->o);
+	memset(p, 0, sizeof(*p));
+}
+
+/* enum field bits of slot bits (a whole name stands for both names). */
+static unsigned
+field_bits(unsigned slots)
+{
+	unsigned b = slots & (BIT(FIELD_COUNT) - 1);
+
+	if (slots & BIT(FORM_FULL_NAME))
+		b |= BIT(FIELD_LAST_NAME) | BIT(FIELD_FIRST_NAME);
+	return b;
+}
+
+static int
+given(const struct cand *c)
+{
+	int s, n = 0;
+
+	for (s = 0; s < FIELD_COUNT; s++)
+		if (c->v[s])
+			n++;
+	if (c->v[FORM_FULL_NAME] && !c->v[FIELD_LAST_NAME] &&
+	    !c->v[FIELD_FIRST_NAME])
+		n++;
+	return n;
+}
+
+static int
+popcount(unsigned v)
+{
+	int n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Layout: label lines
+ */
+
+/*
+ * The next "Label:" inside s[from..len) (several fields on one line:
+ * "Name: Jane Otieno; Email: jane@kws.go.ke").  The label is the one to
+ * four words before a colon.  Sets the label's start, its match and where
+ * its value starts.  *colons bounds the colons looked at on one line.
+ */
+static int
+inline_next(const struct form *form, const char *s, size_t from, size_t len,
+    int *colons, size_t *lstart, struct lmatch *m, size_t *vstart)
+{
+	size_t q, b, end, best = 0, low;
+	struct lmatch cm, bm;
+	int words, found;
+
+	for (q = from; q < len; q++) {
+		if (s[q] != ':')
+			continue;
+		if (--*colons < 0)
+			return 0;
+		/* Look back no further than a label can be long. */
+		low = q - from > LIMIT_LABEL_BYTES + 8 ?
+		    q - LIMIT_LABEL_BYTES - 8 : from;
+		end = q;
+		while (end > low && (s[end - 1] == ' ' || s[end - 1] == '*'))
+			end--;
+		b = end;
+		found = 0;
+		for (words = 0; words < 4 && b > low; words++) {
+			while (b > low && s[b - 1] != ' ' && s[b - 1] != '\t' &&
+			    s[b - 1] != ';' && s[b - 1] != ',' &&
+			    s[b - 1] != '|')
+				b--;
+			/* Cut in the middle of a word by the look-back. */
+			if ((b == low && low != from) ||
+			    end - b > LIMIT_LABEL_BYTES)
+				break;
+			if (label_find(form, s + b, end - b, 0, &cm)) {
+				best = b;
+				bm = cm;
+				found = 1;
+			}
+			if (b == from || s[b - 1] != ' ')
+				break;
+			b--;
+			while (b > low && s[b - 1] == ' ')
+				b--;
+		}
+		if (found) {
+			*lstart = best;
+			*m = bm;
+			*vstart = q + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+#define NO_CAND	((size_t)-1)
+
+struct block {
+	struct proposal	*p;
+	size_t		 cur;	/* index of the official in hand, or NO_CAND */
+	int		 soft;	/* a blank line after a complete-ish block */
+};
+
+static struct cand *
+block_cur(const struct block *b)
+{
+	return b->cur == NO_CAND ? NULL : &b->p->c[b->cur];
+}
+
+static void
+block_close(struct block *b)
+{
+	b->cur = NO_CAND;
+	b->soft = 0;
+}
+
+/* Label l (slot) with value val (owned) for the official in hand. */
+static void
+block_pair(struct block *b, int slot, const struct form_label *l, char *val)
+{
+	struct cand *c = block_cur(b);
+
+	if (c != NULL && c->by[slot] != NULL) {
+		if (c->by[slot] == l || slot == c->first) {
+			/* The same label again: the next official. */
+			c = NULL;
+		} else {
+			/* A synonym in one block ("Tel" and "Mobile"): the
+			 * first value stands. */
+			if (c->v[slot] == NULL)
+				c->v[slot] = val;
+			else
+				free(val);
+			return;
+		}
+	}
+	if (c == NULL) {
+		if ((c = cand_new(b->p)) == NULL) {
+			free(val);
+			block_close(b);
+			return;
+		}
+		c->first = slot;
+	}
+	c->by[slot] = l;
+	c->v[slot] = val;
+	c->labels |= BIT(slot);
+	b->cur = (size_t)(c - b->p->c);
+	b->soft = 0;
+}
+
+static void
+layout_label_lines(const struct form *form, const struct text *t, int csv,
+    struct proposal *p)
+{
+	struct block b = { p, NO_CAND, 0 };
+	size_t i, j, k, vs, ve, ls, vs2;
+	struct lmatch next;
+	const struct form_label *label;
+	int slot, colons;
+
+	(void)csv;
+	for (i = 0; i < t->n && !p->truncated; i++) {
+		const struct line *l = &t->lines[i];
+
+		if (l->blank) {
+			if (block_cur(&b) && given(block_cur(&b)) >=
+			    COMPLETE_ISH)
+				b.soft = 1;
+			continue;
+		}
+		if (l->heading) {
+			block_close(&b);
+			continue;
+		}
+		if (l->slot == SLOT_NONE) {
+			/* Free text ends a block that is complete enough
+			 * ("Best regards" after the last field). */
+			if (block_cur(&b) && (b.soft ||
+			    given(block_cur(&b)) >= COMPLETE_ISH))
+				block_close(&b);
+			continue;
+		}
+		slot = l->slot;
+		label = l->label;
+		vs = l->vstart;
+		colons = INLINE_COLONS;
+		for (k = 0; k < INLINE_MAX; k++) {
+			int more = inline_next(form, l->s, vs, l->len, &colons,
+			    &ls, &next, &vs2);
+			char *val;
+
+			ve = more ? ls : l->len;
+			val = clean_value(form, l->s + vs, ve - vs, slot);
+			if (val == NULL && !more) {
+				/* Vertical pair: the value on the next line
+				 * ("Country" / "Kenya"). */
+				j = i + 1;
+				if (!l->colon && j + 1 < t->n &&
+				    t->lines[j].blank)
+					j++;
+				if (j < t->n && !t->lines[j].blank &&
+				    !t->lines[j].heading &&
+				    t->lines[j].slot == SLOT_NONE &&
+				    t->lines[j].len <= VALUE_LINE_MAX) {
+					val = clean_value(form, t->lines[j].s,
+					    t->lines[j].len, slot);
+					if (!plausible(slot, val)) {
+						free(val);
+						val = NULL;
+					}
+					if (val)
+						i = j;
+				}
+			}
+			block_pair(&b, slot, label, val);
+			if (!more)
+				break;
+			slot = next.slot;
+			label = next.label;
+			vs = vs2;
+		}
+	}
+	/* Labels seen, in blocks of two labels or more, except contact
+	 * lines alone (a signature's "Tel:" and "E-mail:"): one "Name:" line
+	 * in a letter is not a form. */
+	for (i = 0; i < p->n; i++)
+		if ((p->c[i].labels & ~CONTACT_SLOTS) &&
+		    popcount(p->c[i].labels) >= 2)
+			p->labels_seen |= field_bits(p->c[i].labels);
+}
+
+/* ---------------------------------------------------------------------
+ * Layout: vertical cells
+ */
+
+static int
+value_line(const struct line *l)
+{
+	return !l->blank && !l->heading && l->slot == SLOT_NONE &&
+	    l->len <= VALUE_LINE_MAX;
+}
+
+/* A pasted cell holding a label: the label alone, no colon ("Country:"
+ * with nothing after it is an empty label line). */
+static int
+cell_label(const struct line *l)
+{
+	return l->whole && !l->colon;
+}
+
+static void
+layout_vertical(const struct form *form, const struct text *t, int csv,
+    struct proposal *p)
+{
+	int slots[LIMIT_TABLE_CELLS];
+	const struct form_label *labs[LIMIT_TABLE_CELLS];
+	size_t i = 0, j, k, c, nk;
+	unsigned bits;
+	int gapped, distinct;
+
+	(void)csv;
+	while (i < t->n && !p->truncated) {
+		if (!cell_label(&t->lines[i])) {
+			i++;
+			continue;
+		}
+		/* A run of labels alone, maybe a blank line between each. */
+		nk = 0;
+		bits = 0;
+		gapped = 0;
+		for (j = i; j < t->n && nk < LIMIT_TABLE_CELLS; j++) {
+			if (t->lines[j].blank) {
+				if (j + 1 < t->n &&
+				    cell_label(&t->lines[j + 1])) {
+					gapped = 1;
+					continue;
+				}
+				break;
+			}
+			if (!cell_label(&t->lines[j]))
+				break;
+			slots[nk] = t->lines[j].slot;
+			labs[nk] = t->lines[j].label;
+			bits |= BIT(t->lines[j].slot);
+			nk++;
+		}
+		distinct = popcount(bits);
+		if (distinct < 3) {
+			i = j > i ? j : i + 1;
+			continue;
+		}
+		p->labels_seen |= field_bits(bits);
+		/* Then groups of nk values, one group an official. */
+		for (;;) {
+			char *vals[LIMIT_TABLE_CELLS];
+			int nonempty = 0, stop = 0, bad = 0, blanks;
+			struct cand *cd;
+
+			for (c = 0; c < nk; c++) {
+				vals[c] = NULL;
+				blanks = 0;
+				if (gapped)
+					while (j < t->n && t->lines[j].blank) {
+						j++;
+						blanks++;
+					}
+				if (j >= t->n || blanks > 1) {
+					stop = 1;
+					break;
+				}
+				if (t->lines[j].blank) {
+					/* Ungapped: an empty cell, but a
+					 * blank first cell ends the table. */
+					if (c == 0) {
+						stop = 1;
+						break;
+					}
+					j++;
+					continue;
+				}
+				if (!value_line(&t->lines[j])) {
+					stop = 1;
+					break;
+				}
+				vals[c] = clean_value(form, t->lines[j].s,
+				    t->lines[j].len, slots[c]);
+				if (!plausible(slots[c], vals[c])) {
+					/* Not this table's cells. */
+					bad = 1;
+					c++;
+					break;
+				}
+				if (vals[c])
+					nonempty++;
+				j++;
+			}
+			if (c < nk)
+				for (k = c; k < nk; k++)
+					vals[k] = NULL;
+			if (bad || nonempty < 2 || (cd = cand_new(p)) == NULL) {
+				for (k = 0; k < nk; k++)
+					free(vals[k]);
+				break;
+			}
+			for (k = 0; k < nk; k++) {
+				int s = slots[k];
+
+				if (cd->v[s] == NULL && vals[k]) {
+					cd->v[s] = vals[k];
+					cd->by[s] = labs[k];
+				} else
+					free(vals[k]);
+			}
+			cd->labels = bits;
+			if (stop)
+				break;
+		}
+		i = j > i ? j : i + 1;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Tables: rows split into cells
+ */
+
+
+struct cell {
+	char	*s;
+	size_t	 len;
+	size_t	 col, ecol;	/* code-point columns, for SEP_SPACES */
+};
+
+struct row {
+	char		 buf[LIMIT_LINE_BYTES + 1];
+	struct cell	 c[LIMIT_TABLE_CELLS];
+	size_t		 n;
+	int		 over;	/* more than LIMIT_TABLE_CELLS cells */
+};
+
+static int
+line_has_sep(const struct line *l, enum sep sep)
+{
+	return (l->seps & BIT(sep)) != 0;
+}
+
+static void
+row_add(struct row *r, char *s, size_t len, size_t col, size_t ecol)
+{
+	while (len > 0 && is_space(*s)) {
+		s++;
+		len--;
+		col++;
+	}
+	while (len > 0 && is_space(s[len - 1]))
+		len--;
+	if (r->n >= LIMIT_TABLE_CELLS) {
+		r->over = 1;
+		return;
+	}
+	s[len] = '\0';
+	r->c[r->n].s = s;
+	r->c[r->n].len = len;
+	r->c[r->n].col = col;
+	r->c[r->n].ecol = ecol;
+	r->n++;
+}
+
+/* Split a delimited line; cells starting with '"' are CSV-quoted. */
+static void
+split_delim(struct row *r, size_t len, char d)
+{
+	char *s = r->buf, *w, *start;
+	size_t i = 0;
+
+	while (i <= len && !r->over) {
+		while (i < len && is_space(s[i]) && s[i] != d)
+			i++;
+		start = w = s + i;
+		if (i < len && s[i] == '"') {
+			i++;
+			while (i < len) {
+				if (s[i] == '"' && i + 1 < len &&
+				    s[i + 1] == '"') {
+					*w++ = '"';
+					i += 2;
+				} else if (s[i] == '"') {
+					i++;
+					break;
+				} else
+					*w++ = s[i++];
+			}
+		}
+		while (i < len && s[i] != d)
+			*w++ = s[i++];
+		row_add(r, start, (size_t)(w - start), 0, 0);
+		if (i >= len)
+			break;
+		i++;	/* the delimiter */
+		if (i == len) {
+			/* A trailing delimiter: one empty cell. */
+			row_add(r, s + len, 0, 0, 0);
+			break;
+		}
+	}
+}
+
+/* Where the first cell of l split by sep starts and ends (CSV quotes
+ * aside), without splitting the line. */
+static void
+first_cell(const struct line *l, enum sep sep, size_t *start, size_t *end)
+{
+	static const char delim[SEP_COUNT] = { '\t', '|', ';', ',', 0 };
+	size_t i = 0;
+	const char *e;
+
+	while (i < l->len && is_space(l->s[i]) && l->s[i] != delim[sep])
+		i++;
+	if (sep == SEP_PIPE && i < l->len && l->s[i] == '|')
+		i++;
+	*start = i;
+	if (sep == SEP_SPACES)
+		e = memmem(l->s + i, l->len - i, "  ", 2);
+	else
+		e = memchr(l->s + i, delim[sep], l->len - i);
+	*end = e ? (size_t)(e - l->s) : l->len;
+}
+
+/* Could the first cell of l split by sep be a label?  Says no, without
+ * splitting, when it is longer than any label could be. */
+static int
+first_cell_short(const struct line *l, enum sep sep)
+{
+	size_t a, b;
+
+	first_cell(l, sep, &a, &b);
+	return b - a <= SEP_SCAN;
+}
+
+static void
+split_row(const struct line *l, enum sep sep, struct row *r)
+{
+	char *s = r->buf;
+	size_t len = l->len, i, start, col, scol;
+
+	memcpy(s, l->s, len + 1);
+	r->n = 0;
+	r->over = 0;
+	switch (sep) {
+	case SEP_TAB:
+		split_delim(r, len, '\t');
+		break;
+	case SEP_SEMI:
+		split_delim(r, len, ';');
+		break;
+	case SEP_COMMA:
+		split_delim(r, len, ',');
+		break;
+	case SEP_PIPE:
+		while (len > 0 && is_space(s[len - 1]))
+			len--;
+		i = 0;
+		while (i < len && is_space(s[i]))
+			i++;
+		if (i < len && s[i] == '|')
+			i++;
+		if (len > i && s[len - 1] == '|')
+			len--;
+		memmove(s, s + i, len - i);
+		len -= i;
+		s[len] = '\0';
+		split_delim(r, len, '|');
+		break;
+	case SEP_SPACES:
+		i = 0;
+		col = 0;
+		while (i < len && !r->over) {
+			while (i < len && s[i] == ' ') {
+				i++;
+				col++;
+			}
+			if (i >= len)
+				break;
+			start = i;
+			scol = col;
+			while (i < len && !(s[i] == ' ' && i + 1 < len &&
+			    s[i + 1] == ' ')) {
+				if (((unsigned char)s[i] & 0xC0) != 0x80)
+					col++;
+				i++;
+			}
+			row_add(r, s + start, i - start, scol, col);
+			if (i < len) {
+				s[i] = '\0';
+				i++;
+				col++;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The slots of a header row's cells.  Returns the slot bits when the row
+ * holds labels of three or more slots and no more other cells than labels.
+ */
+static unsigned
+header_slots(const struct form *form, const struct row *r, int *slot,
+    const struct form_label **lab)
+{
+	struct lmatch m;
+	unsigned bits = 0;
+	size_t c;
+	int labels = 0, other = 0;
+
+	if (r->over || r->n < 3)
+		return 0;
+	for (c = 0; c < r->n; c++) {
+		slot[c] = SLOT_NONE;
+		lab[c] = NULL;
+		if (r->c[c].len == 0)
+			continue;
+		if (r->c[c].len > SEP_SCAN)
+			return 0;	/* no header cell is a paragraph */
+		if (label_find(form, r->c[c].s, r->c[c].len, 1, &m)) {
+			slot[c] = m.slot;
+			lab[c] = m.label;
+			bits |= BIT(m.slot);
+			labels++;
+		} else if (++other > labels + 3)
+			return 0;	/* a header is mostly labels */
+	}
+	if (popcount(bits) < 3 || other > labels)
+		return 0;
+	return bits;
+}
+
+/* Column of the header a cell of a space-aligned row falls under. */
+static size_t
+column_of(const struct row *hr, const struct cell *d)
+{
+	size_t k, best = 0, bestov = 0;
+
+	for (k = 0; k < hr->n; k++) {
+		size_t lo = hr->c[k].col;
+		size_t hi = k + 1 < hr->n ? hr->c[k + 1].col : (size_t)-1;
+		size_t a = d->col > lo ? d->col : lo;
+		size_t e = d->ecol < hi ? d->ecol : hi;
+
+		if (e > a && e - a > bestov) {
+			bestov = e - a;
+			best = k;
+		}
+	}
+	return best;
+}
+
+static void
+set_slot(struct cand *cd, int s, const struct form_label *l, char *val,
+    int join)
+{
+	if (cd->v[s] == NULL) {
+		cd->v[s] = val;
+		cd->by[s] = l;
+	} else if (join && val) {
+		size_t a = strlen(cd->v[s]), b = strlen(val);
+
+		cd->v[s] = xrealloc(cd->v[s], a + b + 2);
+		cd->v[s][a] = ' ';
+		memcpy(cd->v[s] + a + 1, val, b + 1);
+		free(val);
+	} else
+		free(val);
+}
+
+/* Code points in s[0..n). */
+static size_t
+chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+/*
+ * The cells of a space-aligned row, each cell that runs into a later
+ * header column cut at the single space where that column starts (a long
+ * "Nghipandulwa Peter" under "Last name" and "First name").  Returns the
+ * number of cells in out.
+ */
+static size_t
+aligned_cells(const struct row *hr, const struct row *dr, struct cell *out)
+{
+	size_t k, h, i, col, cut, n = 0;
+
+	for (k = 0; k < dr->n && n < LIMIT_TABLE_CELLS; k++) {
+		struct cell c = dr->c[k];
+
+		for (h = 1; h < hr->n && n + 1 < LIMIT_TABLE_CELLS; h++) {
+			size_t hc = hr->c[h].col;
+
+			if (hc <= c.col + 1 || hc >= c.ecol)
+				continue;
+			cut = 0;
+			for (i = 0, col = c.col; i < c.len; i++) {
+				if (((unsigned char)c.s[i] & 0xC0) == 0x80)
+					continue;
+				/* The character after this space is at
+				 * column col + 1. */
+				if (c.s[i] == ' ' && col + 2 >= hc &&
+				    col <= hc)
+					cut = i;
+				col++;
+			}
+			if (cut == 0)
+				continue;
+			out[n] = c;
+			out[n].len = cut;
+			out[n].ecol = c.col + chars(c.s, cut);
+			n++;
+			c.col += chars(c.s, cut + 1);
+			c.s += cut + 1;
+			c.len -= cut + 1;
+		}
+		out[n++] = c;
+	}
+	return n;
+}
+
+/* One data row under a header: an official, unless it holds only labels
+ * (the header again, or in another language) or nothing. */
+static void
+table_row(const struct form *form, const struct row *hr, const int *slot,
+    const struct form_label **lab, unsigned bits, const struct row *dr,
+    enum sep sep, struct proposal *p)
+{
+	struct cell pieces[LIMIT_TABLE_CELLS];
+	const struct cell *cells = dr->c;
+	char *vals[LIMIT_TABLE_CELLS];
+	int cols[LIMIT_TABLE_CELLS];
+	struct lmatch m;
+	size_t k, n = dr->n;
+	int positional = sep == SEP_SPACES && dr->n != hr->n;
+	int values = 0, nonempty = 0, labels = 0, s;
+	struct cand *cd;
+
+	for (k = 0; k < n; k++) {
+		if (cells[k].len == 0)
+			continue;
+		nonempty++;
+		if (label_find(form, cells[k].s, cells[k].len, 0, &m))
+			labels++;
+	}
+	if (labels == nonempty)
+		return;
+	if (positional) {
+		n = aligned_cells(hr, dr, pieces);
+		cells = pieces;
+		positional = n != hr->n;
+	}
+	for (k = 0; k < n; k++) {
+		vals[k] = NULL;
+		cols[k] = (int)(positional ? column_of(hr, &cells[k]) : k);
+		if (cells[k].len == 0)
+			continue;
+		if ((size_t)cols[k] >= hr->n ||
+		    (s = slot[cols[k]]) == SLOT_NONE)
+			continue;
+		vals[k] = clean_value(form, cells[k].s, cells[k].len, s);
+		if (vals[k])
+			values++;
+	}
+	if (values == 0 || (cd = cand_new(p)) == NULL) {
+		for (k = 0; k < n; k++)
+			free(vals[k]);
+		return;
+	}
+	for (k = 0; k < n; k++)
+		if (vals[k])
+			set_slot(cd, slot[cols[k]], lab[cols[k]], vals[k],
+			    positional);
+	cd->labels = bits;
+}
+
+static const enum sep table_seps[] = {
+	SEP_TAB, SEP_PIPE, SEP_SEMI, SEP_COMMA, SEP_SPACES
+};
+
+/* ---------------------------------------------------------------------
+ * Layout: header row
+ */
+
+static void
+layout_header_row(const struct form *form, const struct text *t, int csv,
+    struct proposal *p)
+{
+	struct row *hr = xmalloc(sizeof(*hr)), *dr = xmalloc(sizeof(*dr));
+	int slot[LIMIT_TABLE_CELLS];
+	const struct form_label *lab[LIMIT_TABLE_CELLS];
+	size_t i, j, si;
+	unsigned bits;
+
+	for (i = 0; i < t->n && !p->truncated; i++) {
+		const struct line *l = &t->lines[i];
+
+		if (l->blank || l->heading)
+			continue;
+		for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps);
+		    si++) {
+			enum sep sep = table_seps[si];
+
+			if ((sep == SEP_COMMA && !csv) ||
+			    !line_has_sep(l, sep) || !first_cell_short(l, sep))
+				continue;
+			split_row(l, sep, hr);
+			if ((bits = header_slots(form, hr, slot, lab)) == 0)
+				continue;
+			p->labels_seen |= field_bits(bits);
+			for (j = i + 1; j < t->n; j++) {
+				const struct line *d = &t->lines[j];
+
+				if (d->blank)
+					break;
+				if (d->rule)
+					continue;
+				if (!line_has_sep(d, sep))
+					break;
+				split_row(d, sep, dr);
+				if (dr->n < 2)
+					break;
+				table_row(form, hr, slot, lab, bits, dr, sep,
+				    p);
+			}
+			i = j - 1;
+			break;
+		}
+	}
+	free(hr);
+	free(dr);
+}
+
+/* ---------------------------------------------------------------------
+ * Layout: transposed (labels down the first column)
+ */
+
+static void
+layout_transposed(const struct form *form, const struct text *t, int csv,
+    struct proposal *p)
+{
+	struct row *r = xmalloc(sizeof(*r));
+	struct lmatch m;
+	size_t si, i, j, k, ncols, col, nrows, ca, cb, base;
+	size_t rows[LIMIT_TABLE_CELLS];
+	int rslot[LIMIT_TABLE_CELLS];
+	const struct form_label *rlab[LIMIT_TABLE_CELLS];
+	unsigned bits;
+	int skipped;
+
+	for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps); si++) {
+		enum sep sep = table_seps[si];
+
+		if (sep == SEP_COMMA && !csv)
+			continue;
+		i = 0;
+		while (i < t->n && !p->truncated) {
+			nrows = 0;
+			bits = 0;
+			ncols = 0;
+			skipped = 0;
+			for (j = i; j < t->n && nrows < LIMIT_TABLE_CELLS;
+			    j++) {
+				const struct line *l = &t->lines[j];
+
+				if (l->blank || l->heading)
+					break;
+				if (l->rule)
+					continue;
+				if (!line_has_sep(l, sep))
+					break;
+				first_cell(l, sep, &ca, &cb);
+				if (cb - ca > SEP_SCAN || (l->s[ca] != '"' &&
+				    !label_find(form, l->s + ca, cb - ca, 1,
+				    &m))) {
+					if (nrows == 0 && !skipped) {
+						skipped = 1;
+						continue;
+					}
+					break;
+				}
+				split_row(l, sep, r);
+				if (r->n < 2)
+					break;
+				if (!label_find(form, r->c[0].s, r->c[0].len,
+				    1, &m)) {
+					/* One row of column headings
+					 * ("", "Official 1", "Official 2")
+					 * may come first. */
+					if (nrows == 0 && !skipped) {
+						skipped = 1;
+						continue;
+					}
+					break;
+				}
+				rows[nrows] = j;
+				rslot[nrows] = m.slot;
+				rlab[nrows] = m.label;
+				nrows++;
+				bits |= BIT(m.slot);
+				if (r->n - 1 > ncols)
+					ncols = r->n - 1;
+			}
+			i = j > i ? j : i + 1;
+			if (popcount(bits) < 3)
+				continue;
+			p->labels_seen |= field_bits(bits);
+			/* One official a column: split each row once. */
+			base = p->n;
+			for (col = 1; col <= ncols; col++) {
+				struct cand *cd = cand_new(p);
+
+				if (cd == NULL)
+					break;
+				cd->labels = bits;
+			}
+			for (k = 0; k < nrows; k++) {
+				split_row(&t->lines[rows[k]], sep, r);
+				for (col = 1; col < r->n &&
+				    base + col - 1 < p->n; col++) {
+					const struct cell *ce = &r->c[col];
+
+					if (ce->len == 0)
+						continue;
+					set_slot(&p->c[base + col - 1],
+					    rslot[k], rlab[k], clean_value(form,
+					    ce->s, ce->len, rslot[k]), 0);
+				}
+			}
+			/* Columns left empty are no one. */
+			for (k = col = base; k < p->n; k++) {
+				if (given(&p->c[k]) == 0 &&
+				    p->c[k].v[FORM_FULL_NAME] == NULL) {
+					cand_clear(&p->c[k]);
+					continue;
+				}
+				if (col != k)
+					p->c[col] = p->c[k];
+				col++;
+			}
+			p->n = col;
+		}
+	}
+	free(r);
+}
+
+/* ---------------------------------------------------------------------
+ * Layouts, and what is common to their proposals
+ */
+
+typedef void layout_fn(const struct form *, const struct text *, int,
+    struct proposal *);
+
+static const struct layout {
+	const char	*name;
+	layout_fn	*fn;
+} layouts[] = {
+	{ "label lines", layout_label_lines },
+	{ "vertical cells", layout_vertical },
+	{ "header row", layout_header_row },
+	{ "transposed", layout_transposed },
+};
+
+#define NLAYOUTS	(sizeof(layouts) / sizeof(*layouts))
+
+static const char *const name_titles[] = {
+	"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir",
+	"madam", "dame", "hon", "mme", "mlle", "mmes", "pr", "sr", "sra",
+	"srta", "lic", "lcdo", "lcda", "ing", "dra", "don", "dona", "doctor",
+	"doctora", "docteur", NULL
+};
+
+static int
+is_title(const char *w, size_t n)
+{
+	char f[32];
+	long fl;
+	int i;
+
+	if (n == 2 && (w[0] == 'M' || w[0] == 'm') && w[1] == '.')
+		return 1;	/* "M." (Monsieur), never a bare initial */
+	fl = fold_key(w, n, f, sizeof(f));
+	if (fl <= 0)
+		return 0;
+	if (f[fl - 1] == '.')
+		f[--fl] = '\0';
+	for (i = 0; name_titles[i]; i++)
+		if (strcmp(f, name_titles[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A word in capitals: two letters or more, none lower case. */
+static int
+is_caps(const char *w, size_t n)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)w;
+	utf8proc_int32_t c;
+	utf8proc_ssize_t k;
+	size_t i = 0;
+	int upper = 0;
+
+	while (i < n) {
+		k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &c);
+		if (k <= 0)
+			return 0;
+		i += (size_t)k;
+		switch (utf8proc_category(c)) {
+		case UTF8PROC_CATEGORY_LL:
+			return 0;
+		case UTF8PROC_CATEGORY_LU:
+		case UTF8PROC_CATEGORY_LT:
+			upper++;
+			break;
+		default:
+			break;
+		}
+	}
+	return upper >= 2;
+}
+
+static char *
+join_words(const char *const *w, const size_t *wl, size_t n, const int *pick,
+    int want)
+{
+	size_t i, len = 0, o = 0;
+	char *out;
+
+	for (i = 0; i < n; i++)
+		if (pick[i] == want)
+			len += wl[i] + 1;
+	if (len == 0)
+		return NULL;
+	out = xmalloc(len);
+	for (i = 0; i < n; i++)
+		if (pick[i] == want) {
+			if (o > 0)
+				out[o++] = ' ';
+			memcpy(out + o, w[i], wl[i]);
+			o += wl[i];
+		}
+	out[o] = '\0';
+	return out;
+}
+
+/* Words of s (at most NAME_WORDS), leading titles skipped. */
+static size_t
+name_words(const char *s, const char **w, size_t *wl)
+{
+	size_t n = 0, skip = 0, i;
+
+	while (*s && n < NAME_WORDS) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		w[n] = s;
+		while (*s && *s != ' ')
+			s++;
+		wl[n] = (size_t)(s - w[n]);
+		n++;
+	}
+	while (skip + 1 < n && is_title(w[skip], wl[skip]))
+		skip++;
+	for (i = skip; i < n; i++) {
+		w[i - skip] = w[i];
+		wl[i - skip] = wl[i];
+	}
+	return n - skip;
+}
+
+/*
+ * Split a whole name: "Dr. Jane WANJIRU" -> Jane / WANJIRU; "Jane Mary
+ * Otieno" -> Jane Mary / Otieno; "OTIENO, Jane" -> Jane / OTIENO.  Titles
+ * are dropped.  *first may be NULL (one word).
+ */
+static void
+split_name(const char *full, char **first, char **last)
+{
+	const char *w[NAME_WORDS];
+	size_t wl[NAME_WORDS], n, i;
+	int pick[NAME_WORDS], caps = 0;
+	const char *comma = strchr(full, ',');
+
+	*first = *last = NULL;
+	if (comma != NULL && strchr(comma + 1, ',') == NULL) {
+		/* "Last, First": both parts must hold a word. */
+		char *a = xstrndup(full, (size_t)(comma - full));
+
+		n = name_words(a, w, wl);
+		for (i = 0; i < n; i++)
+			pick[i] = 1;
+		*last = join_words(w, wl, n, pick, 1);
+		free(a);
+		n = name_words(comma + 1, w, wl);
+		for (i = 0; i < n; i++)
+			pick[i] = 0;
+		*first = join_words(w, wl, n, pick, 0);
+		if (*first && *last)
+			return;
+		free(*first);
+		free(*last);
+		*first = *last = NULL;
+	}
+	n = name_words(full, w, wl);
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		pick[i] = is_caps(w[i], wl[i]);
+		caps += pick[i];
+	}
+	/* No word in capitals, or all of them: the last word is the last
+	 * name. */
+	if (caps == 0 || caps == (int)n)
+		for (i = 0; i < n; i++)
+			pick[i] = i + 1 == n;
+	*last = join_words(w, wl, n, pick, 1);
+	*first = join_words(w, wl, n, pick, 0);
+}
+
+/* full minus the words of part (compared folded), or NULL if that leaves
+ * nothing or part is not in it. */
+static char *
+name_minus(const char *full, const char *part)
+{
+	char *ff = text_fold(full), *fp = text_fold(part), *hit;
+	char *out = NULL;
+	size_t pl = strlen(fp);
+
+	hit = *fp ? strstr(ff, fp) : NULL;
+	if (hit && (hit == ff || hit[-1] == ' ') &&
+	    (hit[pl] == '\0' || hit[pl] == ' ')) {
+		char *f1, *l1;
+
+		/* Work on the full name's own words: split, then drop the
+		 * part that matches. */
+		split_name(full, &f1, &l1);
+		if (f1 && l1) {
+			char *ffirst = text_fold(f1), *flast = text_fold(l1);
+
+			if (strcmp(flast, fp) == 0)
+				out = xstrdup(f1);
+			else if (strcmp(ffirst, fp) == 0)
+				out = xstrdup(l1);
+			free(ffirst);
+			free(flast);
+		}
+		free(f1);
+		free(l1);
+	}
+	free(ff);
+	free(fp);
+	return out;
+}
+
+/* Fill first and last name from a whole name where they are missing. */
+static void
+resolve_full_name(struct cand *c)
+{
+	char *full = c->v[FORM_FULL_NAME], *first, *last, *rest;
+
+	if (full == NULL)
+		return;
+	if (c->v[FIELD_LAST_NAME] && c->v[FIELD_FIRST_NAME])
+		return;
+	if (c->v[FIELD_LAST_NAME]) {
+		/* "Surname: Otieno" with "Name: Jane (Otieno)". */
+		rest = name_minus(full, c->v[FIELD_LAST_NAME]);
+		if (rest == NULL)
+			rest = xstrdup(full);
+		c->v[FIELD_FIRST_NAME] = rest;
+		return;
+	}
+	if (c->v[FIELD_FIRST_NAME]) {
+		rest = name_minus(full, c->v[FIELD_FIRST_NAME]);
+		if (rest == NULL)
+			rest = xstrdup(full);
+		c->v[FIELD_LAST_NAME] = rest;
+		return;
+	}
+	split_name(full, &first, &last);
+	c->v[FIELD_FIRST_NAME] = first;
+	c->v[FIELD_LAST_NAME] = last;
+}
+
+static int
+only_slots(const struct cand *c, unsigned allowed)
+{
+	int s, any = 0;
+
+	for (s = 0; s < NSLOTS; s++)
+		if (c->v[s]) {
+			if (!(allowed & BIT(s)))
+				return 0;
+			any = 1;
+		}
+	return any;
+}
+
+static int
+names_someone(const struct cand *c)
+{
+	return c->v[FIELD_LAST_NAME] || c->v[FIELD_FIRST_NAME] ||
+	    c->v[FORM_FULL_NAME] || c->v[FIELD_EMAIL];
+}
+
+static const int shared[] = { FIELD_COUNTRY, FIELD_ORGANISATION };
+
+/* A block of only country and organisation before the people ("Country:
+ * Kenya", then each official) is given to each of them. */
+static void
+share_preamble(struct proposal *p)
+{
+	const unsigned pre = BIT(FIELD_COUNTRY) | BIT(FIELD_ORGANISATION);
+	size_t i, j;
+	int k, s;
+
+	for (i = 0; i + 1 < p->n; i++) {
+		struct cand *c = &p->c[i];
+
+		if (c->drop || !only_slots(c, pre) ||
+		    !names_someone(&p->c[i + 1]))
+			continue;
+		for (j = i + 1; j < p->n && !only_slots(&p->c[j], pre); j++)
+			for (k = 0; k < 2; k++) {
+				s = shared[k];
+				if (c->v[s] && p->c[j].v[s] == NULL)
+					p->c[j].v[s] = xstrdup(c->v[s]);
+			}
+		c->drop = 1;
+	}
+}
+
+/* A country or organisation given for the first official only is
+ * everyone's (written once, or a merged table cell). */
+static void
+share_first(struct proposal *p)
+{
+	size_t i, with, first, firstkept;
+	int k, s;
+
+	for (k = 0; k < 2; k++) {
+		s = shared[k];
+		with = 0;
+		first = firstkept = (size_t)-1;
+		for (i = 0; i < p->n; i++) {
+			if (p->c[i].drop || !names_someone(&p->c[i]))
+				continue;
+			if (firstkept == (size_t)-1)
+				firstkept = i;
+			if (p->c[i].v[s] && with++ == 0)
+				first = i;
+		}
+		if (with != 1 || first != firstkept)
+			continue;
+		for (i = first + 1; i < p->n; i++)
+			if (!p->c[i].drop && p->c[i].v[s] == NULL &&
+			    names_someone(&p->c[i]))
+				p->c[i].v[s] = xstrdup(p->c[first].v[s]);
+	}
+}
+
+/* Same person: every field equal once folded. */
+static int
+official_same(const struct official *a, const struct official *b)
+{
+	int f, same = 1;
+
+	for (f = 0; f < FIELD_COUNT && same; f++) {
+		const char *x = a->f[f].raw, *y = b->f[f].raw;
+
+		if (x == NULL || y == NULL) {
+			same = x == y;
+			continue;
+		}
+		if (strcmp(x, y) != 0) {
+			char *fx = text_fold(x), *fy = text_fold(y);
+
+			same = strcmp(fx, fy) == 0;
+			free(fx);
+			free(fy);
+		}
+	}
+	return same;
+}
+
+/* Clean up, filter, validate and score a proposal. */
+static void
+proposal_finish(const struct form *form, struct proposal *p)
+{
+	size_t i, j;
+	int s, maxg = 0, multi = 0, g;
+
+	for (i = 0; i < p->n; i++)
+		resolve_full_name(&p->c[i]);
+	share_preamble(p);
+	for (i = 0; i < p->n; i++) {
+		g = given(&p->c[i]);
+		if (p->c[i].drop)
+			continue;
+		if (g > maxg)
+			maxg = g;
+		if (g >= 2)
+			multi++;
+	}
+	for (i = 0; i < p->n; i++) {
+		struct cand *c = &p->c[i];
+
+		if (c->drop)
+			continue;
+		g = given(c);
+		/* One field: an official only when the block had labels for
+		 * three or more fields and nothing better is around. */
+		if (g == 0 || (g == 1 && (popcount(c->labels) < 3 ||
+		    multi > 0)))
+			c->drop = 1;
+		/* Stray contact lines next to real officials. */
+		else if (maxg >= COMPLETE_ISH && g <= 2 &&
+		    popcount(c->labels) <= 2)
+			c->drop = 1;
+	}
+	share_first(p);
+	p->o = xcalloc(p->n ? p->n : 1, sizeof(*p->o));
+	for (i = 0; i < p->n; i++) {
+		struct cand *c = &p->c[i];
+		struct official *o;
+
+		if (c->drop)
+			continue;
+		if (p->no >= LIMIT_OFFICIALS) {
+			p->truncated = 1;
+			break;
+		}
+		o = &p->o[p->no];
+		for (s = 0; s < FIELD_COUNT; s++) {
+			o->f[s].raw = c->v[s];
+			c->v[s] = NULL;
+		}
+		for (j = 0; j < p->no; j++)
+			if (official_same(&p->o[j], o))
+				break;
+		if (j < p->no) {
+			official_free(o);
+			continue;
+		}
+		extract_validate(form, o);
+		for (s = 0; s < FIELD_COUNT; s++) {
+			if (o->f[s].raw)
+				p->given++;
+			if (o->f[s].problem == PROBLEM_NONE)
+				p->valid++;
+		}
+		p->no++;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Public interface
+ */
+
+size_t
+extract_text(const struct form *form, const char *text, int csv,
+    struct extraction *ex)
+{
+	struct proposal props[NLAYOUTS];
+	struct text t;
+	size_t li, best = 0, i, j, added = 0;
+
+	(void)extract_init();
+	fold_budget_reset();
+	text_split(form, text ? text : "", &t);
+	memset(props, 0, sizeof(props));
+	for (li = 0; li < NLAYOUTS; li++) {
+		layouts[li].fn(form, &t, csv, &props[li]);
+		proposal_finish(form, &props[li]);
+		ex->labels_seen |= props[li].labels_seen;
+		if (props[li].valid > props[best].valid ||
+		    (props[li].valid == props[best].valid &&
+		    props[li].given > props[best].given))
+			best = li;
+	}
+	if (t.truncated || props[best].truncated || fold_over)
+		ex->truncated = 1;
+	for (i = 0; i < props[best].no; i++) {
+		struct official *o = &props[best].o[i];
+
+		for (j = 0; j < ex->nofficials; j++)
+			if (official_same(&ex->officials[j], o))
+				break;
+		if (j < ex->nofficials || ex->nofficials >= LIMIT_OFFICIALS) {
+			if (j == ex->nofficials)
+				ex->truncated = 1;
+			official_free(o);
+			continue;
+		}
+		ex->officials = xrealloc(ex->officials,
+		    (ex->nofficials + 1) * sizeof(*ex->officials));
+		ex->officials[ex->nofficials++] = *o;
+		memset(o, 0, sizeof(*o));
+		added++;
+	}
+	for (li = 0; li < NLAYOUTS; li++)
+		proposal_free(&props[li]);
+	text_free(&t);
+	return added;
+}
+
+void
+extract_validate(const struct form *form, struct official *o)
+{
+	static const enum field order[FIELD_COUNT] = {
+		FIELD_COUNTRY, FIELD_PHONE, FIELD_LAST_NAME, FIELD_FIRST_NAME,
+		FIELD_ORGANISATION, FIELD_FUNCTION, FIELD_EMAIL
+	};
+	struct validate_ctx ctx;
+	const struct validator *v;
+	struct field_value *fv;
+	char *norm;
+	int i;
+
+	ctx.parties = form->parties;
+	ctx.freemail = form->freemail;
+	ctx.country_iso2 = NULL;
+	for (i = 0; i < FIELD_COUNT; i++) {
+		fv = &o->f[order[i]];
+		free(fv->value);
+		fv->value = NULL;
+		if (fv->raw == NULL || fv->raw[0] == '\0') {
+			fv->problem = PROBLEM_MISSING;
+			continue;
+		}
+		if (strlen(fv->raw) > LIMIT_FIELD_BYTES) {
+			fv->problem = PROBLEM_TOO_LONG;
+			continue;
+		}
+		if ((v = form->validator[order[i]]) == NULL) {
+			fv->problem = PROBLEM_NONE;
+			fv->value = xstrdup(fv->raw);
+			continue;
+		}
+		norm = NULL;
+		fv->problem = v->fn(&ctx, fv->raw, &norm);
+		if (fv->problem == PROBLEM_NONE && norm == NULL)
+			norm = xstrdup(fv->raw);
+		if (fv->problem != PROBLEM_NONE) {
+			free(norm);
+			norm = NULL;
+		}
+		fv->value = norm;
+		if (order[i] == FIELD_COUNTRY && norm != NULL)
+			ctx.country_iso2 = norm;
+	}
+}
+
+static int
+word_in(char *const *words, size_t n, const char *w)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(words[mid], w);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Languages of the labels that share the text of l, the first of its run
+ * (as form_label_exact returns it), as bits. */
+static unsigned
+label_langs(const struct form *form, const struct form_label *l)
+{
+	const struct form_label *e = form->labels + form->nlabels, *q;
+	unsigned bits = 0;
+
+	for (q = l; q < e && strcmp(q->folded, l->folded) == 0; q++)
+		bits |= BIT(q->lang);
+	return bits;
+}
+
+static void
+lang_label(const struct form *form, const struct form_label *l,
+    struct extraction *ex)
+{
+	unsigned langs = label_langs(form, l);
+	int lang;
+
+	if (popcount(langs) == 1)
+		for (lang = 0; lang < LANG_COUNT; lang++)
+			if (langs & BIT(lang))
+				ex->lang_score[lang] += 2;
+}
+
+void
+extract_language(const struct form *form, const char *text,
+    struct extraction *ex)
+{
+	struct row *row;
+	struct lmatch m;
+	size_t c;
+	struct line l;
+	char *clean, *p, *end, *nl, *folded, *w, *we;
+	size_t len, cl;
+	int lang;
+
+	(void)extract_init();
+	fold_budget_reset();
+	if (text == NULL)
+		return;
+	row = xmalloc(sizeof(*row));
+	len = strnlen(text, LIMIT_LANG_BYTES);
+	clean = xmalloc(3 * len + 1);
+	cl = sanitize_into(clean, text, len);
+	clean[cl] = '\0';
+	p = clean;
+	end = clean + cl;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		*nl = '\0';
+		memset(&l, 0, sizeof(l));
+		l.s = p;
+		l.len = (size_t)(nl - p);
+		if (l.len > LIMIT_LINE_BYTES) {
+			l.len = utf8_floor(p, LIMIT_LINE_BYTES);
+			p[l.len] = '\0';
+		}
+		/* Hint words, whole folded words. */
+		folded = text_fold(l.s);
+		for (w = folded; *w; w = we) {
+			size_t wlen = strcspn(w, " ");
+
+			we = w[wlen] ? w + wlen + 1 : w + wlen;
+			w[wlen] = '\0';
+			for (lang = 0; lang < LANG_COUNT; lang++)
+				if (word_in(form->lang_words[lang],
+				    form->nlang_words[lang], w))
+					ex->lang_score[lang]++;
+		}
+		free(folded);
+		/* A label of one language only counts double: at the start
+		 * of the line, or in the cells of a table's row. */
+		line_analyse(form, &l);
+		if (l.slot != SLOT_NONE)
+			lang_label(form, l.label, ex);
+		else if (memchr(l.s, '\t', l.len) || memchr(l.s, '|', l.len) ||
+		    memchr(l.s, ';', l.len)) {
+			enum sep sep = memchr(l.s, '\t', l.len) ? SEP_TAB :
+			    memchr(l.s, '|', l.len) ? SEP_PIPE : SEP_SEMI;
+
+			split_row(&l, sep, row);
+			for (c = 0; c < row->n; c++)
+				if (label_find(form, row->c[c].s,
+				    row->c[c].len, 0, &m))
+					lang_label(form, m.label, ex);
+		}
+		p = nl + 1;
+	}
+	free(clean);
+	free(row);
+}
+
+void
+official_free(struct official *o)
+{
+	int f;
+
+	if (o == NULL)
+		return;
+	for (f = 0; f < FIELD_COUNT; f++) {
+		free(o->f[f].raw);
+		free(o->f[f].value);
+		o->f[f].raw = o->f[f].value = NULL;
+	}
+}
+
+void
+extraction_free(struct extraction *ex)
+{
+	size_t i;
+
+	if (ex == NULL)
+		return;
+	for (i = 0; i < ex->nofficials; i++)
+		official_free(&ex->officials[i]);
+	free(ex->officials);
+	ex->officials = NULL;
+	ex->nofficials = 0;
+}

@@ -1,0 +1,748 @@
+/*
+ * form.c -- read a request form (see form.h and forms/cencomm-cheetah.form
+ * for the format).
+ *
+ * inih does the INI syntax; this file checks the meaning and collects every
+ * problem as "path:line: reason", so that one run shows them all.  inih does
+ * not pass line numbers to the handler in Debian's build, so the file is fed
+ * through a reader of our own that counts lines (and refuses lines longer
+ * than inih's buffer instead of letting inih cut them in two).  Labels are
+ * folded with text_fold and sorted longest first, then in strcmp order, so
+ * that form_label_exact() is a binary search.  The reference data the form
+ * names is loaded here, relative to the form's directory.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "buf.h"
+#include "form.h"
+#include "limits.h"
+#include "text.h"
+#include "validate.h"
+#include "xmalloc.h"
+
+#define FORM_MAX_ERRORS	50	/* problems reported before giving up */
+#define FORM_NSLOTS	(FIELD_COUNT + 1)	/* fields and full_name */
+
+enum section {
+	SEC_NONE,
+	SEC_FORM,
+	SEC_LANG,
+	SEC_FIELD,
+	SEC_BAD
+};
+
+struct loader {
+	const char	*path;
+	char		*dir;		/* of path, for relative data paths */
+	struct form	*form;
+	FILE		*fp;
+	struct buf	 err;
+	int		 nerr;
+
+	int		 line;		/* last line handed to inih */
+	int		 section_line;	/* line of the last [section] */
+	char		*cursec;	/* section name as inih gives it */
+	enum section	 sec;
+	int		 arg;		/* language or slot of the section */
+
+	int		 lang_line[LANG_COUNT];	/* 0 = section not seen */
+	int		 slot_line[FORM_NSLOTS];
+	int		 validator_line[FIELD_COUNT];
+	int		 name_line, notification_line, title_line[LANG_COUNT];
+	int		 parties_line, freemail_line;
+	char		*parties_path, *freemail_path;
+
+	int		*label_line;	/* parallel to form->labels */
+	size_t		 labels_cap, triggers_cap;
+	size_t		 words_cap[LANG_COUNT];
+};
+
+static const char *const slot_names[FORM_NSLOTS] = {
+	"country", "last_name", "first_name", "organisation", "function",
+	"phone", "email", "full_name"
+};
+
+static void
+problem(struct loader *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct loader *ld, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (ld->nerr++ >= FORM_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ld->err.len > 0)
+		buf_addch(&ld->err, '\n');
+	if (line > 0)
+		buf_printf(&ld->err, "%s:%d: %s", ld->path, line, msg);
+	else
+		buf_printf(&ld->err, "%s: %s", ld->path, msg);
+	if (ld->nerr == FORM_MAX_ERRORS)
+		buf_printf(&ld->err, "\n%s: too many problems, stopped "
+		    "reporting", ld->path);
+}
+
+/*
+ * fgets-like reader for inih: one line a call, counted.  A line that would
+ * not fit inih's buffer (num bytes with its newline and NUL) is reported and
+ * handed over empty.
+ */
+static char *
+form_reader(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	size_t n = 0, max;
+	int c, over = 0, any = 0;
+	const char *p;
+
+	if (num < 3)
+		return NULL;
+	max = (size_t)num - 2;
+	while ((c = getc(ld->fp)) != EOF) {
+		any = 1;
+		if (c == '\n')
+			break;
+		if (n < max)
+			str[n++] = (char)c;
+		else
+			over = 1;
+	}
+	if (!any)
+		return NULL;
+	ld->line++;
+	if (over) {
+		problem(ld, ld->line, "line longer than %d bytes (repeat the "
+		    "key to continue a list)", num - 3);
+		n = 0;
+	}
+	str[n++] = '\n';
+	str[n] = '\0';
+	for (p = str; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '[')
+		ld->section_line = ld->line;
+	return str;
+}
+
+/* Trimmed copy of s[0..n). */
+static char *
+trimmed(const char *s, size_t n)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\r'))
+		n--;
+	return xstrndup(s, n);
+}
+
+static int
+count_words(const char *folded)
+{
+	int n = *folded != '\0';
+
+	for (; *folded; folded++)
+		if (*folded == ' ')
+			n++;
+	return n;
+}
+
+static void
+set_section(struct loader *ld, const char *section)
+{
+	const char *arg;
+	int line = ld->section_line;
+
+	free(ld->cursec);
+	ld->cursec = xstrdup(section);
+	ld->sec = SEC_BAD;
+	if (*section == '\0') {
+		ld->sec = SEC_NONE;
+		return;
+	}
+	if (strcmp(section, "form") == 0) {
+		ld->sec = SEC_FORM;
+		return;
+	}
+	if (strncmp(section, "lang ", 5) == 0) {
+		arg = section + 5;
+		ld->arg = lang_from_key(arg);
+		if (ld->arg == LANG_COUNT) {
+			problem(ld, line, "[%s]: unknown language \"%s\" (en, "
+			    "fr, es)", section, arg);
+			return;
+		}
+		if (ld->lang_line[ld->arg] != 0)
+			problem(ld, line, "[%s]: section given twice (first "
+			    "at line %d)", section, ld->lang_line[ld->arg]);
+		ld->lang_line[ld->arg] = line;
+		ld->sec = SEC_LANG;
+		return;
+	}
+	if (strncmp(section, "field ", 6) == 0) {
+		arg = section + 6;
+		for (ld->arg = 0; ld->arg < FORM_NSLOTS; ld->arg++)
+			if (strcmp(arg, slot_names[ld->arg]) == 0)
+				break;
+		if (ld->arg == FORM_NSLOTS) {
+			problem(ld, line, "[%s]: unknown field \"%s\"", section,
+			    arg);
+			return;
+		}
+		if (ld->slot_line[ld->arg] != 0)
+			problem(ld, line, "[%s]: section given twice (first "
+			    "at line %d)", section, ld->slot_line[ld->arg]);
+		ld->slot_line[ld->arg] = line;
+		ld->sec = SEC_FIELD;
+		return;
+	}
+	problem(ld, line, "[%s]: unknown section", section);
+}
+
+/* Set a single-valued string once. */
+static void
+set_once(struct loader *ld, char **dst, int *dline, const char *key,
+    const char *value)
+{
+	if (*dst != NULL) {
+		problem(ld, ld->line, "%s: given twice (first at line %d)",
+		    key, *dline);
+		return;
+	}
+	if (*value == '\0') {
+		problem(ld, ld->line, "%s: empty value", key);
+		return;
+	}
+	*dst = xstrdup(value);
+	*dline = ld->line;
+}
+
+/* Call fn for each comma-separated, trimmed, non-empty item of value. */
+static void
+each_item(struct loader *ld, const char *value,
+    void (*fn)(struct loader *, const char *, void *), void *arg)
+{
+	const char *p = value, *e;
+	char *item;
+
+	while (*p) {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		item = trimmed(p, (size_t)(e - p));
+		if (*item)
+			fn(ld, item, arg);
+		free(item);
+		p = *e ? e + 1 : e;
+	}
+}
+
+static void
+add_trigger(struct loader *ld, const char *item, void *arg)
+{
+	struct form *f = ld->form;
+	char *folded;
+
+	(void)arg;
+	if (f->ntriggers >= LIMIT_FORM_WORDS) {
+		problem(ld, ld->line, "triggers: more than %d",
+		    LIMIT_FORM_WORDS);
+		return;
+	}
+	folded = text_fold(item);
+	if (*folded == '\0') {
+		problem(ld, ld->line, "triggers: \"%s\" has no letters or "
+		    "digits", item);
+		free(folded);
+		return;
+	}
+	if (f->ntriggers == ld->triggers_cap) {
+		ld->triggers_cap = ld->triggers_cap ? ld->triggers_cap * 2 : 16;
+		f->triggers = xrealloc(f->triggers,
+		    ld->triggers_cap * sizeof(*f->triggers));
+	}
+	f->triggers[f->ntriggers++] = folded;
+}
+
+static void
+add_word(struct loader *ld, const char *item, void *arg)
+{
+	struct form *f = ld->form;
+	int l = *(int *)arg;
+	char *folded;
+
+	if (f->nlang_words[l] >= LIMIT_FORM_WORDS) {
+		problem(ld, ld->line, "words: more than %d", LIMIT_FORM_WORDS);
+		return;
+	}
+	folded = text_fold(item);
+	if (*folded == '\0' || strchr(folded, ' ') != NULL) {
+		problem(ld, ld->line, "words: \"%s\" is not one word", item);
+		free(folded);
+		return;
+	}
+	if (f->nlang_words[l] == ld->words_cap[l]) {
+		ld->words_cap[l] = ld->words_cap[l] ? ld->words_cap[l] * 2 : 64;
+		f->lang_words[l] = xrealloc(f->lang_words[l],
+		    ld->words_cap[l] * sizeof(*f->lang_words[l]));
+	}
+	f->lang_words[l][f->nlang_words[l]++] = folded;
+}
+
+struct label_arg {
+	int		slot;
+	enum lang	lang;
+};
+
+static void
+add_label(struct loader *ld, const char *item, void *arg)
+{
+	struct label_arg *la = arg;
+	struct form *f = ld->form;
+	struct form_label *lb;
+	char *folded;
+
+	if (f->nlabels >= LIMIT_FORM_LABELS) {
+		problem(ld, ld->line, "more than %d labels", LIMIT_FORM_LABELS);
+		return;
+	}
+	if (strlen(item) > LIMIT_LABEL_BYTES) {
+		problem(ld, ld->line, "label \"%s\" is longer than %d bytes",
+		    item, LIMIT_LABEL_BYTES);
+		return;
+	}
+	folded = text_fold(item);
+	if (*folded == '\0') {
+		problem(ld, ld->line, "label \"%s\" has no letters or digits",
+		    item);
+		free(folded);
+		return;
+	}
+	if (count_words(folded) > LIMIT_LABEL_WORDS) {
+		problem(ld, ld->line, "label \"%s\" has more than %d words",
+		    item, LIMIT_LABEL_WORDS);
+		free(folded);
+		return;
+	}
+	if (f->nlabels == ld->labels_cap) {
+		ld->labels_cap = ld->labels_cap ? ld->labels_cap * 2 : 64;
+		f->labels = xrealloc(f->labels,
+		    ld->labels_cap * sizeof(*f->labels));
+		ld->label_line = xrealloc(ld->label_line,
+		    ld->labels_cap * sizeof(*ld->label_line));
+	}
+	lb = &f->labels[f->nlabels];
+	lb->text = xstrdup(item);
+	lb->folded = folded;
+	lb->field = la->slot;
+	lb->lang = la->lang;
+	ld->label_line[f->nlabels] = ld->line;
+	f->nlabels++;
+}
+
+static void
+key_form(struct loader *ld, const char *name, const char *value)
+{
+	struct form *f = ld->form;
+	enum lang l;
+
+	if (strcmp(name, "name") == 0)
+		set_once(ld, &f->name, &ld->name_line, name, value);
+	else if (strcmp(name, "notification") == 0)
+		set_once(ld, &f->notification, &ld->notification_line, name,
+		    value);
+	else if (strncmp(name, "title.", 6) == 0 &&
+	    (l = lang_from_key(name + 6)) != LANG_COUNT)
+		set_once(ld, &f->title[l], &ld->title_line[l], name, value);
+	else if (strcmp(name, "parties") == 0)
+		set_once(ld, &ld->parties_path, &ld->parties_line, name,
+		    value);
+	else if (strcmp(name, "freemail") == 0)
+		set_once(ld, &ld->freemail_path, &ld->freemail_line, name,
+		    value);
+	else if (strcmp(name, "triggers") == 0)
+		each_item(ld, value, add_trigger, NULL);
+	else
+		problem(ld, ld->line, "[form]: unknown key \"%s\"", name);
+}
+
+static void
+key_lang(struct loader *ld, const char *name, const char *value)
+{
+	int l = ld->arg;
+
+	if (strcmp(name, "words") == 0)
+		each_item(ld, value, add_word, &l);
+	else
+		problem(ld, ld->line, "[%s]: unknown key \"%s\"", ld->cursec,
+		    name);
+}
+
+static void
+key_field(struct loader *ld, const char *name, const char *value)
+{
+	struct form *f = ld->form;
+	struct label_arg la;
+	enum lang l;
+	int slot = ld->arg;
+
+	if (strcmp(name, "validator") == 0) {
+		if (slot == FORM_FULL_NAME) {
+			problem(ld, ld->line, "[%s]: full_name takes no "
+			    "validator (its parts are the name fields')",
+			    ld->cursec);
+			return;
+		}
+		if (ld->validator_line[slot] != 0) {
+			problem(ld, ld->line, "validator: given twice (first "
+			    "at line %d)", ld->validator_line[slot]);
+			return;
+		}
+		ld->validator_line[slot] = ld->line;
+		f->validator[slot] = validator_find(value);
+		if (f->validator[slot] == NULL)
+			problem(ld, ld->line, "validator: unknown validator "
+			    "\"%s\" (country, email, phone, text)", value);
+		return;
+	}
+	if ((l = lang_from_key(name)) != LANG_COUNT) {
+		la.slot = slot;
+		la.lang = l;
+		each_item(ld, value, add_label, &la);
+		return;
+	}
+	problem(ld, ld->line, "[%s]: unknown key \"%s\"", ld->cursec, name);
+}
+
+static int
+form_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct loader *ld = user;
+
+	if (ld->cursec == NULL || strcmp(section, ld->cursec) != 0)
+		set_section(ld, section);
+	switch (ld->sec) {
+	case SEC_NONE:
+		break;
+	case SEC_FORM:
+		key_form(ld, name, value);
+		break;
+	case SEC_LANG:
+		key_lang(ld, name, value);
+		break;
+	case SEC_FIELD:
+		key_field(ld, name, value);
+		break;
+	case SEC_BAD:
+		/* Reported once, at the section. */
+		break;
+	}
+	if (*section == '\0')
+		problem(ld, ld->line, "\"%s\" is outside any section", name);
+	return 1;	/* keep going: every problem is collected */
+}
+
+/* Longest folded text first, then strcmp order. */
+static int
+label_order(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+
+	if (alen != blen)
+		return alen > blen ? -1 : 1;
+	return strcmp(a, b);
+}
+
+static int
+label_index_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct form *f = arg;
+	const struct form_label *a = &f->labels[*(const size_t *)pa];
+	const struct form_label *b = &f->labels[*(const size_t *)pb];
+	int c = label_order(a->folded, strlen(a->folded), b->folded);
+
+	if (c != 0)
+		return c;
+	if (a->field != b->field)
+		return a->field - b->field;
+	if (a->lang != b->lang)
+		return (int)a->lang - (int)b->lang;
+	/* Stable: earlier definitions first. */
+	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+}
+
+static void
+label_free(struct form_label *lb)
+{
+	free(lb->text);
+	free(lb->folded);
+}
+
+/*
+ * Sort the labels; report a folded text that names two fields; drop a
+ * label repeated for the same field and language.
+ */
+static void
+sort_labels(struct loader *ld)
+{
+	struct form *f = ld->form;
+	struct form_label *sorted;
+	size_t *idx, i, n = 0;
+	int *lines;
+
+	if (f->nlabels == 0)
+		return;
+	idx = xcalloc(f->nlabels, sizeof(*idx));
+	for (i = 0; i < f->nlabels; i++)
+		idx[i] = i;
+	qsort_r(idx, f->nlabels, sizeof(*idx), label_index_cmp, f);
+	sorted = xcalloc(f->nlabels, sizeof(*sorted));
+	lines = xcalloc(f->nlabels, sizeof(*lines));
+	for (i = 0; i < f->nlabels; i++) {
+		struct form_label *lb = &f->labels[idx[i]];
+		int line = ld->label_line[idx[i]];
+
+		/* Within a run of one folded text, fields come in order. */
+		if (n > 0 && strcmp(sorted[n - 1].folded, lb->folded) == 0) {
+			if (sorted[n - 1].field != lb->field) {
+				problem(ld, line, "label \"%s\" is already a "
+				    "label of %s (line %d)", lb->text,
+				    slot_names[sorted[n - 1].field],
+				    lines[n - 1]);
+				label_free(lb);
+				continue;
+			}
+			if (sorted[n - 1].lang == lb->lang) {
+				label_free(lb);
+				continue;
+			}
+		}
+		lines[n] = line;
+		sorted[n++] = *lb;
+	}
+	free(f->labels);
+	free(ld->label_line);
+	f->labels = sorted;
+	f->nlabels = n;
+	ld->label_line = lines;
+	ld->labels_cap = n;
+	free(idx);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort a word list and drop repeats. */
+static void
+sort_words(char **w, size_t *n)
+{
+	size_t i, k = 0;
+
+	if (*n == 0)
+		return;
+	qsort(w, *n, sizeof(*w), str_cmp);
+	for (i = 0; i < *n; i++) {
+		if (k > 0 && strcmp(w[k - 1], w[i]) == 0)
+			free(w[i]);
+		else
+			w[k++] = w[i];
+	}
+	*n = k;
+}
+
+/* path of a data file named in the form: relative to the form's dir. */
+static char *
+data_path(const struct loader *ld, const char *value)
+{
+	struct buf b;
+
+	if (value[0] == '/')
+		return xstrdup(value);
+	buf_init(&b, (size_t)-1 / 2);
+	buf_addstr(&b, ld->dir);
+	buf_addch(&b, '/');
+	buf_addstr(&b, value);
+	return buf_release(&b);
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* What a whole form needs, once every line is read. */
+static void
+check_form(struct loader *ld)
+{
+	struct form *f = ld->form;
+	char err[512], *p;
+	size_t i;
+	int s, l, have[FORM_NSLOTS] = { 0 };
+
+	if (f->name == NULL)
+		problem(ld, 0, "[form]: no name");
+	if (f->notification == NULL)
+		problem(ld, 0, "[form]: no notification");
+	for (l = 0; l < LANG_COUNT; l++)
+		if (f->title[l] == NULL)
+			problem(ld, 0, "[form]: no title.%s", lang_key(l));
+	if (f->ntriggers == 0)
+		problem(ld, 0, "[form]: no triggers");
+	for (i = 0; i < f->nlabels; i++)
+		have[f->labels[i].field]++;
+	for (s = 0; s < FIELD_COUNT; s++) {
+		if (ld->slot_line[s] == 0) {
+			problem(ld, 0, "no [field %s] section", slot_names[s]);
+			continue;
+		}
+		if (ld->validator_line[s] == 0)
+			problem(ld, ld->slot_line[s], "[field %s]: no "
+			    "validator", slot_names[s]);
+		if (have[s] == 0)
+			problem(ld, ld->slot_line[s], "[field %s]: no labels",
+			    slot_names[s]);
+	}
+	if (ld->slot_line[FORM_FULL_NAME] != 0 && have[FORM_FULL_NAME] == 0)
+		problem(ld, ld->slot_line[FORM_FULL_NAME], "[field full_name]: "
+		    "no labels");
+
+	if (ld->parties_path == NULL)
+		problem(ld, 0, "[form]: no parties file");
+	else {
+		p = data_path(ld, ld->parties_path);
+		if (parties_load(p, &f->parties, err, sizeof(err)) == -1)
+			problem(ld, ld->parties_line, "parties: %s", err);
+		free(p);
+	}
+	if (ld->freemail_path == NULL)
+		problem(ld, 0, "[form]: no freemail file");
+	else {
+		p = data_path(ld, ld->freemail_path);
+		if (domainset_load(p, &f->freemail, err, sizeof(err)) == -1)
+			problem(ld, ld->freemail_line, "freemail: %s", err);
+		free(p);
+	}
+}
+
+int
+form_load(const char *path, struct form **out, char *err, size_t errlen)
+{
+	struct loader ld;
+	int r, l;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.path = path;
+	buf_init(&ld.err, errlen > 0 ? errlen - 1 : 0);
+	if ((ld.fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ld.dir = dir_of(path);
+	ld.form = xcalloc(1, sizeof(*ld.form));
+	ld.form->path = xstrdup(path);
+
+	r = ini_parse_stream(form_reader, &ld, form_handler, &ld);
+	if (ferror(ld.fp))
+		problem(&ld, 0, "read error");
+	fclose(ld.fp);
+	if (r == -2)
+		problem(&ld, 0, "out of memory");
+	else if (r > 0)
+		problem(&ld, r, "syntax error (expected [section], "
+		    "key = value, or a comment)");
+
+	sort_labels(&ld);
+	for (l = 0; l < LANG_COUNT; l++)
+		sort_words(ld.form->lang_words[l], &ld.form->nlang_words[l]);
+	check_form(&ld);
+
+	free(ld.cursec);
+	free(ld.dir);
+	free(ld.parties_path);
+	free(ld.freemail_path);
+	free(ld.label_line);
+	if (ld.nerr > 0) {
+		snprintf(err, errlen, "%s", ld.err.data ? ld.err.data : "");
+		buf_free(&ld.err);
+		form_free(ld.form);
+		return -1;
+	}
+	buf_free(&ld.err);
+	if (errlen > 0)
+		err[0] = '\0';
+	*out = ld.form;
+	return 0;
+}
+
+void
+form_free(struct form *f)
+{
+	size_t i;
+	int l;
+
+	if (f == NULL)
+		return;
+	free(f->path);
+	free(f->name);
+	free(f->notification);
+	for (l = 0; l < LANG_COUNT; l++) {
+		free(f->title[l]);
+		for (i = 0; i < f->nlang_words[l]; i++)
+			free(f->lang_words[l][i]);
+		free(f->lang_words[l]);
+	}
+	for (i = 0; i < f->ntriggers; i++)
+		free(f->triggers[i]);
+	free(f->triggers);
+	for (i = 0; i < f->nlabels; i++)
+		label_free(&f->labels[i]);
+	free(f->labels);
+	parties_free(f->parties);
+	domainset_free(f->freemail);
+	free(f);
+}
+
+const struct form_label *
+form_label_exact(const struct form *f, const char *folded)
+{
+	size_t lo = 0, hi = f->nlabels, mid;
+
+	/* Lower bound: the first label of a run with this text. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (label_order(f->labels[mid].folded,
+		    strlen(f->labels[mid].folded), folded) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < f->nlabels && strcmp(f->labels[lo].folded, folded) == 0)
+		return &f->labels[lo];
+	return NULL;
+}

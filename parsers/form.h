@@ -1,0 +1,54 @@
+/*
+ * form.h -- a request form: its fields, their labels in each language,
+ * the trigger words, each field's validator, and the reference data it
+ * validates against.  Read from an INI file (inih); see
+ * forms/cencomm-cheetah.form for the format.
+ *
+ * A form is read-only once loaded and may be shared; form_free() frees it
+ * and everything it loaded.
+ */
+#ifndef INTAKE_FORM_H
+#define INTAKE_FORM_H
+
+#include <stddef.h>
+
+#include "fields.h"
+#include "validate.h"
+
+/* Label that gives a whole name ("Name", "Nom complet"): split into first
+ * and last name by the extractor. */
+#define FORM_FULL_NAME	FIELD_COUNT
+
+struct form_label {
+	char		*text;		/* as written in the form */
+	char		*folded;	/* text_fold(text) */
+	int		 field;		/* enum field, or FORM_FULL_NAME */
+	enum lang	 lang;
+};
+
+struct form {
+	char		*path;
+	char		*name;			/* "cencomm-cheetah" */
+	char		*notification;		/* "2018/046" */
+	char		*title[LANG_COUNT];	/* what the request is for */
+	char		**triggers;		/* folded */
+	size_t		 ntriggers;
+	struct form_label *labels;	/* longest folded text first, then
+					 * in strcmp order */
+	size_t		 nlabels;
+	char		**lang_words[LANG_COUNT];	/* folded, sorted */
+	size_t		 nlang_words[LANG_COUNT];
+	const struct validator *validator[FIELD_COUNT];
+	struct parties	*parties;
+	struct domainset *freemail;
+};
+
+/* err gets "path:line: reason" (all problems found, joined by newlines). */
+int	 form_load(const char *path, struct form **, char *err, size_t errlen);
+void	 form_free(struct form *);
+
+/* The label whose folded text equals folded, or NULL.  Borrowed. */
+const struct form_label *form_label_exact(const struct form *,
+	    const char *folded);
+
+#endif

@@ -1,0 +1,1844 @@
+/*
+ * mime.c -- one raw message to header fields and UTF-8 text parts (see
+ * mime.h), with libetpan's MIME parser.
+ *
+ * The raw bytes are first copied with LF line ends and NULs blanked.  The
+ * top-level header is read here, line by line, so that no field is lost;
+ * libetpan is handed only its Content-* fields, then the body.  Before
+ * libetpan parses, a scan follows the part structure the way libetpan will
+ * (the same boundaries, and a superset of the header blocks it reads):
+ *  - a boundary parameter that libetpan would read as a lone '"' refuses
+ *    the message (Debian's libetpan 1.9.4 writes past a buffer on it);
+ *  - comments nested deeper than LIMIT_COMMENT_DEPTH in header blocks are
+ *    flattened (libetpan recurses once per level);
+ *  - when nesting, boundary lines, nested header volume or the boundary
+ *    scanning work (libetpan rescans a part once per enclosing multipart)
+ *    would pass the caps of limits.h, only the header is read.
+ * The tree is then walked under LIMIT_MIME_DEPTH and LIMIT_MIME_PARTS: text
+ * parts are decoded, converted to UTF-8 (text.c), HTML flattened (html.c).
+ * Nothing here logs; what is left out goes into the message's notes.
+ */
+#include <iconv.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/mailimf.h>
+#include <libetpan/mailmime.h>
+#include <libetpan/mailmime_content.h>
+#include <libetpan/mailmime_decode.h>
+#include <libetpan/mailmime_disposition.h>
+#include <libetpan/mmapstring.h>
+
+#include "buf.h"
+#include "html.h"
+#include "limits.h"
+#include "mime.h"
+#include "text.h"
+#include "xmalloc.h"
+
+#define FILENAME_BYTES	255		/* a decoded file name */
+#define RFC2231_PIECES	64		/* name*0* ... name*63* */
+#define SCAN_PENDING	4		/* multipart types in one header */
+
+/* ------------------------------------------------------------------ */
+/* Lines and header fields over LF text. */
+
+static const char *
+line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl : end;
+}
+
+static const char *
+line_next(const char *e, const char *end)
+{
+	return e < end ? e + 1 : end;
+}
+
+static int
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
+only_space(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if (!is_wsp(*s) && *s != '\n')
+			return 0;
+	return 1;
+}
+
+/* Length of the field name opening line [p, e) when a ':' follows it
+ * (after optional white space), else 0. */
+static size_t
+field_name_len(const char *p, const char *e)
+{
+	const char *q = p;
+	size_t n;
+
+	while (q < e && (unsigned char)*q > 32 && (unsigned char)*q < 127 &&
+	    *q != ':')
+		q++;
+	if ((n = (size_t)(q - p)) == 0)
+		return 0;
+	while (q < e && is_wsp(*q))
+		q++;
+	return q < e && *q == ':' ? n : 0;
+}
+
+struct hfield {
+	const char *start;	/* first byte of the field */
+	const char *name;
+	size_t	 namelen;
+	const char *value;	/* after the ':' */
+	const char *vend;	/* end of the value, before its last LF */
+};
+
+/*
+ * Next field of the header block at *pp.  Lines that hold a ':' but no
+ * field name are skipped, as libetpan does.  Returns 0 at the end of the
+ * block (a blank line, a line without ':', the end) with *pp at the body.
+ */
+static int
+header_next(const char **pp, const char *end, struct hfield *f)
+{
+	const char *p = *pp, *e, *q, *colon;
+	size_t n;
+
+	for (;;) {
+		if (p >= end) {
+			*pp = end;
+			return 0;
+		}
+		e = line_end(p, end);
+		if (e == p) {
+			*pp = line_next(e, end);
+			return 0;
+		}
+		q = line_next(e, end);
+		while (q < end && is_wsp(*q))
+			q = line_next(line_end(q, end), end);
+		if (is_wsp(*p)) {
+			p = q;		/* a stray continuation */
+			continue;
+		}
+		if ((n = field_name_len(p, e)) == 0) {
+			if (memchr(p, ':', (size_t)(e - p)) == NULL) {
+				*pp = p;
+				return 0;
+			}
+			p = q;
+			continue;
+		}
+		colon = memchr(p + n, ':', (size_t)(e - p - n));
+		f->start = p;
+		f->name = p;
+		f->namelen = n;
+		f->value = colon + 1;
+		f->vend = q > p && q[-1] == '\n' ? q - 1 : q;
+		*pp = q;
+		return 1;
+	}
+}
+
+/* First field named name in the header block [p, end), or 0. */
+static int
+header_find(const char *p, const char *end, const char *name,
+    struct hfield *f)
+{
+	size_t n = strlen(name);
+
+	while (header_next(&p, end, f))
+		if (f->namelen == n && strncasecmp(f->name, name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Deepest nesting of parentheses in s[0..len), quoted pairs skipped. */
+static size_t
+paren_depth(const char *s, size_t len)
+{
+	size_t i, d = 0, max = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '(' && ++d > max)
+			max = d;
+		else if (s[i] == ')' && d > 0)
+			d--;
+	}
+	return max;
+}
+
+/* ------------------------------------------------------------------ */
+/* Strings. */
+
+/* Longest prefix of s[0..len) no longer than max that ends on a UTF-8
+ * character boundary. */
+static size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/* Valid UTF-8 copy of s with control characters turned into spaces,
+ * trimmed, at most max bytes. */
+static char *
+clean_line(const char *s, size_t len, size_t max)
+{
+	char *u, *p, *q;
+	size_t n;
+
+	u = text_to_utf8(NULL, s, len, &n);
+	for (p = u; *p; p++)
+		if ((unsigned char)*p < 32 || *p == 0x7f)
+			*p = ' ';
+	for (p = u; *p == ' '; p++)
+		;
+	n = strlen(p);
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	n = utf8_cut(p, n, max);
+	q = xstrndup(p, n);
+	free(u);
+	return q;
+}
+
+/* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
+ * UTF-8 when valid, else as windows-1252.  Returns a clean line. */
+static char *
+decode_words(const char *s, size_t len, size_t max)
+{
+	char *tmp, *out = NULL, *r;
+	size_t idx = 0;
+
+	if (len == 0 || memmem(s, len, "=?", 2) == NULL)
+		return clean_line(s, len, max);
+	tmp = xstrndup(s, len);
+	len = strlen(tmp);
+	if (mailmime_encoded_phrase_parse(text_is_utf8(tmp, len) ? "utf-8" :
+	    "windows-1252", tmp, len, &idx, "utf-8", &out) !=
+	    MAILIMF_NO_ERROR || out == NULL) {
+		free(out);
+		r = clean_line(tmp, len, max);
+	} else {
+		r = clean_line(out, strlen(out), max);
+		free(out);
+	}
+	free(tmp);
+	return r;
+}
+
+/* Unfolded, decoded header value. */
+static char *
+header_value(const char *v, const char *vend)
+{
+	struct buf b;
+	size_t len = (size_t)(vend - v), i, n;
+	char *r;
+
+	/* Read a bounded prefix: decoding cannot shrink text by more than
+	 * a factor of four. */
+	if (len > LIMIT_HEADER_BYTES * 4)
+		len = LIMIT_HEADER_BYTES * 4;
+	buf_init(&b, len);
+	for (i = 0; i < len; i += n + 1) {
+		const char *nl = memchr(v + i, '\n', len - i);
+
+		n = nl ? (size_t)(nl - v) - i : len - i;
+		buf_add(&b, v + i, n);
+	}
+	r = decode_words(b.data ? b.data : "", b.len, LIMIT_HEADER_BYTES);
+	buf_free(&b);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* The pre-scan.  Lines are followed in three states: the header of a
+ * message, the header of a part (after a delimiter), and body text. */
+
+enum { SC_MSGHDR, SC_PARTHDR, SC_BODY };
+
+struct scan_level {
+	char	*boundary;	/* libetpan's string; NULL for a message */
+	size_t	 blen;		/* its length without trailing blanks */
+	uint64_t hash;
+};
+
+struct scan {
+	struct scan_level stack[LIMIT_MIME_NESTING];
+	size_t	 depth;
+	size_t	 nmultipart;
+	int	 state;
+	/* the header block being read */
+	size_t	 nblocks;
+	size_t	 block_lines;
+	int	 block_ct;
+	int	 block_rfc822;
+	char	*pending[SCAN_PENDING];
+	size_t	 npending;
+	/* totals */
+	uint64_t work;
+	size_t	 hbytes;
+	size_t	 hfields;
+	size_t	 delims;
+	int	 unsafe;
+	int	 flattened;
+	int	 root_report;
+	const char *toobig;	/* why only the header is read */
+	/* empty parts, which make libetpan drop their whole multipart */
+	int	 afterdelim;	/* the lines since a delimiter are empty */
+	int	 blanks;	/* how many (up to 2) */
+	size_t	*fix;		/* offsets where blank lines go in */
+	size_t	 nfix;
+	size_t	 fixalloc;
+};
+
+static uint64_t
+hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+scan_pop(struct scan *s, size_t keep)
+{
+	while (s->depth > keep) {
+		s->depth--;
+		if (s->stack[s->depth].boundary != NULL) {
+			free(s->stack[s->depth].boundary);
+			s->nmultipart--;
+		}
+	}
+}
+
+static void
+scan_push(struct scan *s, char *boundary)
+{
+	struct scan_level *l;
+	size_t n;
+
+	if (s->depth == LIMIT_MIME_NESTING) {
+		s->toobig = "parts nested too deep";
+		free(boundary);
+		return;
+	}
+	l = &s->stack[s->depth++];
+	l->boundary = boundary;
+	if (boundary != NULL) {
+		n = strlen(boundary);
+		while (n > 0 && is_wsp(boundary[n - 1]))
+			n--;
+		l->blen = n;
+		l->hash = hash_bytes(boundary, n);
+		s->nmultipart++;
+	}
+}
+
+/* Outermost level whose delimiter is the line "--" + tok (the token
+ * without trailing blanks), or -1. */
+static int
+scan_match(struct scan *s, const char *tok, const char *e)
+{
+	size_t n = (size_t)(e - tok), i;
+	uint64_t h;
+
+	while (n > 0 && is_wsp(tok[n - 1]))
+		n--;
+	h = hash_bytes(tok, n);
+	for (i = 0; i < s->depth; i++) {
+		struct scan_level *l = &s->stack[i];
+
+		if (l->boundary != NULL && l->blen == n && l->hash == h &&
+		    memcmp(l->boundary, tok, n) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* One Content-Type field of a header block, parsed by libetpan's own
+ * field parsers exactly as its MIME parser will. */
+static void
+scan_content_type(struct scan *s, const char *f, size_t flen)
+{
+	struct mailimf_fields *imf = NULL;
+	struct mailmime_fields *mf = NULL;
+	clistiter *it;
+	size_t idx = 0;
+
+	if (flen > LIMIT_HEADER_BYTES) {
+		s->toobig = "a Content-Type field is too long";
+		return;
+	}
+	if (mailimf_optional_fields_parse(f, flen, &idx, &imf) !=
+	    MAILIMF_NO_ERROR)
+		return;
+	if (mailmime_fields_parse(imf, &mf) != MAILIMF_NO_ERROR) {
+		mailimf_fields_free(imf);
+		return;
+	}
+	mailimf_fields_free(imf);
+	for (it = clist_begin(mf->fld_list); it; it = clist_next(it)) {
+		struct mailmime_field *fld = clist_content(it);
+		struct mailmime_content *ct;
+		struct mailmime_composite_type *comp;
+		char name[] = "boundary", *v;
+
+		if (fld->fld_type != MAILMIME_FIELD_TYPE)
+			continue;
+		ct = fld->fld_data.fld_content;
+		s->block_ct = 1;
+		if (ct->ct_type->tp_type != MAILMIME_TYPE_COMPOSITE_TYPE)
+			continue;
+		comp = ct->ct_type->tp_data.tp_composite_type;
+		if (comp->ct_type == MAILMIME_COMPOSITE_TYPE_MESSAGE &&
+		    strcasecmp(ct->ct_subtype, "rfc822") == 0)
+			s->block_rfc822 = 1;
+		if (comp->ct_type != MAILMIME_COMPOSITE_TYPE_MULTIPART)
+			continue;
+		if (s->nblocks == 0 && strcasecmp(ct->ct_subtype, "report") == 0)
+			s->root_report = 1;
+		if ((v = mailmime_content_param_get(ct, name)) == NULL)
+			continue;
+		/* mailmime_extract_boundary() copies len - 2 bytes of a
+		 * value opening with '"'. */
+		if (v[0] == '"' && strlen(v) < 2) {
+			s->unsafe = 1;
+			break;
+		}
+		if (s->npending == SCAN_PENDING) {
+			s->toobig = "too many multipart types in one header";
+			break;
+		}
+		if ((v = mailmime_extract_boundary(ct)) != NULL)
+			s->pending[s->npending++] = v;
+	}
+	mailmime_fields_free(mf);
+}
+
+static void
+scan_block_begin(struct scan *s, int state)
+{
+	s->state = state;
+	s->block_lines = 0;
+	s->block_ct = 0;
+	s->block_rfc822 = 0;
+	s->npending = 0;
+}
+
+/* The header block ends: its multipart types open levels, and a message
+ * type (or no type in a part, as in a digest) makes a message header
+ * follow. */
+static void
+scan_block_end(struct scan *s)
+{
+	int msg;
+	size_t i;
+
+	msg = s->block_rfc822 || (s->state == SC_PARTHDR && !s->block_ct);
+	for (i = 0; i < s->npending; i++)
+		scan_push(s, s->pending[i]);
+	s->npending = 0;
+	if (msg)
+		scan_push(s, NULL);
+	s->nblocks++;
+	scan_block_begin(s, msg ? SC_MSGHDR : SC_BODY);
+}
+
+/* A header line: counted, and comments nested too deep flattened. */
+static void
+scan_header_line(struct scan *s, char *p, char *e, size_t *pdepth)
+{
+	char *q;
+
+	s->hbytes += (size_t)(e - p) + 1;
+	if (s->hbytes > LIMIT_MIME_HEADERS)
+		s->toobig = "nested header blocks are too large";
+	for (q = p; q < e; q++) {
+		if (*q == '\\' && q + 1 < e)
+			q++;
+		else if (*q == '(') {
+			if (*pdepth >= LIMIT_COMMENT_DEPTH) {
+				*q = ' ';
+				s->flattened = 1;
+			} else
+				(*pdepth)++;
+		} else if (*q == ')' && *pdepth > 0)
+			(*pdepth)--;
+	}
+}
+
+static void
+scan_free(struct scan *s)
+{
+	size_t i;
+
+	scan_pop(s, 0);
+	for (i = 0; i < s->npending; i++)
+		free(s->pending[i]);
+	s->npending = 0;
+	free(s->fix);
+	s->fix = NULL;
+}
+
+static void
+scan_fix(struct scan *s, size_t off)
+{
+	if (s->nfix == s->fixalloc) {
+		s->fixalloc = s->fixalloc ? s->fixalloc * 2 : 8;
+		s->fix = xrealloc(s->fix, s->fixalloc * sizeof(*s->fix));
+	}
+	s->fix[s->nfix++] = off;
+}
+
+/*
+ * libetpan drops a whole multipart when a delimiter is followed by up to
+ * two newlines and the end of its text, or by exactly two newlines and
+ * another delimiter (a truncated message, an empty part).  Three or more
+ * newlines are read as an empty part: copy buf with three put in where
+ * the scan found such a place.
+ */
+static char *
+scan_repair(const struct scan *s, const char *buf, size_t len,
+    size_t *outlen)
+{
+	struct buf b;
+	size_t i, at = 0;
+
+	buf_init(&b, len + s->nfix * 3 + 1);
+	for (i = 0; i < s->nfix; i++) {
+		buf_add(&b, buf + at, s->fix[i] - at);
+		if (s->fix[i] == len && len > 0 && buf[len - 1] != '\n')
+			buf_addch(&b, '\n');
+		buf_add(&b, "\n\n\n", 3);
+		at = s->fix[i];
+	}
+	buf_add(&b, buf + at, len - at);
+	*outlen = b.len;
+	return buf_release(&b);
+}
+
+static void
+scan_run(struct scan *s, char *buf, size_t len)
+{
+	char *p = buf, *end = buf + len, *e, *field = NULL;
+	size_t cdepth = 0;
+	int reread = 0, k;
+
+	memset(s, 0, sizeof(*s));
+	scan_block_begin(s, SC_MSGHDR);
+	while (p < end && s->toobig == NULL && !s->unsafe) {
+		e = (char *)line_end(p, end);
+		if (!reread) {
+			s->work += (uint64_t)s->nmultipart *
+			    ((uint64_t)(e - p) + 1);
+			if (s->work > LIMIT_MIME_SCAN) {
+				s->toobig = "boundary scanning would take too long";
+				break;
+			}
+			if (e - p >= 2 && p[0] == '-' && p[1] == '-' &&
+			    ++s->delims > LIMIT_MIME_DELIMS) {
+				s->toobig = "too many boundary lines";
+				break;
+			}
+		}
+		if (!reread && s->afterdelim) {
+			if (e == p && s->blanks < 2)
+				s->blanks++;
+			else {
+				if (e - p >= 2 && p[0] == '-' && p[1] == '-')
+					scan_fix(s, (size_t)(p - buf));
+				s->afterdelim = 0;
+			}
+		}
+		reread = 0;
+		if (e - p >= 2 && p[0] == '-' && p[1] == '-' &&
+		    (k = scan_match(s, p + 2, e)) >= 0) {
+			if (field != NULL)
+				scan_content_type(s, field, (size_t)(p - field));
+			field = NULL;
+			for (; s->npending > 0; s->npending--)
+				free(s->pending[s->npending - 1]);
+			scan_pop(s, (size_t)k + 1);
+			s->nblocks++;
+			scan_block_begin(s, SC_PARTHDR);
+			s->afterdelim = 1;
+			s->blanks = 0;
+			p = (char *)line_next(e, end);
+			continue;
+		}
+		if (s->state == SC_BODY) {
+			p = (char *)line_next(e, end);
+			continue;
+		}
+		if (e > p && (is_wsp(*p) || memchr(p, ':', (size_t)(e - p)))) {
+			if (!is_wsp(*p)) {
+				if (field != NULL)
+					scan_content_type(s, field,
+					    (size_t)(p - field));
+				field = NULL;
+				cdepth = 0;
+				if (++s->hfields > LIMIT_MIME_FIELDS)
+					s->toobig = "too many nested header fields";
+				if (e - p >= 12 &&
+				    strncasecmp(p, "content-type", 12) == 0 &&
+				    (p[12] == ':' || is_wsp(p[12])))
+					field = p;
+			}
+			s->block_lines++;
+			scan_header_line(s, p, e, &cdepth);
+			p = (char *)line_next(e, end);
+			continue;
+		}
+		/* A blank line ends the block; a line without ':' ends it
+		 * too and is read again in the next state. */
+		if (field != NULL)
+			scan_content_type(s, field, (size_t)(p - field));
+		field = NULL;
+		if (e == p) {
+			scan_block_end(s);
+			p = (char *)line_next(e, end);
+		} else {
+			scan_block_end(s);
+			reread = 1;
+		}
+	}
+	if (field != NULL && s->toobig == NULL && !s->unsafe)
+		scan_content_type(s, field, (size_t)(end - field));
+	if (s->afterdelim && s->toobig == NULL)
+		scan_fix(s, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* The message being built. */
+
+struct mime_ctx {
+	struct mime_message *msg;
+	struct buf notes;
+	int	 notes_full;
+	size_t	 partsalloc;
+	size_t	 leaves;
+	size_t	 total;		/* text bytes kept */
+	int	 ngroups;
+	int	 stop;
+	int	 deep_noted;
+	int	 total_noted;
+	int	 reparse;	/* encoded messages being parsed */
+};
+
+static void
+note(struct mime_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct mime_ctx *c, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (c->notes_full)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* Room is kept for the " ..." that says notes were dropped. */
+	if (c->notes.len + strlen(line) + 2 > c->notes.max - 4) {
+		c->notes_full = 1;
+		buf_addstr(&c->notes, " ...");
+		return;
+	}
+	if (c->notes.len > 0)
+		buf_addstr(&c->notes, "; ");
+	buf_addstr(&c->notes, line);
+}
+
+static void
+add_part(struct mime_ctx *c, enum mime_part_kind kind, char *text,
+    size_t len, char *filename, int alt)
+{
+	struct mime_message *m = c->msg;
+	struct mime_part *p;
+
+	if (m->nparts == c->partsalloc) {
+		c->partsalloc = c->partsalloc ? c->partsalloc * 2 : 4;
+		m->parts = xrealloc(m->parts, c->partsalloc * sizeof(*p));
+	}
+	p = &m->parts[m->nparts++];
+	p->kind = kind;
+	p->text = text;
+	p->len = len;
+	p->filename = filename;
+	p->alternative = alt;
+	c->total += len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parts. */
+
+static void
+part_type(struct mailmime_content *ct, const char **type, const char **sub)
+{
+	*type = "text";
+	*sub = "plain";
+	if (ct == NULL || ct->ct_type == NULL)
+		return;
+	*sub = ct->ct_subtype ? ct->ct_subtype : "";
+	if (ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
+		struct mailmime_discrete_type *d =
+		    ct->ct_type->tp_data.tp_discrete_type;
+
+		switch (d->dt_type) {
+		case MAILMIME_DISCRETE_TYPE_TEXT:	*type = "text"; break;
+		case MAILMIME_DISCRETE_TYPE_IMAGE:	*type = "image"; break;
+		case MAILMIME_DISCRETE_TYPE_AUDIO:	*type = "audio"; break;
+		case MAILMIME_DISCRETE_TYPE_VIDEO:	*type = "video"; break;
+		case MAILMIME_DISCRETE_TYPE_APPLICATION:
+			*type = "application";
+			break;
+		default:
+			*type = d->dt_extension ? d->dt_extension : "";
+		}
+	} else {
+		struct mailmime_composite_type *k =
+		    ct->ct_type->tp_data.tp_composite_type;
+
+		switch (k->ct_type) {
+		case MAILMIME_COMPOSITE_TYPE_MESSAGE:	*type = "message"; break;
+		case MAILMIME_COMPOSITE_TYPE_MULTIPART:	*type = "multipart"; break;
+		default:
+			*type = k->ct_token ? k->ct_token : "";
+		}
+	}
+}
+
+static struct mailmime_disposition *
+part_disposition(struct mailmime *mm)
+{
+	clistiter *it;
+
+	if (mm->mm_mime_fields == NULL)
+		return NULL;
+	for (it = clist_begin(mm->mm_mime_fields->fld_list); it;
+	    it = clist_next(it)) {
+		struct mailmime_field *f = clist_content(it);
+
+		if (f->fld_type == MAILMIME_FIELD_DISPOSITION)
+			return f->fld_data.fld_disposition;
+	}
+	return NULL;
+}
+
+struct param {
+	const char *name;
+	const char *value;
+};
+
+static void
+pct_decode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *h, *l;
+
+	for (; *s; s++) {
+		if (*s == '%' && s[1] && s[2] &&
+		    (h = strchr(hex, s[1] | 0x20)) != NULL &&
+		    (l = strchr(hex, s[2] | 0x20)) != NULL) {
+			buf_addch(b, (char)((h - hex) * 16 + (l - hex)));
+			s += 2;
+		} else
+			buf_addch(b, *s);
+	}
+}
+
+/* Value of the parameter family base: RFC 2231 "base*" or continuations
+ * "base*0*", "base*1"..., else a plain "base" with RFC 2047 words. */
+static char *
+param_family(const struct param *ps, size_t n, const char *base)
+{
+	const char *piece[RFC2231_PIECES];
+	int ext[RFC2231_PIECES];
+	size_t blen = strlen(base), i, npieces = 0;
+	const char *plain = NULL, *cs = NULL, *v, *q1, *q2;
+	struct buf b;
+	char *charset = NULL, *r;
+
+	memset(piece, 0, sizeof(piece));
+	for (i = 0; i < n; i++) {
+		const char *nm = ps[i].name, *t;
+		char *endp;
+		unsigned long k;
+
+		if (strncasecmp(nm, base, blen) != 0)
+			continue;
+		t = nm + blen;
+		if (*t == '\0') {
+			if (plain == NULL)
+				plain = ps[i].value;
+		} else if (strcmp(t, "*") == 0) {
+			piece[0] = ps[i].value;
+			ext[0] = 1;
+			npieces = npieces ? npieces : 1;
+		} else if (t[0] == '*' && t[1] >= '0' && t[1] <= '9') {
+			k = strtoul(t + 1, &endp, 10);
+			if (k >= RFC2231_PIECES ||
+			    (*endp != '\0' && strcmp(endp, "*") != 0) ||
+			    piece[k] != NULL)
+				continue;
+			piece[k] = ps[i].value;
+			ext[k] = *endp == '*';
+			if (k + 1 > npieces)
+				npieces = k + 1;
+		}
+	}
+	if (npieces > 0 && piece[0] != NULL) {
+		buf_init(&b, LIMIT_HEADER_BYTES);
+		for (i = 0; i < npieces && piece[i] != NULL; i++) {
+			v = piece[i];
+			if (i == 0 && ext[0] && (q1 = strchr(v, '\'')) != NULL &&
+			    (q2 = strchr(q1 + 1, '\'')) != NULL) {
+				charset = xstrndup(v, (size_t)(q1 - v));
+				cs = charset;
+				v = q2 + 1;
+			}
+			if (ext[i])
+				pct_decode(&b, v);
+			else
+				buf_addstr(&b, v);
+		}
+		v = b.data ? b.data : "";
+		r = text_to_utf8(cs, v, b.len, &n);
+		free(charset);
+		buf_free(&b);
+		v = r;
+		r = clean_line(v, n, FILENAME_BYTES);
+		free((char *)v);
+		if (*r)
+			return r;
+		free(r);
+	}
+	if (plain != NULL) {
+		r = decode_words(plain, strlen(plain), FILENAME_BYTES);
+		if (*r)
+			return r;
+		free(r);
+	}
+	return NULL;
+}
+
+/* Body of a part, or NULL. */
+static struct mailmime_data *
+part_body(struct mailmime *mm)
+{
+	struct mailmime_data *d = mm->mm_body;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
+		return NULL;
+	return d;
+}
+
+/* File name from Content-Disposition, else from Content-Type's name. */
+static char *
+part_filename(struct mailmime *mm, struct mailmime_disposition *dsp)
+{
+	struct param ps[64];
+	size_t n = 0;
+	clistiter *it;
+	char *r = NULL;
+
+	if (dsp != NULL) {
+		for (it = clist_begin(dsp->dsp_parms); it && n < 64;
+		    it = clist_next(it)) {
+			struct mailmime_disposition_parm *dp = clist_content(it);
+
+			if (dp->pa_type == MAILMIME_DISPOSITION_PARM_FILENAME) {
+				ps[n].name = "filename";
+				ps[n++].value = dp->pa_data.pa_filename;
+			} else if (dp->pa_type ==
+			    MAILMIME_DISPOSITION_PARM_PARAMETER) {
+				ps[n].name = dp->pa_data.pa_parameter->pa_name;
+				ps[n++].value =
+				    dp->pa_data.pa_parameter->pa_value;
+			}
+		}
+		if ((r = param_family(ps, n, "filename")) != NULL)
+			return r;
+	}
+	/* libetpan decodes a Content-Type as us-ascii before parsing it,
+	 * which turns raw 8-bit names into '?': read the raw field again. */
+	{
+		struct mailmime_data *d = part_body(mm);
+		struct mailmime_content *ct = NULL;
+		struct hfield f;
+		const char *hend;
+		size_t idx = 0;
+
+		if (d == NULL || mm->mm_mime_start == NULL)
+			return NULL;
+		hend = d->dt_data.dt_text.dt_data;
+		if (hend < mm->mm_mime_start ||
+		    hend > mm->mm_mime_start + mm->mm_length)
+			return NULL;
+		if (!header_find(mm->mm_mime_start, hend, "content-type", &f))
+			return NULL;
+		if ((size_t)(f.vend - f.value) > LIMIT_HEADER_BYTES ||
+		    paren_depth(f.value, (size_t)(f.vend - f.value)) >
+		    LIMIT_COMMENT_DEPTH)
+			return NULL;
+		if (mailmime_content_parse(f.value, (size_t)(f.vend - f.value),
+		    &idx, &ct) != MAILIMF_NO_ERROR)
+			return NULL;
+		n = 0;
+		for (it = clist_begin(ct->ct_parameters); it && n < 64;
+		    it = clist_next(it)) {
+			struct mailmime_parameter *pa = clist_content(it);
+
+			ps[n].name = pa->pa_name;
+			ps[n++].value = pa->pa_value;
+		}
+		r = param_family(ps, n, "name");
+		mailmime_content_free(ct);
+	}
+	return r;
+}
+
+static int
+ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int
+is_csv_type(const char *type, const char *sub)
+{
+	static const char *const t[][2] = {
+		{ "text", "csv" }, { "text", "comma-separated-values" },
+		{ "text", "x-csv" }, { "text", "x-comma-separated-values" },
+		{ "application", "csv" }, { "application", "x-csv" },
+		{ NULL, NULL }
+	};
+	int i;
+
+	for (i = 0; t[i][0]; i++)
+		if (strcasecmp(type, t[i][0]) == 0 &&
+		    strcasecmp(sub, t[i][1]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Types a mail client gives a file it does not know. */
+static int
+is_generic_type(const char *type, const char *sub)
+{
+	static const char *const subs[] = {
+		"octet-stream", "vnd.ms-excel", "x-msexcel", "excel",
+		"x-excel", "download", "force-download", "unknown", "binary",
+		"x-download", NULL
+	};
+	int i;
+
+	if (strcasecmp(type, "application") != 0)
+		return 0;
+	for (i = 0; subs[i]; i++)
+		if (strcasecmp(sub, subs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Signatures are part of how a message was sent, not attachments. */
+static int
+is_signature_type(const char *type, const char *sub)
+{
+	return strcasecmp(type, "application") == 0 &&
+	    (strcasecmp(sub, "pgp-signature") == 0 ||
+	    strcasecmp(sub, "pkcs7-signature") == 0 ||
+	    strcasecmp(sub, "x-pkcs7-signature") == 0);
+}
+
+static int
+looks_textual(const char *s, size_t n)
+{
+	size_t i, bad = 0, m = n < 65536 ? n : 65536;
+
+	for (i = 0; i < m; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == 0)
+			return 0;
+		if (ch < 32 && ch != '\t' && ch != '\n' && ch != '\r' &&
+		    ch != '\f')
+			bad++;
+	}
+	return bad * 100 <= m;
+}
+
+/* RFC 3676: join soft-broken lines of format=flowed text. */
+static char *
+unflow(const char *s, size_t n, int delsp, size_t *outlen)
+{
+	struct buf b;
+	const char *p = s, *end = s + n, *e;
+	size_t ll;
+
+	buf_init(&b, n);
+	while (p < end) {
+		e = line_end(p, end);
+		if (*p == ' ' && p < e)
+			p++;		/* space-stuffing */
+		ll = (size_t)(e - p);
+		if (ll > 0 && p[ll - 1] == ' ' && *p != '>' &&
+		    !(ll == 3 && memcmp(p, "-- ", 3) == 0) && e < end) {
+			buf_add(&b, p, delsp ? ll - 1 : ll);
+		} else {
+			buf_add(&b, p, ll);
+			if (e < end)
+				buf_addch(&b, '\n');
+		}
+		p = line_next(e, end);
+	}
+	*outlen = b.len;
+	return buf_release(&b);
+}
+
+/* Charset parameter, unquoted and trimmed, or NULL. */
+static char *
+part_charset(struct mailmime_content *ct)
+{
+	char name[] = "charset", *v, *r;
+	size_t n;
+
+	if (ct == NULL || (v = mailmime_content_param_get(ct, name)) == NULL)
+		return NULL;
+	while (*v == ' ' || *v == '"' || *v == '\'')
+		v++;
+	n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '"' ||
+	    v[n - 1] == '\''))
+		n--;
+	if (n == 0 || n > 64)
+		return NULL;
+	r = xstrndup(v, n);
+	return r;
+}
+
+static int
+charset_known(const char *cs)
+{
+	iconv_t cd;
+
+	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+		return 0;
+	iconv_close(cd);
+	return 1;
+}
+
+enum { TX_PLAIN, TX_HTML, TX_TEXTUAL };
+
+/* Copy with LF line ends and NULs as spaces. */
+static char *
+normalise(const char *raw, size_t len, size_t *outlen)
+{
+	char *r = xmalloc(len + 1);
+	size_t i, j = 0;
+
+	for (i = 0; i < len; i++) {
+		if (raw[i] == '\r') {
+			r[j++] = '\n';
+			if (i + 1 < len && raw[i + 1] == '\n')
+				i++;
+		} else if (raw[i] == '\0')
+			r[j++] = ' ';
+		else
+			r[j++] = raw[i];
+	}
+	r[j] = '\0';
+	*outlen = j;
+	return r;
+}
+
+/*
+ * A part's body without its transfer encoding, LF line ends, at most max
+ * bytes (*cut set when more was there); NULL when unreadable or, with
+ * TX_TEXTUAL, when it does not look like text.
+ */
+static char *
+part_decode(struct mime_ctx *c, struct mailmime *mm, size_t partno,
+    int how, size_t max, size_t *outlen, int *cut)
+{
+	struct mailmime_data *d = part_body(mm);
+	char *dec = NULL, *r;
+	size_t rawlen, declen, idx = 0;
+
+	if (d == NULL)
+		return NULL;
+	rawlen = d->dt_data.dt_text.dt_length;
+	/* Decoding never yields more than it reads. */
+	if (rawlen > max * 4) {
+		rawlen = max * 4;
+		*cut = 1;
+	}
+	if (mailmime_part_parse(d->dt_data.dt_text.dt_data, rawlen, &idx,
+	    d->dt_encoding, &dec, &declen) != MAILIMF_NO_ERROR) {
+		note(c, "part %zu: transfer encoding unreadable", partno);
+		return NULL;
+	}
+	if (how == TX_TEXTUAL && !looks_textual(dec, declen)) {
+		mmap_string_unref(dec);
+		return NULL;
+	}
+	if (declen > max) {
+		declen = max;
+		*cut = 1;
+	}
+	r = normalise(dec, declen, outlen);
+	mmap_string_unref(dec);
+	return r;
+}
+
+/*
+ * Decoded UTF-8 text of a part, at most cap bytes; NULL when there is
+ * none.
+ */
+static char *
+part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
+    size_t cap, size_t *outlen)
+{
+	struct mailmime_content *ct = mm->mm_content_type;
+	char *lf, *u, *t, *cs;
+	char fl[] = "format", ds[] = "delsp", *v;
+	size_t n, un;
+	int cut = 0, delsp;
+
+	if ((lf = part_decode(c, mm, partno, how, LIMIT_PART_TEXT, &n,
+	    &cut)) == NULL)
+		return NULL;
+	cs = part_charset(ct);
+	u = text_to_utf8(cs, lf, n, &un);
+	if (cs != NULL && !charset_known(cs)) {
+		/* text.c maps a few labels iconv lacks: only say so when
+		 * the text came out as the fallback reading. */
+		size_t fn;
+		char *fb = text_to_utf8(NULL, lf, n, &fn);
+
+		if (fn == un && memcmp(fb, u, un) == 0 && !text_is_utf8(lf, n))
+			note(c, "part %zu: charset %.40s unknown, read as "
+			    "windows-1252", partno, cs);
+		free(fb);
+	}
+	free(cs);
+	free(lf);
+
+	if (how == TX_PLAIN && ct != NULL &&
+	    (v = mailmime_content_param_get(ct, fl)) != NULL &&
+	    strcasecmp(v, "flowed") == 0) {
+		delsp = (v = mailmime_content_param_get(ct, ds)) != NULL &&
+		    strcasecmp(v, "yes") == 0;
+		t = unflow(u, un, delsp, &un);
+		free(u);
+		u = t;
+	}
+	if (how == TX_HTML) {
+		t = html_to_text(u, un, cap, &un);
+		free(u);
+		u = t;
+	}
+	if (un > cap) {
+		un = utf8_cut(u, un, cap);
+		u[un] = '\0';
+		cut = 1;
+	}
+	if (cut) {
+		c->msg->truncated = 1;
+		note(c, "part %zu: text cut", partno);
+	}
+	*outlen = un;
+	return u;
+}
+
+static int parse_into(struct mime_ctx *, const char *, size_t, int, int,
+    size_t);
+
+/* A forwarded message that came base64 or quoted-printable encoded:
+ * libetpan leaves it whole, so it is decoded and parsed here. */
+static void
+encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
+    int depth)
+{
+	char *raw;
+	size_t n;
+	int cut = 0;
+
+	if (depth + 1 > LIMIT_MIME_DEPTH || c->reparse >= 2) {
+		note(c, "part %zu: encoded message not read", partno);
+		c->msg->truncated = 1;
+		return;
+	}
+	if ((raw = part_decode(c, mm, partno, TX_PLAIN, LIMIT_PART_TEXT, &n,
+	    &cut)) == NULL)
+		return;
+	if (cut) {
+		note(c, "part %zu: encoded message cut", partno);
+		c->msg->truncated = 1;
+	}
+	c->reparse++;
+	parse_into(c, raw, n, 0, depth + 1, partno);
+	c->reparse--;
+	free(raw);
+}
+
+/* Text that should have been parts: read as plain text. */
+static void
+broken_multipart(struct mime_ctx *c, struct mailmime *mm, size_t partno,
+    int alt)
+{
+	size_t len, room = LIMIT_TOTAL_TEXT - c->total;
+	char *text;
+
+	note(c, "part %zu: multipart without usable boundary, read as text",
+	    partno);
+	if (room == 0)
+		return;
+	text = part_text(c, mm, partno, TX_PLAIN,
+	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len);
+	if (text == NULL)
+		return;
+	if (only_space(text, text + len)) {
+		free(text);
+		return;
+	}
+	add_part(c, MIME_PART_PLAIN, text, len, NULL, alt);
+}
+
+static void
+leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
+{
+	struct mime_message *m = c->msg;
+	struct mailmime_disposition *dsp;
+	const char *type, *sub;
+	enum mime_part_kind kind;
+	char *filename, *text;
+	size_t partno = c->leaves, len, room;
+	int attached, how = TX_PLAIN;
+
+	part_type(mm->mm_content_type, &type, &sub);
+	if (strcasecmp(type, "message") == 0) {
+		if (strcasecmp(sub, "delivery-status") == 0 ||
+		    strcasecmp(sub, "disposition-notification") == 0 ||
+		    strcasecmp(sub, "global-delivery-status") == 0 ||
+		    strcasecmp(sub, "global-disposition-notification") == 0)
+			m->is_report = 1;
+		else if (strcasecmp(sub, "rfc822") == 0 ||
+		    strcasecmp(sub, "global") == 0)
+			encoded_message(c, mm, partno, depth);
+		else if (strcasecmp(sub, "rfc822-headers") != 0 &&
+		    strcasecmp(sub, "global-headers") != 0)
+			m->nattachments++;
+		return;
+	}
+	if (strcasecmp(type, "multipart") == 0) {
+		if (strcasecmp(sub, "report") == 0)
+			m->is_report = 1;
+		broken_multipart(c, mm, partno, alt);
+		return;
+	}
+	dsp = part_disposition(mm);
+	filename = part_filename(mm, dsp);
+	attached = filename != NULL || (dsp != NULL &&
+	    dsp->dsp_type->dsp_type == MAILMIME_DISPOSITION_TYPE_ATTACHMENT);
+
+	if (strcasecmp(type, "text") == 0 && strcasecmp(sub, "plain") == 0) {
+		if (filename != NULL && ends_with_ci(filename, ".csv"))
+			kind = MIME_PART_CSV;
+		else
+			kind = attached ? MIME_PART_ATTACHED_TEXT :
+			    MIME_PART_PLAIN;
+	} else if (strcasecmp(type, "text") == 0 &&
+	    strcasecmp(sub, "html") == 0) {
+		kind = MIME_PART_HTML;
+		how = TX_HTML;
+	} else if (is_csv_type(type, sub)) {
+		kind = MIME_PART_CSV;
+	} else if (filename != NULL && ends_with_ci(filename, ".csv") &&
+	    (is_generic_type(type, sub) || strcasecmp(type, "text") == 0)) {
+		kind = MIME_PART_CSV;
+		how = TX_TEXTUAL;
+	} else {
+		if (!is_signature_type(type, sub))
+			m->nattachments++;
+		free(filename);
+		return;
+	}
+
+	room = LIMIT_TOTAL_TEXT - c->total;
+	if (room == 0) {
+		if (!c->total_noted)
+			note(c, "part %zu and later: text total over %u MiB",
+			    partno, LIMIT_TOTAL_TEXT >> 20);
+		c->total_noted = 1;
+		m->truncated = 1;
+		free(filename);
+		return;
+	}
+	text = part_text(c, mm, partno, how,
+	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len);
+	if (text == NULL) {
+		if (how == TX_TEXTUAL)
+			m->nattachments++;
+		free(filename);
+		return;
+	}
+	if (filename == NULL && only_space(text, text + len)) {
+		free(text);
+		return;
+	}
+	add_part(c, kind, text, len, filename, alt);
+}
+
+static void
+walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
+{
+	const char *type, *sub;
+	clistiter *it;
+
+	if (c->stop || mm == NULL)
+		return;
+	if (depth > LIMIT_MIME_DEPTH) {
+		if (!c->deep_noted)
+			note(c, "parts nested deeper than %d levels left out",
+			    LIMIT_MIME_DEPTH);
+		c->deep_noted = 1;
+		c->msg->truncated = 1;
+		return;
+	}
+	switch (mm->mm_type) {
+	case MAILMIME_MULTIPLE:
+		part_type(mm->mm_content_type, &type, &sub);
+		if (strcasecmp(sub, "report") == 0)
+			c->msg->is_report = 1;
+		if (strcasecmp(sub, "alternative") == 0)
+			alt = c->ngroups++;
+		if (clist_begin(mm->mm_data.mm_multipart.mm_mp_list) == NULL &&
+		    c->leaves < LIMIT_MIME_PARTS) {
+			broken_multipart(c, mm, ++c->leaves, alt);
+			break;
+		}
+		for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
+		    it != NULL && !c->stop; it = clist_next(it))
+			walk(c, clist_content(it), depth + 1, alt);
+		break;
+	case MAILMIME_MESSAGE:
+		walk(c, mm->mm_data.mm_message.mm_msg_mime, depth + 1, -1);
+		break;
+	case MAILMIME_SINGLE:
+		if (c->leaves == LIMIT_MIME_PARTS) {
+			note(c, "parts after the %dth left out",
+			    LIMIT_MIME_PARTS);
+			c->msg->truncated = 1;
+			c->stop = 1;
+			return;
+		}
+		c->leaves++;
+		leaf(c, mm, depth, alt);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read a header block: at the top, its fields go into the message in
+ * order; its Content-* and MIME-Version lines go into mimehdr for
+ * libetpan.  Returns where the body begins.
+ */
+static const char *
+read_header(struct mime_ctx *c, const char *p, const char *end,
+    struct buf *mimehdr, int top)
+{
+	struct mime_message *m = c->msg;
+	struct hfield f;
+	size_t alloc = 0, dropped = 0;
+
+	/* An mbox "From " line. */
+	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
+		p = line_next(line_end(p, end), end);
+	while (header_next(&p, end, &f)) {
+		if ((f.namelen > 8 && strncasecmp(f.name, "content-", 8) == 0) ||
+		    (f.namelen == 12 &&
+		    strncasecmp(f.name, "mime-version", 12) == 0)) {
+			buf_add(mimehdr, f.start, (size_t)(f.vend - f.start));
+			buf_addch(mimehdr, '\n');
+		}
+		if (!top)
+			continue;
+		if (m->nheaders == LIMIT_HEADER_COUNT) {
+			dropped++;
+			continue;
+		}
+		if (m->nheaders == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			m->headers = xrealloc(m->headers,
+			    alloc * sizeof(*m->headers));
+		}
+		m->headers[m->nheaders].name = xstrndup(f.name, f.namelen);
+		m->headers[m->nheaders].value = header_value(f.value, f.vend);
+		m->nheaders++;
+	}
+	if (dropped > 0) {
+		note(c, "%zu header fields over %d left out", dropped,
+		    LIMIT_HEADER_COUNT);
+		m->truncated = 1;
+	}
+	return p;
+}
+
+/*
+ * Parse one message in LF form, norm[0..nlen): the top-level one, or (top
+ * 0) a forwarded one found encoded in part partno, whose header is not
+ * the message's.  Returns 0, -1 for an unsafe boundary at the top, -2
+ * when the top-level message holds nothing at all.
+ */
+static int
+parse_into(struct mime_ctx *c, const char *norm, size_t nlen, int top,
+    int depth, size_t partno)
+{
+	struct mime_message *m = c->msg;
+	struct buf mimehdr, lin;
+	struct scan *s;
+	struct mailmime *root = NULL;
+	const char *body;
+	char where[40] = "";
+	size_t idx = 0;
+	int r = 0;
+
+	if (!top)
+		snprintf(where, sizeof(where), "part %zu: ", partno);
+	buf_init(&mimehdr, nlen + 1);
+	body = read_header(c, norm, norm + nlen, &mimehdr, top);
+	if (top && m->nheaders == 0 && only_space(body, norm + nlen)) {
+		buf_free(&mimehdr);
+		return -2;
+	}
+
+	/* libetpan's input: the MIME fields, a blank line, the body. */
+	buf_init(&lin, nlen + 2);
+	buf_add(&lin, mimehdr.data ? mimehdr.data : "", mimehdr.len);
+	buf_addch(&lin, '\n');
+	buf_add(&lin, body, (size_t)(norm + nlen - body));
+	buf_free(&mimehdr);
+
+	s = xmalloc(sizeof(*s));
+	scan_run(s, lin.data, lin.len);
+	if (s->nfix > 0 && s->toobig == NULL && !s->unsafe) {
+		size_t n;
+		char *fixed = scan_repair(s, lin.data, lin.len, &n);
+
+		buf_free(&lin);
+		lin.data = fixed;
+		lin.len = n;
+		lin.size = n + 1;
+		lin.max = n;
+	}
+	scan_free(s);
+	if (s->unsafe) {
+		if (top)
+			r = -1;
+		else {
+			note(c, "%sunsafe MIME boundary, left out", where);
+			m->truncated = 1;
+		}
+	} else {
+		if (s->flattened)
+			note(c, "%scomments nested deeper than %d levels "
+			    "flattened", where, LIMIT_COMMENT_DEPTH);
+		if (s->toobig != NULL) {
+			note(c, "%sheader only: %s", where, s->toobig);
+			m->truncated = 1;
+			if (s->root_report && top)
+				m->is_report = 1;
+		} else if (mailmime_parse(lin.data, lin.len, &idx, &root) !=
+		    MAILIMF_NO_ERROR || root == NULL) {
+			note(c, "%sheader only: MIME structure unreadable",
+			    where);
+			m->truncated = 1;
+		} else {
+			if (root->mm_type == MAILMIME_MESSAGE)
+				walk(c, root->mm_data.mm_message.mm_msg_mime,
+				    depth, -1);
+			else
+				walk(c, root, depth, -1);
+			mailmime_free(root);
+		}
+	}
+	free(s);
+	buf_free(&lin);
+	return r;
+}
+
+int
+mime_parse(const char *raw, size_t len, struct mime_message **out,
+    char *err, size_t errlen)
+{
+	struct mime_ctx c;
+	struct mime_message *m;
+	char *norm;
+	size_t nlen;
+	int cut = 0, r;
+
+	*out = NULL;
+	if (raw == NULL || len == 0) {
+		snprintf(err, errlen, "empty message");
+		return -1;
+	}
+	if (len > LIMIT_MESSAGE_BYTES) {
+		len = LIMIT_MESSAGE_BYTES;
+		cut = 1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.msg = m = xcalloc(1, sizeof(*m));
+	buf_init(&c.notes, LIMIT_LINE_BYTES);
+	if (cut) {
+		m->truncated = 1;
+		note(&c, "message over %u MiB cut", LIMIT_MESSAGE_BYTES >> 20);
+	}
+	norm = normalise(raw, len, &nlen);
+	r = parse_into(&c, norm, nlen, 1, 0, 0);
+	free(norm);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -1 ? "unsafe MIME boundary" :
+		    "no header and no text");
+		buf_free(&c.notes);
+		mime_message_free(m);
+		return -1;
+	}
+	if (c.notes.len > 0)
+		m->notes = buf_release(&c.notes);
+	buf_free(&c.notes);
+	*out = m;
+	return 0;
+}
+
+void
+mime_message_free(struct mime_message *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nheaders; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+	for (i = 0; i < m->nparts; i++) {
+		free(m->parts[i].text);
+		free(m->parts[i].filename);
+	}
+	free(m->parts);
+	free(m->notes);
+	free(m);
+}
+
+const char *
+mime_header_get(const struct mime_message *m, const char *name)
+{
+	size_t i;
+
+	if (m == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < m->nheaders; i++)
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].value;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses and message-ids. */
+
+static int
+addr_char(char ch)
+{
+	return (unsigned char)ch > 32 && ch != 0x7f && !strchr("<>()[],;:\"\\",
+	    ch);
+}
+
+/* Checked copy of an addr-spec with the domain lower-cased, or NULL. */
+static char *
+addr_clean(const char *s, size_t n)
+{
+	char *r, *at, *p;
+
+	while (n > 0 && (is_wsp(*s) || *s == '<')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (is_wsp(s[n - 1]) || s[n - 1] == '>'))
+		n--;
+	if (n == 0 || n > 320)
+		return NULL;
+	r = xstrndup(s, n);
+	if (strlen(r) != n || (at = strrchr(r, '@')) == NULL || at == r ||
+	    at[1] == '\0')
+		goto bad;
+	/* Only a quoted local part may hold another '@'. */
+	if (strchr(r, '@') != at && r[0] != '"')
+		goto bad;
+	for (p = r; *p; p++)
+		if ((unsigned char)*p <= 32 || *p == 0x7f || *p == '<' ||
+		    *p == '>' || *p == ',' || *p == ';')
+			goto bad;
+	for (p = at + 1; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	if (!text_is_utf8(r, n))
+		goto bad;
+	return r;
+bad:
+	free(r);
+	return NULL;
+}
+
+/* Display name: decoded, unquoted, trimmed; NULL when empty. */
+static char *
+name_clean(const char *s, size_t n)
+{
+	char *d, *r;
+	size_t len;
+
+	while (n > 0 && (is_wsp(*s) || *s == '"' || *s == '\''))
+		s++, n--;
+	while (n > 0 && (is_wsp(s[n - 1]) || s[n - 1] == '"' ||
+	    s[n - 1] == '\''))
+		n--;
+	if (n == 0)
+		return NULL;
+	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4);
+	r = text_squeeze(d);
+	free(d);
+	len = strlen(r);
+	while (len > 0 && (r[len - 1] == '"' || r[len - 1] == '\''))
+		r[--len] = '\0';
+	if (*r == '\0' || *r == '"') {
+		if (*r == '"' && r[1] != '\0') {
+			d = xstrdup(r + 1);
+			free(r);
+			return d;
+		}
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* The first comment "(...)" of s, as a name. */
+static char *
+comment_name(const char *s)
+{
+	const char *o = strchr(s, '('), *e;
+
+	if (o == NULL || (e = strchr(o + 1, ')')) == NULL)
+		return NULL;
+	return name_clean(o + 1, (size_t)(e - o - 1));
+}
+
+static int
+address_libetpan(const char *v, size_t len, char **addr, char **name)
+{
+	struct mailimf_mailbox_list *mbl = NULL;
+	struct mailimf_address_list *al = NULL;
+	struct mailimf_mailbox *mb = NULL;
+	clistiter *it, *jt;
+	size_t idx = 0;
+
+	if (mailimf_mailbox_list_parse(v, len, &idx, &mbl) ==
+	    MAILIMF_NO_ERROR && (it = clist_begin(mbl->mb_list)) != NULL)
+		mb = clist_content(it);
+	else {
+		idx = 0;
+		if (mailimf_address_list_parse(v, len, &idx, &al) ==
+		    MAILIMF_NO_ERROR) {
+			for (it = clist_begin(al->ad_list); it && !mb;
+			    it = clist_next(it)) {
+				struct mailimf_address *a = clist_content(it);
+
+				if (a->ad_type == MAILIMF_ADDRESS_MAILBOX)
+					mb = a->ad_data.ad_mailbox;
+				else if (a->ad_data.ad_group->grp_mb_list &&
+				    (jt = clist_begin(a->ad_data.ad_group->
+				    grp_mb_list->mb_list)) != NULL)
+					mb = clist_content(jt);
+			}
+		}
+	}
+	if (mb != NULL && mb->mb_addr_spec != NULL &&
+	    (*addr = addr_clean(mb->mb_addr_spec,
+	    strlen(mb->mb_addr_spec))) != NULL && mb->mb_display_name)
+		*name = name_clean(mb->mb_display_name,
+		    strlen(mb->mb_display_name));
+	if (mbl != NULL)
+		mailimf_mailbox_list_free(mbl);
+	if (al != NULL)
+		mailimf_address_list_free(al);
+	return *addr != NULL ? 0 : -1;
+}
+
+/* Find an addr-spec by hand: the last <...> holding '@', else the first
+ * word holding '@'. */
+static int
+address_by_hand(const char *v, char **addr, char **name)
+{
+	const char *lt, *gt, *p, *q;
+
+	for (lt = strrchr(v, '<'); lt != NULL; ) {
+		if ((gt = strchr(lt, '>')) != NULL &&
+		    memchr(lt, '@', (size_t)(gt - lt)) != NULL &&
+		    (*addr = addr_clean(lt + 1, (size_t)(gt - lt - 1))) !=
+		    NULL) {
+			*name = name_clean(v, (size_t)(lt - v));
+			return 0;
+		}
+		if (lt == v)
+			break;
+		for (p = lt - 1; p > v && *p != '<'; p--)
+			;
+		lt = *p == '<' ? p : NULL;
+	}
+	for (p = v; *p; p = q) {
+		while (*p && !addr_char(*p))
+			p++;
+		for (q = p; *q && (addr_char(*q) || *q == '\\'); q++)
+			;
+		if (q > p && memchr(p, '@', (size_t)(q - p)) != NULL &&
+		    (*addr = addr_clean(p, (size_t)(q - p))) != NULL) {
+			*name = comment_name(q);
+			return 0;
+		}
+		if (q == p)
+			break;
+	}
+	return -1;
+}
+
+int
+mime_address(const char *value, char **addr, char **name)
+{
+	char *v;
+	size_t len;
+	int r = -1;
+
+	*addr = NULL;
+	*name = NULL;
+	if (value == NULL)
+		return -1;
+	len = strnlen(value, LIMIT_HEADER_BYTES);
+	v = xstrndup(value, len);
+	if (paren_depth(v, len) <= LIMIT_COMMENT_DEPTH)
+		r = address_libetpan(v, len, addr, name);
+	if (r == -1) {
+		free(*name);
+		*name = NULL;
+		r = address_by_hand(v, addr, name);
+	}
+	if (r == 0 && *name == NULL)
+		*name = comment_name(v);
+	free(v);
+	if (r == -1) {
+		free(*name);
+		*name = NULL;
+	}
+	return r;
+}
+
+/* A message-id without brackets and white space, or NULL. */
+static char *
+msgid_clean(const char *s, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 998);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 32 || ch == 0x7f || ch == '<' || ch == '>')
+			continue;
+		if (buf_addch(&b, (char)ch) == -1)
+			break;
+	}
+	if (b.len == 0 || !text_is_utf8(b.data, b.len)) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_release(&b);
+}
+
+size_t
+mime_msgids(const char *value, char ***ids, size_t max)
+{
+	clist *list = NULL;
+	clistiter *it;
+	char *v, *id;
+	const char *p, *lt, *gt;
+	size_t len, n = 0, idx = 0;
+
+	*ids = NULL;
+	if (value == NULL || max == 0)
+		return 0;
+	len = strnlen(value, LIMIT_HEADER_BYTES);
+	v = xstrndup(value, len);
+	*ids = xcalloc(max, sizeof(char *));
+	if (paren_depth(v, len) <= LIMIT_COMMENT_DEPTH &&
+	    mailimf_msg_id_list_parse(v, len, &idx, &list) ==
+	    MAILIMF_NO_ERROR) {
+		for (it = clist_begin(list); it; it = clist_next(it)) {
+			char *raw = clist_content(it);
+
+			if (raw != NULL && n < max &&
+			    (id = msgid_clean(raw, strlen(raw))) != NULL)
+				(*ids)[n++] = id;
+			free(raw);
+		}
+		clist_free(list);
+	}
+	if (n == 0) {
+		for (p = v; n < max && (lt = strchr(p, '<')) != NULL;
+		    p = gt + 1) {
+			if ((gt = strchr(lt + 1, '>')) == NULL)
+				break;
+			if ((id = msgid_clean(lt + 1, (size_t)(gt - lt - 1))) !=
+			    NULL && strchr(id, '@') != NULL)
+				(*ids)[n++] = id;
+			else
+				free(id);
+		}
+	}
+	if (n == 0 && strchr(v, '<') == NULL && strchr(v, '@') != NULL &&
+	    (id = msgid_clean(v, len)) != NULL)
+		(*ids)[n++] = id;
+	free(v);
+	if (n == 0) {
+		free(*ids);
+		*ids = NULL;
+	}
+	return n;
+}

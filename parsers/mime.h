@@ -1,0 +1,75 @@
+/*
+ * mime.h -- one raw RFC 5322 message to decoded header fields and UTF-8
+ * text parts, with libetpan.
+ *
+ * mime_parse() walks the MIME tree under the caps of limits.h, decodes
+ * transfer encodings, converts charsets (text.h), decodes RFC 2047 words in
+ * headers and RFC 2047/2231 file names, turns text/html into text (html.h)
+ * and keeps text/plain and text/csv attachments.  Non-text attachments are
+ * counted, not kept.  It never fails on malformed mail: what cannot be read
+ * is left out and noted in the message's notes.  The caller owns the
+ * returned message and frees it with mime_message_free().
+ */
+#ifndef INTAKE_MIME_H
+#define INTAKE_MIME_H
+
+#include <stddef.h>
+
+enum mime_part_kind {
+	MIME_PART_PLAIN,	/* text/plain body (inline) */
+	MIME_PART_HTML,		/* text/html body, flattened by html.c */
+	MIME_PART_ATTACHED_TEXT, /* text/plain or text/csv attachment */
+	MIME_PART_CSV		/* text/csv, inline or attached */
+};
+
+struct mime_part {
+	enum mime_part_kind kind;
+	char	*text;		/* UTF-8, NUL-terminated, CRLF -> LF */
+	size_t	 len;
+	char	*filename;	/* decoded, or NULL */
+	int	 alternative;	/* index of its multipart/alternative group,
+				   -1 when not inside one */
+};
+
+struct mime_header {
+	char	*name;		/* as written */
+	char	*value;		/* unfolded; RFC 2047 decoded to UTF-8 */
+};
+
+struct mime_message {
+	struct mime_header *headers;	/* top-level header, in order */
+	size_t	 nheaders;
+	struct mime_part *parts;
+	size_t	 nparts;
+	size_t	 nattachments;	/* other attachments (pdf, doc, images...) */
+	int	 is_report;	/* multipart/report or message/delivery-status
+				   or message/disposition-notification seen */
+	int	 truncated;	/* a cap of limits.h cut something */
+	char	*notes;		/* what was left out and why, or NULL */
+};
+
+/*
+ * Parse len bytes.  Returns 0 and sets *out, or -1 with a reason in err
+ * when nothing at all could be read (the message is then quarantined).
+ */
+int	 mime_parse(const char *raw, size_t len, struct mime_message **out,
+	    char *err, size_t errlen);
+void	 mime_message_free(struct mime_message *);
+
+/* Value of the first header named name (case-insensitive), or NULL.
+ * Borrowed from msg. */
+const char *mime_header_get(const struct mime_message *, const char *name);
+
+/*
+ * Parse an address header value ("Name <a@b>", "a@b (c)", encoded words).
+ * Sets *addr (lower-cased domain, or NULL) and *name (or NULL); both
+ * malloc'd, caller frees.  Returns 0, or -1 when no address was found.
+ */
+int	 mime_address(const char *value, char **addr, char **name);
+
+/* Message-ids of an In-Reply-To or References value, without angle
+ * brackets, at most max of them; returns the count; caller frees each and
+ * the array. */
+size_t	 mime_msgids(const char *value, char ***ids, size_t max);
+
+#endif

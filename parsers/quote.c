@@ -1,0 +1,441 @@
+/*
+ * quote.c -- cut quoted earlier mail and signatures from a text body (see
+ * quote.h).
+ *
+ * Two passes over the lines, no copy of the line list.  The first finds
+ * where the writer's own text ends: an attribution ("On ... wrote:"), an
+ * "Original Message" separator, an Outlook header block or a signature
+ * separator; it also remembers the last thirteen lines kept, to find a
+ * valediction followed by a short signature.  The second copies the lines
+ * kept: not quoted with '>', not the header lines of a forwarded message
+ * (its text is kept: a forwarded request is data).  Phrases are compared
+ * after text_fold(), so case, accents and curly apostrophes do not matter,
+ * and each language is a row in a table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "quote.h"
+#include "text.h"
+#include "xmalloc.h"
+
+#define PHRASE_LINE	400	/* longer lines are never a phrase */
+#define LABEL_BYTES	40	/* "Enviado el:" and the like */
+#define OUTLOOK_SPAN	4	/* lines after "From:" holding the rest */
+#define SIG_LINES	12	/* non-empty lines a signature may have */
+#define SHORT_LINE	48	/* a valediction, a marker */
+
+static const char *const from_labels[] = { "from", "de", "von", "da", NULL };
+
+static const char *const sent_labels[] = {
+	"sent", "envoye", "envoye le", "enviado el", "enviado", "date",
+	"fecha", "gesendet", "datum", NULL
+};
+
+static const char *const to_labels[] = {
+	"to", "a", "para", "subject", "objet", "asunto", "betreff", "an",
+	NULL
+};
+
+/* Header lines dropped after a forward marker. */
+static const char *const forward_labels[] = {
+	"from", "de", "von", "sent", "envoye", "envoye le", "enviado el",
+	"enviado", "date", "fecha", "gesendet", "datum", "to", "a", "para",
+	"subject", "objet", "asunto", "betreff", "an", "cc", "cci", "bcc",
+	"reply-to", "repondre a", "responder a", "sujet", "pour",
+	"copie a", "date d'envoi", NULL
+};
+
+static const char *const separators[] = {
+	"original message", "message d'origine", "mensaje original",
+	"ursprungliche nachricht", "original-nachricht", "messaggio originale",
+	NULL
+};
+
+static const char *const forward_markers[] = {
+	"forwarded message", "begin forwarded message", "message transfere",
+	"debut du message reexpedie", "mensaje reenviado",
+	"inicio del mensaje reenviado", "weitergeleitete nachricht",
+	"mensaje transferido", NULL
+};
+
+/* Attribution: a folded line opening with the first word and holding the
+ * verb, at its end or (German: "Am ... schrieb X:") anywhere. */
+static const struct {
+	const char *open, *verb;
+	int at_end;
+} attributions[] = {
+	{ "on ", " wrote", 1 }, { "le ", " a ecrit", 1 },
+	{ "el ", " escribio", 1 }, { "am ", " schrieb", 1 },
+	{ "am ", " schrieb ", 0 }, { NULL, NULL, 0 }
+};
+
+static const char *const valedictions[] = {
+	"best regards", "kind regards", "regards", "warm regards",
+	"with best regards", "with kind regards", "best wishes", "sincerely",
+	"sincerely yours", "yours sincerely", "yours faithfully",
+	"yours truly", "thanks and regards", "thanks regards",
+	"cordialement", "bien cordialement", "tres cordialement",
+	"salutations distinguees", "meilleures salutations",
+	"sinceres salutations", "cordiales salutations", "bien a vous",
+	"atentamente", "muy atentamente", "saludos", "saludos cordiales",
+	"un saludo", "un cordial saludo", "cordialmente",
+	"mit freundlichen grussen", "freundliche grusse", NULL
+};
+
+static int
+in_list(const char *s, const char *const *list)
+{
+	int i;
+
+	for (i = 0; list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+struct line {
+	const char *p;
+	size_t	 n;
+};
+
+static int
+next_line(const char **pp, struct line *l)
+{
+	const char *p = *pp, *e;
+
+	if (*p == '\0')
+		return 0;
+	e = strchr(p, '\n');
+	l->p = p;
+	l->n = e ? (size_t)(e - p) : strlen(p);
+	*pp = e ? e + 1 : p + l->n;
+	return 1;
+}
+
+static int
+blank(const struct line *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->p[i] != ' ' && l->p[i] != '\t' && l->p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* Folded copy of a line, or NULL when it is too long to be a phrase. */
+static char *
+fold_line(const struct line *l)
+{
+	char *s, *f;
+
+	if (l->n > PHRASE_LINE)
+		return NULL;
+	s = xstrndup(l->p, l->n);
+	f = text_fold(s);
+	free(s);
+	return f;
+}
+
+/* Last character of the line that is not white space, or 0. */
+static char
+last_char(const struct line *l)
+{
+	size_t n = l->n;
+
+	while (n > 0 && (l->p[n - 1] == ' ' || l->p[n - 1] == '\t' ||
+	    l->p[n - 1] == '\r'))
+		n--;
+	return n ? l->p[n - 1] : 0;
+}
+
+/* Folded label of a "Label: value" line ('*' of bold text ignored), or
+ * NULL. */
+static char *
+label_of(const struct line *l)
+{
+	char buf[LABEL_BYTES + 1];
+	const char *c;
+	size_t i, j = 0, n;
+
+	n = l->n < LABEL_BYTES ? l->n : LABEL_BYTES;
+	if ((c = memchr(l->p, ':', n)) == NULL)
+		return NULL;
+	for (i = 0; l->p + i < c; i++)
+		if (l->p[i] != '*' && l->p[i] != '>')
+			buf[j++] = l->p[i];
+	buf[j] = '\0';
+	return text_fold(buf);
+}
+
+static int
+label_in(const struct line *l, const char *const *list)
+{
+	char *f = label_of(l);
+	int r;
+
+	if (f == NULL)
+		return 0;
+	r = *f != '\0' && in_list(f, list);
+	free(f);
+	return r;
+}
+
+/* Folded line without leading and trailing dashes, underscores and
+ * spaces is one of list. */
+static int
+dashed_in(const char *f, const char *const *list)
+{
+	size_t n;
+	char *s;
+	int r;
+
+	while (*f == '-' || *f == '_' || *f == ' ')
+		f++;
+	n = strlen(f);
+	while (n > 0 && (f[n - 1] == '-' || f[n - 1] == '_' || f[n - 1] == ' '))
+		n--;
+	s = xstrndup(f, n);
+	r = in_list(s, list);
+	free(s);
+	return r;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* An attribution in folded text f (of a line ending with ':'). */
+static int
+attribution(const char *f, int has_at)
+{
+	int i;
+
+	for (i = 0; attributions[i].open; i++) {
+		if (attributions[i].at_end ?
+		    !ends_with(f, attributions[i].verb) :
+		    strstr(f, attributions[i].verb) == NULL)
+			continue;
+		/* "Jane Doe <jane@example.org> wrote:" */
+		if (starts_with(f, attributions[i].open) ||
+		    (has_at && attributions[i].at_end))
+			return 1;
+	}
+	return 0;
+}
+
+/* "From:" followed within OUTLOOK_SPAN lines by a Sent/Date line and a
+ * To/Subject line. */
+static int
+outlook_block(const struct line *l, const char *rest)
+{
+	struct line m;
+	int i, sent = 0, to = 0;
+
+	if (!label_in(l, from_labels))
+		return 0;
+	for (i = 0; i < OUTLOOK_SPAN && next_line(&rest, &m); i++) {
+		if (blank(&m))
+			continue;
+		if (label_in(&m, sent_labels))
+			sent = 1;
+		else if (label_in(&m, to_labels))
+			to = 1;
+	}
+	return sent && to;
+}
+
+/* Whether a line can be a phrase at all: folding every line would cost
+ * more than everything else here. */
+static int
+may_be_phrase(const struct line *l, const char *rest)
+{
+	struct line m;
+
+	if (l->n > PHRASE_LINE)
+		return 0;
+	if (l->n <= SHORT_LINE || (l->n > 0 && l->p[0] == '-') ||
+	    last_char(l) == ':')
+		return 1;
+	return next_line(&rest, &m) && last_char(&m) == ':';
+}
+
+/* 1 when the line at l (folded f, or NULL; rest: the text after it)
+ * starts quoted earlier mail or a signature. */
+static int
+cut_here(const struct line *l, const char *f, const char *rest)
+{
+	struct line m;
+	char *g, *both;
+	size_t fl, gl;
+	int r = 0;
+
+	if ((l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
+	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
+		return 1;
+	if (outlook_block(l, rest))
+		return 1;
+	/* Outlook's rule above its header block. */
+	if (l->n >= 10 && strspn(l->p, "_") >= l->n &&
+	    next_line(&rest, &m) && outlook_block(&m, rest))
+		return 1;
+	if (f == NULL)
+		return 0;
+	if (l->n > 0 && l->p[0] == '-' && dashed_in(f, separators))
+		return 1;
+	if (last_char(l) == ':')
+		return attribution(f, memchr(l->p, '@', l->n) != NULL);
+	if (next_line(&rest, &m) && last_char(&m) == ':' &&
+	    (g = fold_line(&m)) != NULL) {
+		/* An attribution wrapped over two lines. */
+		fl = strlen(f);
+		gl = strlen(g);
+		both = xmalloc(fl + gl + 2);
+		memcpy(both, f, fl);
+		both[fl] = ' ';
+		memcpy(both + fl + 1, g, gl + 1);
+		r = attribution(both, 0);
+		free(both);
+		free(g);
+	}
+	return r;
+}
+
+static int
+forward_marker(const struct line *l, const char *f)
+{
+	if (f == NULL || l->n == 0 || (l->p[0] != '-' && last_char(l) != ':'))
+		return 0;
+	return dashed_in(f, forward_markers);
+}
+
+/* "Best regards," "Cordialement." (text_fold keeps the full stop). */
+static int
+valediction(const struct line *l, const char *f)
+{
+	char *t;
+	size_t n;
+	int r;
+
+	if (f == NULL || l->n > SHORT_LINE)
+		return 0;
+	n = strlen(f);
+	while (n > 0 && (f[n - 1] == '.' || f[n - 1] == ' '))
+		n--;
+	t = xstrndup(f, n);
+	r = in_list(t, valedictions);
+	free(t);
+	return r;
+}
+
+static int
+quoted(const struct line *l)
+{
+	size_t i = 0;
+
+	while (i < l->n && (l->p[i] == ' ' || l->p[i] == '\t'))
+		i++;
+	return i < l->n && l->p[i] == '>';
+}
+
+/* While *fwd is set, the header lines after a forward marker are dropped
+ * (1: none seen yet, 2: some seen; a blank line then ends them).  Returns
+ * 1 when l is one of them. */
+static int
+forward_header(const struct line *l, int *fwd)
+{
+	if (*fwd == 0)
+		return 0;
+	if (blank(l)) {
+		if (*fwd == 2)
+			*fwd = 0;
+		return 1;
+	}
+	if (label_in(l, forward_labels)) {
+		*fwd = 2;
+		return 1;
+	}
+	*fwd = 0;
+	return 0;
+}
+
+char *
+quote_strip(const char *text)
+{
+	const char *p, *cut = NULL, *ring[SIG_LINES + 1], *vcut = NULL;
+	int isval[SIG_LINES + 1];
+	char *f;
+	struct line l;
+	struct buf b;
+	size_t nring = 0, head = 0, i;
+	int fwd = 0;
+
+	if (text == NULL)
+		return xstrdup("");
+	/* First pass: where the text ends, and the last lines kept. */
+	for (p = text; next_line(&p, &l); ) {
+		if (forward_header(&l, &fwd) || quoted(&l))
+			continue;
+		f = may_be_phrase(&l, p) ? fold_line(&l) : NULL;
+		if (cut_here(&l, f, p)) {
+			free(f);
+			cut = l.p;
+			break;
+		}
+		if (forward_marker(&l, f))
+			fwd = 1;
+		else if (!blank(&l)) {
+			ring[head] = l.p;
+			isval[head] = valediction(&l, f);
+			head = (head + 1) % (SIG_LINES + 1);
+			if (nring < SIG_LINES + 1)
+				nring++;
+		}
+		free(f);
+	}
+	/* The oldest valediction among the last SIG_LINES + 1 lines kept
+	 * has at most SIG_LINES after it. */
+	for (i = 0; i < nring; i++) {
+		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
+
+		if (isval[k]) {
+			vcut = ring[k];
+			break;
+		}
+	}
+	if (vcut != NULL && (cut == NULL || vcut < cut))
+		cut = vcut;
+
+	/* Second pass: copy what is kept. */
+	buf_init(&b, strlen(text) + 1);
+	fwd = 0;
+	for (p = text; next_line(&p, &l) && (cut == NULL || l.p < cut); ) {
+		if (forward_header(&l, &fwd) || quoted(&l))
+			continue;
+		f = may_be_phrase(&l, p) ? fold_line(&l) : NULL;
+		if (forward_marker(&l, f)) {
+			free(f);
+			fwd = 1;
+			continue;
+		}
+		free(f);
+		buf_add(&b, l.p, l.n);
+		buf_addch(&b, '\n');
+	}
+	while (b.len > 0 && b.data[b.len - 1] == '\n' &&
+	    (b.len == 1 || b.data[b.len - 2] == '\n'))
+		b.data[--b.len] = '\0';
+	return buf_release(&b);
+}

@@ -1,0 +1,41 @@
+/*
+ * text.h -- Unicode text helpers: charset conversion to UTF-8, UTF-8
+ * sanitising, and the folding used to compare labels and names.
+ *
+ * Every string that leaves text.c is valid UTF-8.  Returned strings are
+ * malloc'd and owned by the caller (free()).
+ */
+#ifndef INTAKE_TEXT_H
+#define INTAKE_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * Convert len bytes in charset (NULL or "" = undeclared) to UTF-8.
+ * Undeclared, us-ascii and iso-8859-1/latin1 text with 8-bit bytes is read as
+ * UTF-8 when it is valid UTF-8, else as windows-1252.  Unknown charsets fall
+ * back the same way.  Never fails; *outlen gets the length.
+ */
+char	*text_to_utf8(const char *charset, const char *s, size_t len,
+	    size_t *outlen);
+
+/* Copy of s with invalid UTF-8 sequences replaced by U+FFFD and NULs by
+ * spaces. */
+char	*text_sanitize(const char *s, size_t len, size_t *outlen);
+
+/* 1 when s[0..len) is valid UTF-8 without NUL. */
+int	 text_is_utf8(const char *s, size_t len);
+
+/*
+ * Fold for comparison: NFC, case fold, strip accents, map every kind of
+ * apostrophe/quote/dash to its ASCII form, turn punctuation other than
+ * letters, digits, '@', '+', '.', '-' and apostrophe into spaces, collapse
+ * white space, trim.  "Côte d’Ivoire " -> "cote d'ivoire".
+ */
+char	*text_fold(const char *s);
+
+/* Trim ASCII and Unicode white space (incl. U+00A0) at both ends, collapse
+ * inner runs of white space to one space. */
+char	*text_squeeze(const char *s);
+
+#endif

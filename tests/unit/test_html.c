@@ -1,0 +1,287 @@
+/*
+ * test_html.c -- HTML to text: tables as TAB-separated lines, nested
+ * tables, breaks, entities, dropped elements, quote markers, forwards,
+ * hostile nesting and the output cap.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "html.h"
+
+/* Seconds a hostile document may take: one, or a minute under valgrind,
+ * which runs code some fifty times slower (it preloads vgpreload_*.so). */
+static double
+time_limit(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre != NULL && strstr(pre, "vgpreload") != NULL ? 60.0 : 1.0;
+}
+
+static char *
+conv(const char *html)
+{
+	size_t n;
+	char *s = html_to_text(html, strlen(html), 1 << 20, &n);
+
+	assert_non_null(s);
+	assert_int_equal(n, strlen(s));
+	return s;
+}
+
+static void
+expect(const char *html, const char *text)
+{
+	char *s = conv(html);
+
+	assert_string_equal(s, text);
+	free(s);
+}
+
+static void
+test_table_rows(void **state)
+{
+	(void)state;
+	expect("<table>"
+	    "<tr><th>Country</th><th>Last name</th><th>First name</th></tr>"
+	    "<tr><td>Kenya</td><td>Otieno</td><td>Grace</td></tr>"
+	    "<tr><td> Chad </td><td></td><td>Idriss</td></tr>"
+	    "</table>",
+	    "Country\tLast name\tFirst name\n"
+	    "Kenya\tOtieno\tGrace\n"
+	    "Chad\t\tIdriss\n");
+	/* Unclosed cells and rows are recovered. */
+	expect("<table><tr><td>a<td>b<tr><td>c<td>d</table>",
+	    "a\tb\nc\td\n");
+	/* A row of empty cells (a spacer) leaves no line of TABs. */
+	expect("<p>x</p><table><tr><td>a</td></tr><tr><td></td><td> </td>"
+	    "</tr><tr><td>b</td></tr></table>", "x\na\nb\n");
+}
+
+static void
+test_breaks_in_cells(void **state)
+{
+	(void)state;
+	expect("<table><tr><td>Ministry of<br>Environment</td>"
+	    "<td><p>line one</p><p>line two</p></td>"
+	    "<td><div>x</div>\n<div>y</div></td></tr></table>",
+	    "Ministry of Environment\tline one line two\tx y\n");
+}
+
+static void
+test_nested_tables(void **state)
+{
+	(void)state;
+	/* Outlook wraps the whole body in a layout table. */
+	expect("<table><tr><td>"
+	    "<p>Dear Sir,</p>"
+	    "<table><tr><td>Name</td><td>Phone</td></tr>"
+	    "<tr><td>Ana</td><td>+34 91 000</td></tr></table>"
+	    "<p>Regards</p>"
+	    "</td></tr></table>",
+	    "Dear Sir,\nName\tPhone\nAna\t+34 91 000\nRegards\n");
+	/* A table in the second cell of a row breaks that row. */
+	expect("<table><tr><td>left</td><td><table><tr><td>a</td><td>b</td>"
+	    "</tr></table></td><td>right</td></tr></table>",
+	    "left\na\tb\nright\n");
+}
+
+static void
+test_blocks_and_spaces(void **state)
+{
+	(void)state;
+	expect("<html><head><title>T</title></head><body>"
+	    "<h1>Request</h1><p>Pays&nbsp;:   France</p>"
+	    "<div>Nom :\n  Dupont</div><ul><li>one</li><li>two</li></ul>"
+	    "text <b>bold</b><span>glued</span><br>next<hr>end"
+	    "</body></html>",
+	    "Request\nPays : France\nNom : Dupont\none\ntwo\n"
+	    "text boldglued\nnext\nend\n");
+	/* Outlook's empty paragraphs are blank lines, collapsed. */
+	expect("<p class=MsoNormal>Hello<o:p></o:p></p>"
+	    "<p class=MsoNormal><o:p>&nbsp;</o:p></p>"
+	    "<p class=MsoNormal><o:p>&nbsp;</o:p></p>"
+	    "<p class=MsoNormal>World</p>", "Hello\n\nWorld\n");
+	/* Gmail's empty line. */
+	expect("<div>a</div><div><br></div><div>b</div>", "a\n\nb\n");
+	expect("<pre>Name      Phone\n  Ana     123</pre>after",
+	    "Name      Phone\n  Ana     123\nafter\n");
+}
+
+static void
+test_entities(void **state)
+{
+	(void)state;
+	expect("<p>S&eacute;n&eacute;gal &amp; C&ocirc;te d&rsquo;Ivoire "
+	    "&lt;x&gt; &#233;&#x41; &euro;</p>",
+	    "S\xc3\xa9n\xc3\xa9gal & C\xc3\xb4te d\xe2\x80\x99Ivoire <x> "
+	    "\xc3\xa9" "A \xe2\x82\xac\n");
+}
+
+static void
+test_dropped(void **state)
+{
+	(void)state;
+	expect("<style>td{x:y}</style><script>alert('x')</script>"
+	    "<!-- a comment --><p>kept</p><script>var a = '<p>no</p>';"
+	    "</script><noscript>shown</noscript>"
+	    "<!--[if gte mso 9]><xml><o:OfficeDocumentSettings>"
+	    "</o:OfficeDocumentSettings></xml><![endif]-->",
+	    "kept\nshown\n");
+}
+
+static void
+test_quote_markers(void **state)
+{
+	(void)state;
+	expect("<div>My answer</div>"
+	    "<blockquote type=\"cite\">Country: Old<br>Name: Quoted</blockquote>"
+	    "<div>after</div>",
+	    "My answer\n-----Original Message-----\nafter\n");
+	expect("<div dir=ltr>Top</div><div class=\"gmail_quote\">"
+	    "<div class=gmail_attr>On Mon, X wrote:<br></div>"
+	    "<blockquote class=gmail_quote>old</blockquote></div>",
+	    "Top\n-----Original Message-----\n");
+	expect("<p>Reply</p><div id=\"appendonsend\"></div>"
+	    "<p>quoted stuff</p>",
+	    "Reply\n-----Original Message-----\nquoted stuff\n");
+	expect("<p>Reply</p><div class=\"moz-cite-prefix\">On 1/1/2018, X "
+	    "wrote:<br></div><blockquote type=cite>old</blockquote>",
+	    "Reply\n-----Original Message-----\n"
+	    "-----Original Message-----\n");
+	/* Outlook: the border-top header box and divRplyFwdMsg. */
+	expect("<p>Reply</p><div style='border:none;border-top:solid #E1E1E1 "
+	    "1.0pt;padding:3.0pt 0cm 0cm 0cm'><p><b>From:</b> X<br>"
+	    "<b>Sent:</b> Monday<br><b>Subject:</b> RE: access</p></div>"
+	    "<p>old text</p>",
+	    "Reply\n-----Original Message-----\nold text\n");
+	expect("<p>Reply</p><hr><div id=divRplyFwdMsg><b>De :</b> X<br>"
+	    "<b>Objet :</b> demande</div><div>old</div>",
+	    "Reply\n-----Original Message-----\nold\n");
+	/* A table cell is no place for a marker: it gets a line. */
+	expect("<table><tr><td>a</td><td><blockquote>q</blockquote>b</td>"
+	    "</tr></table>", "a\t\n-----Original Message-----\nb\n");
+}
+
+static void
+test_forwards_kept(void **state)
+{
+	(void)state;
+	/* Gmail forward: inside gmail_quote, but data. */
+	expect("<div>FYI</div><div class=\"gmail_quote\">"
+	    "<div class=\"gmail_attr\">---------- Forwarded message ---------"
+	    "<br>From: <b>A</b><br>Subject: request<br></div><br>"
+	    "<div>Country: Kenya</div></div>",
+	    "FYI\n---------- Forwarded message ---------\nFrom: A\n"
+	    "Subject: request\n\nCountry: Kenya\n");
+	/* Outlook forward: the header box says FW:. */
+	expect("<p>FYI</p><div id=divRplyFwdMsg><b>From:</b> A<br>"
+	    "<b>Sent:</b> Monday<br><b>Subject:</b> FW: request</div>"
+	    "<p>Country: Kenya</p>",
+	    "FYI\n---------- Forwarded message ---------\nCountry: Kenya\n");
+	/* Apple Mail forward: a cite blockquote after the phrase. */
+	expect("<div>Begin forwarded message:</div><br>"
+	    "<blockquote type=\"cite\"><div>Country: Kenya</div></blockquote>",
+	    "Begin forwarded message:\n\nCountry: Kenya\n");
+	/* An indenting blockquote is the writer's own text. */
+	expect("<blockquote style=\"margin:0 0 0 40px;border:none;"
+	    "padding:0px\"><div>Country: Peru</div></blockquote>",
+	    "Country: Peru\n");
+}
+
+static void
+test_deep_nesting_bounded(void **state)
+{
+	struct buf b;
+	struct timespec t0, t1;
+	size_t n;
+	char *s;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 22);
+	buf_addstr(&b, "<p>top</p>");
+	for (i = 0; i < 5000; i++)
+		buf_addstr(&b, "<div>");
+	buf_addstr(&b, "deep");
+	for (i = 0; i < 5000; i++)
+		buf_addstr(&b, "</div>");
+	buf_addstr(&b, "<p>bottom</p>");
+	for (i = 0; i < 3000; i++)
+		buf_addstr(&b, "<table><tr><td>");
+	buf_addstr(&b, "cell");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s = html_to_text(b.data, b.len, 1 << 20, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < time_limit());
+	assert_non_null(strstr(s, "top"));
+	assert_true(n < 1000);
+	free(s);
+	buf_free(&b);
+}
+
+static void
+test_cap_and_odd_input(void **state)
+{
+	struct buf b;
+	size_t n;
+	char *s;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 10000; i++)
+		buf_addstr(&b, "<p>caf\xc3\xa9 line</p>");
+	s = html_to_text(b.data, b.len, 1001, &n);
+	assert_true(n <= 1001);
+	assert_int_equal(n, strlen(s));
+	/* Cut on a character boundary. */
+	assert_true(n == 0 || ((unsigned char)s[n - 1] & 0xc0) != 0xc0);
+	free(s);
+	buf_free(&b);
+
+	s = html_to_text("", 0, 100, &n);
+	assert_string_equal(s, "");
+	assert_int_equal(n, 0);
+	free(s);
+	s = html_to_text("<p>x</p>", 8, 0, &n);
+	assert_string_equal(s, "");
+	free(s);
+	/* Invalid UTF-8 and NUL bytes are replaced, not passed on. */
+	s = html_to_text("<p>a\xff" "b\0c</p>", 12, 100, &n);
+	assert_string_equal(s, "a\xef\xbf\xbd" "b c\n");
+	free(s);
+	/* Plain text without markup. */
+	expect("just text, no tags", "just text, no tags\n");
+	/* A meta charset does not override UTF-8. */
+	expect("<meta charset=iso-8859-1><p>\xc3\xa9t\xc3\xa9</p>",
+	    "\xc3\xa9t\xc3\xa9\n");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_rows),
+		cmocka_unit_test(test_breaks_in_cells),
+		cmocka_unit_test(test_nested_tables),
+		cmocka_unit_test(test_blocks_and_spaces),
+		cmocka_unit_test(test_entities),
+		cmocka_unit_test(test_dropped),
+		cmocka_unit_test(test_quote_markers),
+		cmocka_unit_test(test_forwards_kept),
+		cmocka_unit_test(test_deep_nesting_bounded),
+		cmocka_unit_test(test_cap_and_odd_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,293 @@
+/*
+ * test_intake.c -- classification (SPEC 3.2, 3.3), status (SPEC 3.6), the
+ * reference syntax and the JSON writer, on small messages written here.
+ * Run from the repository root: it loads forms/cencomm-cheetah.form.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "form.h"
+#include "intake.h"
+#include "xmalloc.h"
+
+static struct form *form;
+
+static int
+setup(void **state)
+{
+	char err[1024];
+
+	(void)state;
+	if (form_load("forms/cencomm-cheetah.form", &form, err,
+	    sizeof(err)) == -1) {
+		print_error("%s\n", err);
+		return -1;
+	}
+	intake_init();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	intake_cleanup();
+	form_free(form);
+	return 0;
+}
+
+static struct intake_result *
+parse(const char *raw)
+{
+	struct intake_opts opts = { "info@cites.org", 0 };
+
+	return intake_parse(form, &opts, raw, strlen(raw));
+}
+
+#define REQUEST_BODY \
+	"Country: Kenya\n" \
+	"Last name: Otieno\n" \
+	"First name: Grace\n" \
+	"Organisation: Kenya Wildlife Service\n" \
+	"Function: Senior Warden\n" \
+	"Telephone: +254 20 600 0800\n" \
+	"E-mail: g.otieno@kws.go.ke\n"
+
+static void
+test_reference_syntax(void **state)
+{
+	(void)state;
+	assert_int_equal(intake_reference_in("Re: access [REQ-000042]"), 42);
+	assert_int_equal(intake_reference_in("req-123456"), 123456);
+	assert_int_equal(intake_reference_in("REQ-12345"), 0);	/* 5 digits */
+	assert_int_equal(intake_reference_in("REQ-0000000000"), 0); /* 10 */
+	assert_int_equal(intake_reference_in("REQ-000000"), 0);
+	assert_int_equal(intake_reference_in("x REQ- 000001"), 0);
+	assert_int_equal(intake_reference_in(NULL), 0);
+}
+
+static void
+test_complete_request(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse("From: Grace Otieno <g.otieno@KWS.go.ke>\n"
+	    "To: info@cites.org\n"
+	    "Subject: Access to the cheetah CUG\n"
+	    "Date: Mon, 14 May 2018 11:30:00 +0200\n"
+	    "Message-ID: <abc@kws.go.ke>\n\n" REQUEST_BODY);
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_int_equal(r->status, STATUS_COMPLETE);
+	assert_string_equal(r->from_addr, "g.otieno@kws.go.ke");
+	assert_string_equal(r->date, "2018-05-14T09:30:00Z");
+	assert_string_equal(r->message_id, "abc@kws.go.ke");
+	assert_int_equal(r->nofficials, 1);
+	assert_string_equal(r->officials[0].f[FIELD_COUNTRY].value, "KE");
+	assert_int_equal(r->flags, 0);
+	intake_result_free(r);
+}
+
+static void
+test_not_a_request(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse("From: someone@example.com\nSubject: Visit to Geneva\n\n"
+	    "Dear colleagues, when is the library open? Thanks.\n");
+	assert_int_equal(r->class, CLASS_OTHER);
+	assert_int_equal(r->status, STATUS_NONE);
+	assert_int_equal(r->nofficials, 0);
+	intake_result_free(r);
+}
+
+static void
+test_trigger_without_data_is_incomplete(void **state)
+{
+	struct intake_result *r;
+	int f;
+
+	(void)state;
+	r = parse("From: a@gov.example.org\nSubject: CENcomm\n\n"
+	    "Please give our officers access to the closed user group.\n");
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_int_equal(r->status, STATUS_INCOMPLETE);
+	assert_int_equal(r->nofficials, 1);
+	for (f = 0; f < FIELD_COUNT; f++)
+		assert_int_equal(r->officials[0].f[f].problem,
+		    PROBLEM_MISSING);
+	intake_result_free(r);
+}
+
+static void
+test_machine_mail(void **state)
+{
+	static const char *const heads[] = {
+		"Auto-Submitted: auto-replied\n",
+		"Precedence: bulk\n",
+		"List-Id: <cheetah.lists.example.org>\n",
+		"X-Autoreply: yes\n",
+		"Return-Path: <>\n",
+	};
+	struct intake_result *r;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		buf_init(&b, 4096);
+		buf_printf(&b, "From: x@gov.example.org\n%sSubject: cheetah"
+		    " closed user group\n\n" REQUEST_BODY, heads[i]);
+		r = parse(b.data);
+		assert_int_equal(r->class, CLASS_IGNORED);
+		assert_int_equal(r->status, STATUS_NONE);
+		assert_non_null(r->reason);
+		assert_int_equal(r->machine, 1);
+		intake_result_free(r);
+		buf_free(&b);
+		/* The same header on mail about something else: other. */
+		buf_init(&b, 4096);
+		buf_printf(&b, "From: x@gov.example.org\n%sSubject: news\n\n"
+		    "Our weekly newsletter.\n", heads[i]);
+		r = parse(b.data);
+		assert_int_equal(r->class, CLASS_OTHER);
+		intake_result_free(r);
+		buf_free(&b);
+	}
+	/* Auto-Submitted: no is a person. */
+	r = parse("From: x@gov.example.org\nAuto-Submitted: no\n"
+	    "Subject: cheetah\n\n" REQUEST_BODY);
+	assert_int_equal(r->class, CLASS_REQUEST);
+	intake_result_free(r);
+}
+
+static void
+test_senders_and_subjects(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse("From: MAILER-DAEMON@mx.example.org\nSubject: cheetah\n\n"
+	    REQUEST_BODY);
+	assert_int_equal(r->class, CLASS_IGNORED);
+	intake_result_free(r);
+	r = parse("From: info@cites.org\nSubject: Re: cheetah [REQ-000001]\n\n"
+	    REQUEST_BODY);
+	assert_int_equal(r->class, CLASS_IGNORED);	/* our own mail */
+	intake_result_free(r);
+	r = parse("From: a@gov.example.org\nSubject: =?utf-8?q?R=C3=A9ponse_"
+	    "automatique=3A_CENcomm?=\n\nJe suis absent.\n");
+	assert_int_equal(r->class, CLASS_IGNORED);
+	intake_result_free(r);
+	r = parse("From: a@gov.example.org\nSubject: Out of Office: hello\n\n"
+	    "I am away.\n");
+	assert_int_equal(r->class, CLASS_OTHER);
+	intake_result_free(r);
+}
+
+static void
+test_follow_up_and_suppress(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse("From: a@gov.example.org\n"
+	    "In-Reply-To: <intaked.REQ-000007.k3j@cites.org>\n"
+	    "Subject: Re: something\n\nTelephone: +254 20 600 0800\n");
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_true(r->flags & FLAG_FOLLOW_UP);
+	intake_result_free(r);
+	r = parse("From: a@gov.example.org\nSubject: Re: x [REQ-000007]\n\n"
+	    "Thanks.\n");
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_string_equal(r->reference, "REQ-000007");
+	intake_result_free(r);
+	r = parse("From: a@gov.example.org\nSubject: cheetah\n"
+	    "X-Auto-Response-Suppress: DR, All\n\n" REQUEST_BODY);
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_true(r->flags & FLAG_REPLY_SUPPRESSED);
+	intake_result_free(r);
+}
+
+static void
+test_quarantine(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse("");
+	assert_int_equal(r->class, CLASS_QUARANTINED);
+	assert_int_equal(r->status, STATUS_QUARANTINED);
+	assert_non_null(r->reason);
+	intake_result_free(r);
+	r = parse("From: a@b.example\nContent-Type: multipart/mixed; "
+	    "boundary=\"\\\"\"\n\n--\"\nContent-Type: text/plain\n\nx\n"
+	    "--\"--\n");
+	assert_int_equal(r->class, CLASS_QUARANTINED);
+	intake_result_free(r);
+}
+
+static void
+test_json(void **state)
+{
+	struct intake_result *r;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	assert_int_equal(json_add_string(&b, "a\"b\\c\n\x01\t"), 0);
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\\t\"");
+	buf_truncate(&b, 0);
+	assert_int_equal(json_add_string(&b, NULL), 0);
+	assert_string_equal(b.data, "null");
+	buf_truncate(&b, 0);
+
+	r = intake_quarantined("parser crashed: signal 11");
+	assert_int_equal(intake_result_json(r, &b), 0);
+	assert_string_equal(b.data, "{\"class\":\"quarantined\","
+	    "\"reference\":null,\"status\":\"quarantined\","
+	    "\"reason\":\"parser crashed: signal 11\",\"received_at\":null,"
+	    "\"from\":null,\"subject\":null,\"language\":\"en\","
+	    "\"missing\":[],\"flags\":[],\"officials\":[],\"messages\":[]}");
+	intake_result_free(r);
+	buf_truncate(&b, 0);
+
+	r = parse("From: g@kws.go.ke\nSubject: cheetah\nMessage-ID: <m1@x>\n\n"
+	    "Country: Kenya\nLast name: Otieno\nFirst name: Grace\n"
+	    "Organisation: KWS\nFunction: Warden\nTelephone: 12\n"
+	    "E-mail: grace@gmail.com\n");
+	assert_int_equal(intake_result_json(r, &b), 0);
+	assert_non_null(strstr(b.data, "\"missing\":[\"1.phone\"]"));
+	assert_non_null(strstr(b.data, "\"flags\":[\"non_official_email\"]"));
+	assert_non_null(strstr(b.data, "\"phone\":\"12\""));
+	assert_non_null(strstr(b.data, "\"country\":\"KE\""));
+	assert_non_null(strstr(b.data, "\"messages\":[\"m1@x\"]"));
+	intake_result_free(r);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reference_syntax),
+		cmocka_unit_test(test_complete_request),
+		cmocka_unit_test(test_not_a_request),
+		cmocka_unit_test(test_trigger_without_data_is_incomplete),
+		cmocka_unit_test(test_machine_mail),
+		cmocka_unit_test(test_senders_and_subjects),
+		cmocka_unit_test(test_follow_up_and_suppress),
+		cmocka_unit_test(test_quarantine),
+		cmocka_unit_test(test_json),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,995 @@
+/*
+ * test_mime.c -- raw messages to headers and text parts: transfer
+ * encodings, charsets, RFC 2047/2231, part kinds, alternative groups,
+ * hostile structure (libetpan's lone-quote boundary, 10,000 parts, 2,000
+ * levels, nested comments), line ends, addresses and message-ids.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "limits.h"
+#include "mime.h"
+
+static struct mime_message *
+parse_len(const char *raw, size_t len)
+{
+	struct mime_message *m = NULL;
+	char err[128];
+
+	assert_int_equal(mime_parse(raw, len, &m, err, sizeof(err)), 0);
+	assert_non_null(m);
+	return m;
+}
+
+static struct mime_message *
+parse(const char *raw)
+{
+	return parse_len(raw, strlen(raw));
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds a hostile message may take: one, or a minute under valgrind,
+ * which runs code some fifty times slower (it preloads vgpreload_*.so). */
+static double
+time_limit(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre != NULL && strstr(pre, "vgpreload") != NULL ? 60.0 : 1.0;
+}
+
+/* The only part's text. */
+static const char *
+only_text(const struct mime_message *m)
+{
+	assert_int_equal(m->nparts, 1);
+	return m->parts[0].text;
+}
+
+static void
+test_qp_body(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("From: a@example.org\r\n"
+	    "Subject: qp\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n"
+	    "\r\n"
+	    "Pays : C=C3=B4te d=E2=80=99Ivoire, a long line that was soft=\r\n"
+	    " broken\r\n"
+	    "Nom =3D Kon=C3=A9\r\n");
+	assert_string_equal(only_text(m),
+	    "Pays : C\xc3\xb4te d\xe2\x80\x99Ivoire, a long line that was "
+	    "soft broken\nNom = Kon\xc3\xa9\n");
+	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+	assert_int_equal(m->parts[0].alternative, -1);
+	assert_null(m->parts[0].filename);
+	assert_int_equal(m->truncated, 0);
+	mime_message_free(m);
+}
+
+static void
+test_base64_body(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Subject: b64\n"
+	    "Content-Type: text/plain; charset=\"UTF-8\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "R3XD\n"
+	    "qXBhcmRz\n");
+	assert_string_equal(only_text(m), "Gu\xc3\xa9pards");
+	mime_message_free(m);
+
+	/* Base64 of CRLF text comes out with LF. */
+	m = parse("Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: BASE64\n\n"
+	    "YQ0KYg0K\n");
+	assert_string_equal(only_text(m), "a\nb\n");
+	mime_message_free(m);
+}
+
+static void
+test_latin1_mislabelled(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	/* 0x80 and 0x92 are C1 controls in ISO-8859-1, but the sender
+	 * meant windows-1252: euro sign and right single quote. */
+	m = parse("Content-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: 8bit\n\n"
+	    "Prix : 5 \x80, l\x92\xe9t\xe9\n");
+	assert_string_equal(only_text(m), "Prix : 5 \xe2\x82\xac, "
+	    "l\xe2\x80\x99\xc3\xa9t\xc3\xa9\n");
+	mime_message_free(m);
+}
+
+static void
+test_undeclared_8bit(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Subject: x\n\ncaf\xe9 cr\xe8me\n");
+	assert_string_equal(only_text(m), "caf\xc3\xa9 cr\xc3\xa8me\n");
+	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+	mime_message_free(m);
+
+	/* Valid UTF-8 without a charset stays UTF-8. */
+	m = parse("Subject: x\nContent-Type: text/plain\n\ncaf\xc3\xa9\n");
+	assert_string_equal(only_text(m), "caf\xc3\xa9\n");
+	mime_message_free(m);
+}
+
+static void
+test_utf8_declared(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: text/plain; charset=UTF-8\n\n"
+	    "\xc5\x81\xc3\xb3\x64\xc5\xba ok \xff end\n");
+	/* The one invalid byte becomes U+FFFD. */
+	assert_string_equal(only_text(m),
+	    "\xc5\x81\xc3\xb3\x64\xc5\xba ok \xef\xbf\xbd end\n");
+	mime_message_free(m);
+}
+
+static void
+test_koi8r_and_latin2(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: multipart/mixed; boundary=XX\n\n"
+	    "--XX\n"
+	    "Content-Type: text/plain; charset=koi8-r\n\n"
+	    "\xf0\xd2\xc9\xd7\xc5\xd4\n"
+	    "--XX\n"
+	    "Content-Type: text/plain; charset=\"ISO-8859-2\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "=B3=F3d=BC\n"
+	    "--XX--\n");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text, "\xd0\x9f\xd1\x80\xd0\xb8\xd0"
+	    "\xb2\xd0\xb5\xd1\x82");
+	assert_string_equal(m->parts[1].text, "\xc5\x82\xc3\xb3\x64\xc5\xba");
+	mime_message_free(m);
+}
+
+static void
+test_unknown_charset_noted(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: text/plain; charset=x-foo\n\ncaf\xe9\n");
+	assert_string_equal(only_text(m), "caf\xc3\xa9\n");
+	assert_non_null(m->notes);
+	assert_non_null(strstr(m->notes, "charset x-foo unknown"));
+	mime_message_free(m);
+}
+
+static void
+test_rfc2047_headers(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("From: =?UTF-8?Q?Andr=c3=a9s_Rodr=c3=adguez?= "
+	    "<AR@MinAmbiente.GOV.co>\n"
+	    "Subject: =?utf-8?B?R3XDqXBhcmRz?= =?iso-8859-1?Q?_caf=E9?=\n"
+	    "X-Folded: first\n"
+	    "\tsecond\n"
+	    "X-Raw: Ren\xe9\n"
+	    "X-Raw-Utf8: Ren\xc3\xa9\n"
+	    "X-Empty:\n"
+	    "\nbody\n");
+	assert_int_equal(m->nheaders, 6);
+	assert_string_equal(m->headers[0].name, "From");
+	assert_string_equal(mime_header_get(m, "subject"),
+	    "Gu\xc3\xa9pards caf\xc3\xa9");
+	assert_string_equal(mime_header_get(m, "X-FOLDED"), "first second");
+	assert_string_equal(mime_header_get(m, "x-raw"), "Ren\xc3\xa9");
+	assert_string_equal(mime_header_get(m, "x-raw-utf8"), "Ren\xc3\xa9");
+	assert_string_equal(mime_header_get(m, "x-empty"), "");
+	assert_null(mime_header_get(m, "To"));
+	mime_message_free(m);
+}
+
+static void
+test_header_values_clean(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	size_t i, j;
+
+	(void)state;
+	buf_init(&b, 1 << 22);
+	buf_addstr(&b, "Subject: a =?utf-8?q?b=0Dc=0Ad?= e\n");
+	buf_addstr(&b, "X-Long: ");
+	for (i = 0; i < 100000; i++)
+		buf_addstr(&b, "xyz ");
+	buf_addstr(&b, "\n");
+	for (i = 0; i < 600; i++)
+		buf_printf(&b, "Received: hop %zu\n", i);
+	buf_addstr(&b, "\nbody\n");
+	m = parse_len(b.data, b.len);
+	assert_int_equal(m->nheaders, LIMIT_HEADER_COUNT);
+	assert_int_equal(m->truncated, 1);
+	assert_non_null(strstr(m->notes, "header fields"));
+	for (i = 0; i < m->nheaders; i++) {
+		const char *v = m->headers[i].value;
+
+		assert_true(strlen(v) <= LIMIT_HEADER_BYTES);
+		for (j = 0; v[j]; j++)
+			assert_true((unsigned char)v[j] >= 32);
+	}
+	assert_string_equal(mime_header_get(m, "subject"), "a b c d e");
+	buf_free(&b);
+	mime_message_free(m);
+}
+
+static void
+test_rfc2231_filename(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: multipart/mixed; boundary=\"=_b\"\n\n"
+	    "--=_b\n"
+	    "Content-Type: text/plain\n\n"
+	    "See attached.\n"
+	    "--=_b\n"
+	    "Content-Type: text/csv; charset=utf-8\n"
+	    "Content-Disposition: attachment;\n"
+	    " filename*=utf-8''caf%C3%A9%20list.csv\n\n"
+	    "a,b\n"
+	    "--=_b\n"
+	    "Content-Type: text/plain; name*0*=iso-8859-1''r%E9sum;\n"
+	    " name*1=\"e final.txt\"\n\n"
+	    "resume\n"
+	    "--=_b\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Disposition: attachment; filename=\"=?utf-8?B?"
+	    "Y2Fmw6kudHh0?=\"\n\n"
+	    "encoded word name\n"
+	    "--=_b\n"
+	    "Content-Type: text/plain; name=\"na\xc3\xafve.txt\"\n\n"
+	    "raw utf-8 name\n"
+	    "--=_b--\n");
+	assert_int_equal(m->nparts, 5);
+	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+	assert_null(m->parts[0].filename);
+	assert_int_equal(m->parts[1].kind, MIME_PART_CSV);
+	assert_string_equal(m->parts[1].filename, "caf\xc3\xa9 list.csv");
+	assert_string_equal(m->parts[1].text, "a,b");
+	assert_int_equal(m->parts[2].kind, MIME_PART_ATTACHED_TEXT);
+	assert_string_equal(m->parts[2].filename, "r\xc3\xa9sume final.txt");
+	assert_string_equal(m->parts[3].filename, "caf\xc3\xa9.txt");
+	assert_int_equal(m->parts[3].kind, MIME_PART_ATTACHED_TEXT);
+	assert_string_equal(m->parts[4].filename, "na\xc3\xafve.txt");
+	mime_message_free(m);
+}
+
+static void
+test_html_only(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Subject: table\n"
+	    "Content-Type: text/html; charset=windows-1252\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "<html><head><style>p {color: red}</style></head><body>\n"
+	    "<p>Dear Secretariat,</p>\n"
+	    "<table><tr><th>Pays</th><th>Nom</th></tr>\n"
+	    "<tr><td>C=F4te d=92Ivoire</td><td>Kon=E9</td></tr></table>\n"
+	    "</body></html>\n");
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->parts[0].kind, MIME_PART_HTML);
+	assert_string_equal(m->parts[0].text, "Dear Secretariat,\n"
+	    "Pays\tNom\n"
+	    "C\xc3\xb4te d\xe2\x80\x99Ivoire\tKon\xc3\xa9\n");
+	assert_int_equal(m->parts[0].len, strlen(m->parts[0].text));
+	mime_message_free(m);
+}
+
+static void
+test_alternative_groups(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: multipart/mixed; boundary=outer\n\n"
+	    "--outer\n"
+	    "Content-Type: multipart/alternative; boundary=alt1\n\n"
+	    "--alt1\n"
+	    "Content-Type: text/plain\n\n"
+	    "plain one\n"
+	    "--alt1\n"
+	    "Content-Type: multipart/related; boundary=rel\n\n"
+	    "--rel\n"
+	    "Content-Type: text/html\n\n"
+	    "<p>html one</p>\n"
+	    "--rel\n"
+	    "Content-Type: image/png\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "iVBORw0KGgo=\n"
+	    "--rel--\n"
+	    "--alt1--\n"
+	    "--outer\n"
+	    "Content-Type: text/plain\n\n"
+	    "outside\n"
+	    "--outer\n"
+	    "Content-Type: multipart/alternative; boundary=alt2\n\n"
+	    "--alt2\n"
+	    "Content-Type: text/plain\n\n"
+	    "plain two\n"
+	    "--alt2\n"
+	    "Content-Type: text/html\n\n"
+	    "<b>html two</b>\n"
+	    "--alt2--\n"
+	    "--outer--\n");
+	assert_int_equal(m->nparts, 5);
+	assert_string_equal(m->parts[0].text, "plain one");
+	assert_int_equal(m->parts[0].alternative, 0);
+	assert_int_equal(m->parts[1].kind, MIME_PART_HTML);
+	assert_string_equal(m->parts[1].text, "html one\n");
+	assert_int_equal(m->parts[1].alternative, 0);
+	assert_string_equal(m->parts[2].text, "outside");
+	assert_int_equal(m->parts[2].alternative, -1);
+	assert_int_equal(m->parts[3].alternative, 1);
+	assert_int_equal(m->parts[4].alternative, 1);
+	assert_int_equal(m->nattachments, 1);	/* the inline image */
+	mime_message_free(m);
+}
+
+static void
+test_csv_attachments(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n"
+	    "Content-Type: application/vnd.ms-excel; name=\"officials.csv\"\n"
+	    "Content-Disposition: attachment; filename=\"officials.csv\"\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "Q291bnRyeTtOYW1lDQpLZW55YTtPdGlldG8NCg==\n"
+	    "--b\n"
+	    "Content-Type: application/octet-stream; name=\"bin.csv\"\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "AAECAwQFBgc=\n"
+	    "--b\n"
+	    "Content-Type: text/comma-separated-values\n\n"
+	    "x,y\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=form.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "JVBERi0xLjQK\n"
+	    "--b--\n");
+	assert_int_equal(m->nparts, 2);
+	assert_int_equal(m->parts[0].kind, MIME_PART_CSV);
+	assert_string_equal(m->parts[0].filename, "officials.csv");
+	assert_string_equal(m->parts[0].text, "Country;Name\nKenya;Otieto\n");
+	assert_int_equal(m->parts[1].kind, MIME_PART_CSV);
+	assert_string_equal(m->parts[1].text, "x,y");
+	/* The binary "csv" and the pdf. */
+	assert_int_equal(m->nattachments, 2);
+	mime_message_free(m);
+}
+
+static void
+test_nested_rfc822(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("From: forwarder@example.org\n"
+	    "Subject: Fwd: request\n"
+	    "Content-Type: multipart/mixed; boundary=\"fw\"\n\n"
+	    "--fw\n"
+	    "Content-Type: text/plain\n\n"
+	    "Please see the request below.\n"
+	    "--fw\n"
+	    "Content-Type: message/rfc822\n\n"
+	    "From: official@example.gov\n"
+	    "Subject: Inner subject\n"
+	    "Content-Type: multipart/alternative; boundary=in\n\n"
+	    "--in\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "Pays : S=E9n=E9gal\n"
+	    "--in\n"
+	    "Content-Type: text/html\n\n"
+	    "<p>Pays : S&eacute;n&eacute;gal</p>\n"
+	    "--in--\n"
+	    "--fw--\n");
+	assert_int_equal(m->nparts, 3);
+	assert_string_equal(m->parts[1].text, "Pays : S\xc3\xa9n\xc3\xa9gal");
+	assert_int_equal(m->parts[1].alternative, 0);
+	assert_string_equal(m->parts[2].text, "Pays : S\xc3\xa9n\xc3\xa9gal\n");
+	/* The inner message's header is not the message's header. */
+	assert_string_equal(mime_header_get(m, "Subject"), "Fwd: request");
+	assert_int_equal(m->nheaders, 3);
+	assert_int_equal(m->nattachments, 0);
+	mime_message_free(m);
+}
+
+static void
+test_report(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("From: MAILER-DAEMON@example.org\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    "\tboundary=\"rep\"\n\n"
+	    "--rep\n"
+	    "Content-Type: text/plain\n\n"
+	    "Delivery failed.\n"
+	    "--rep\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.org\n"
+	    "--rep--\n");
+	assert_int_equal(m->is_report, 1);
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->nattachments, 0);
+	mime_message_free(m);
+
+	m = parse("Content-Type: text/plain\n\nnot a report\n");
+	assert_int_equal(m->is_report, 0);
+	mime_message_free(m);
+}
+
+static void
+test_unsafe_boundary(void **state)
+{
+	static const char *const raws[] = {
+		/* As in the library notes: libetpan 1.9.4 overflows. */
+		"From: a@b.c\n"
+		"Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n"
+		"--\"\n"
+		"Content-Type: text/plain\n\nx\n",
+		/* Spelled otherwise, CRLF, a comment, upper case. */
+		"From: a@b.c\r\n"
+		"CONTENT-TYPE: Multipart/Mixed;\r\n"
+		" BOUNDARY = (c) \"\\\"\"\r\n\r\nbody\r\n",
+		/* An encoded word libetpan decodes before parsing. */
+		"Content-Type: multipart/mixed; boundary= "
+		"=?us-ascii?q?=22=5C=22=22?=\n\nbody\n",
+		/* In a nested part. */
+		"Content-Type: multipart/mixed; boundary=ok\n\n"
+		"--ok\n"
+		"Content-Type: multipart/alternative; boundary=\"\\\"\"\n\n"
+		"--\"\n\nx\n"
+		"--ok--\n",
+		/* In a forwarded message's header. */
+		"Content-Type: message/rfc822\n\n"
+		"Subject: inner\n"
+		"Content-Type: multipart/mixed; boundary=\"\\\"\"\n\nx\n",
+		NULL
+	};
+	struct mime_message *m = NULL;
+	char err[128];
+	int i;
+
+	(void)state;
+	for (i = 0; raws[i]; i++) {
+		err[0] = '\0';
+		assert_int_equal(mime_parse(raws[i], strlen(raws[i]), &m, err,
+		    sizeof(err)), -1);
+		assert_null(m);
+		assert_string_equal(err, "unsafe MIME boundary");
+	}
+	/* A quote inside a longer boundary is fine. */
+	m = parse("Content-Type: multipart/mixed; boundary=\"a\\\"b\"\n\n"
+	    "--a\"b\nContent-Type: text/plain\n\nok\n--a\"b--\n");
+	assert_string_equal(only_text(m), "ok");
+	mime_message_free(m);
+	/* Merely mentioning it in a body is fine too. */
+	m = parse("Subject: about the bug\n\n"
+	    "Text\nContent-Type: multipart/mixed; boundary=\"\\\"\"\n");
+	assert_int_equal(m->nparts, 1);
+	mime_message_free(m);
+}
+
+static void
+test_encoded_forward(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Subject: outer\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\n"
+	    "Content-Type: text/plain\n\n"
+	    "see attached\n"
+	    "--m\n"
+	    "Content-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "U3ViamVjdDogaW5uZXINCkNvbnRlbnQtVHlwZTogdGV4dC9wbGFpbjsgY2hh\n"
+	    "cnNldD11dGYtOA0KDQpQYXlzIDogTWFsaQ0K\n"
+	    "--m\n"
+	    "Content-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "Q29udGVudC1UeXBlOiBtdWx0aXBhcnQvbWl4ZWQ7IGJvdW5kYXJ5PSJcIiIN\n"
+	    "Cg0KeA0K\n"
+	    "--m--\n");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text, "see attached");
+	assert_string_equal(m->parts[1].text, "Pays : Mali\n");
+	assert_int_equal(m->nheaders, 2);
+	assert_string_equal(mime_header_get(m, "Subject"), "outer");
+	/* The unsafe one inside is left out, not fatal. */
+	assert_int_equal(m->truncated, 1);
+	assert_non_null(strstr(m->notes, "unsafe MIME boundary, left out"));
+	mime_message_free(m);
+}
+
+static void
+test_broken_multipart(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	/* The boundary never comes: the body is still read. */
+	m = parse("Content-Type: multipart/mixed; boundary=zz\n\n"
+	    "Hello there\nCountry: Peru\n");
+	assert_string_equal(only_text(m), "Hello there\nCountry: Peru");
+	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+	mime_message_free(m);
+
+	/* A boundary libetpan cannot read (RFC 2231). */
+	m = parse("Content-Type: multipart/report; report-type=x;\n"
+	    "\tboundary*=\"us-ascii''abc\"\n\n"
+	    "--abc\nContent-Type: text/plain\n\nDelivery failed\n--abc--\n");
+	assert_int_equal(m->is_report, 1);
+	assert_int_equal(m->nparts, 1);
+	assert_non_null(strstr(m->parts[0].text, "Delivery failed"));
+	mime_message_free(m);
+}
+
+static void
+test_many_parts(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	double t;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 1 << 24);
+	buf_addstr(&b, "Subject: many\n"
+	    "Content-Type: multipart/mixed; boundary=p\n\n");
+	for (i = 0; i < 10000; i++)
+		buf_printf(&b, "--p\nContent-Type: text/plain\n\npart %zu\n", i);
+	buf_addstr(&b, "--p--\n");
+	t = now();
+	m = parse_len(b.data, b.len);
+	t = now() - t;
+	assert_true(t < time_limit());
+	assert_int_equal(m->nparts, LIMIT_MIME_PARTS);
+	assert_string_equal(m->parts[999].text, "part 999");
+	assert_int_equal(m->truncated, 1);
+	assert_non_null(strstr(m->notes, "left out"));
+	mime_message_free(m);
+	buf_free(&b);
+}
+
+static void
+test_deep_nesting(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	double t;
+	int i;
+
+	(void)state;
+	/* 2,000 nested multiparts, properly closed. */
+	buf_init(&b, 1 << 24);
+	buf_addstr(&b, "Subject: deep\n"
+	    "Content-Type: multipart/mixed; boundary=b0000\n\n");
+	for (i = 1; i < 2000; i++)
+		buf_printf(&b, "--b%04d\nContent-Type: multipart/mixed; "
+		    "boundary=b%04d\n\n", i - 1, i);
+	buf_addstr(&b, "--b1999\nContent-Type: text/plain\n\ndeep text\n");
+	for (i = 1999; i >= 0; i--)
+		buf_printf(&b, "--b%04d--\n", i);
+	t = now();
+	m = parse_len(b.data, b.len);
+	t = now() - t;
+	assert_true(t < time_limit());
+	assert_int_equal(m->truncated, 1);
+	assert_int_equal(m->nparts, 0);
+	assert_string_equal(mime_header_get(m, "Subject"), "deep");
+	assert_non_null(strstr(m->notes, "header only"));
+	mime_message_free(m);
+	buf_free(&b);
+
+	/* 2,000 nested forwarded messages. */
+	buf_init(&b, 1 << 24);
+	buf_addstr(&b, "Subject: deep\n");
+	for (i = 0; i < 2000; i++)
+		buf_addstr(&b, "Content-Type: message/rfc822\n\n");
+	buf_addstr(&b, "Subject: inner\n\ntext\n");
+	t = now();
+	m = parse_len(b.data, b.len);
+	assert_true(now() - t < time_limit());
+	assert_int_equal(m->truncated, 1);
+	assert_int_equal(m->nparts, 0);
+	mime_message_free(m);
+	buf_free(&b);
+
+	/* 40 levels: parsed, but parts deeper than LIMIT_MIME_DEPTH are
+	 * left out. */
+	buf_init(&b, 1 << 20);
+	buf_addstr(&b, "Content-Type: multipart/mixed; boundary=b0000\n\n"
+	    "--b0000\nContent-Type: text/plain\n\nshallow\n");
+	for (i = 1; i < 40; i++)
+		buf_printf(&b, "--b%04d\nContent-Type: multipart/mixed; "
+		    "boundary=b%04d\n\n", i - 1, i);
+	buf_addstr(&b, "--b0039\nContent-Type: text/plain\n\ndeep text\n");
+	for (i = 39; i >= 0; i--)
+		buf_printf(&b, "--b%04d--\n", i);
+	m = parse_len(b.data, b.len);
+	assert_int_equal(m->nparts, 1);
+	assert_string_equal(m->parts[0].text, "shallow");
+	assert_int_equal(m->truncated, 1);
+	assert_non_null(strstr(m->notes, "deeper"));
+	mime_message_free(m);
+	buf_free(&b);
+}
+
+static void
+test_costly_structure_bounded(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	double t;
+	size_t i;
+
+	(void)state;
+	/* Comments nested 100,000 deep overflow libetpan's stack. */
+	buf_init(&b, 1 << 22);
+	buf_addstr(&b, "From: ");
+	for (i = 0; i < 100000; i++)
+		buf_addch(&b, '(');
+	buf_addstr(&b, "\nContent-Type: multipart/mixed; boundary=x\n\n"
+	    "--x\nContent-Type: text/plain; x=");
+	for (i = 0; i < 50000; i++)
+		buf_addch(&b, '(');
+	buf_addstr(&b, "\n\nstill read\n--x--\n");
+	m = parse_len(b.data, b.len);
+	assert_int_equal(m->nparts, 1);
+	assert_string_equal(m->parts[0].text, "still read");
+	assert_non_null(strstr(m->notes, "flattened"));
+	mime_message_free(m);
+	buf_free(&b);
+
+	/* Millions of header fields in a part. */
+	buf_init(&b, 1 << 24);
+	buf_addstr(&b, "Subject: fields\n"
+	    "Content-Type: multipart/mixed; boundary=x\n\n--x\n");
+	for (i = 0; i < 2000000; i++)
+		buf_addstr(&b, "a:b\n");
+	buf_addstr(&b, "\nbody\n--x--\n");
+	t = now();
+	m = parse_len(b.data, b.len);
+	assert_true(now() - t < time_limit());
+	assert_int_equal(m->truncated, 1);
+	assert_int_equal(m->nparts, 0);
+	mime_message_free(m);
+	buf_free(&b);
+
+	/* 100 nested multiparts around 8 MiB: libetpan would scan it 100
+	 * times. */
+	buf_init(&b, 1 << 24);
+	buf_addstr(&b, "Content-Type: multipart/mixed; boundary=b000\n\n");
+	for (i = 1; i < 100; i++)
+		buf_printf(&b, "--b%03zu\nContent-Type: multipart/mixed; "
+		    "boundary=b%03zu\n\n", i - 1, i);
+	buf_addstr(&b, "--b099\n\n");
+	for (i = 0; i < 8 * 1024 * 1024 / 64; i++)
+		buf_addstr(&b, "0123456789012345678901234567890123456789012345"
+		    "678901234567890\n");
+	t = now();
+	m = parse_len(b.data, b.len);
+	assert_true(now() - t < time_limit());
+	assert_int_equal(m->truncated, 1);
+	assert_non_null(strstr(m->notes, "header only"));
+	mime_message_free(m);
+	buf_free(&b);
+}
+
+static void
+test_oversized_message(void **state)
+{
+	struct mime_message *m;
+	size_t len = LIMIT_MESSAGE_BYTES + 1000;
+	char *raw = malloc(len);
+	static const char hdr[] = "Subject: big\n\n";
+
+	(void)state;
+	assert_non_null(raw);
+	memset(raw, 'a', len);
+	memcpy(raw, hdr, sizeof(hdr) - 1);
+	m = parse_len(raw, len);
+	assert_int_equal(m->truncated, 1);
+	assert_non_null(strstr(m->notes, "MiB cut"));
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->parts[0].len, LIMIT_PART_TEXT);
+	mime_message_free(m);
+	free(raw);
+}
+
+static void
+test_line_ends(void **state)
+{
+	static const char lf[] = "Subject: ends\n"
+	    "Content-Type: multipart/mixed; boundary=e\n\n"
+	    "--e\nContent-Type: text/plain\n\nline one\nline two\n--e--\n";
+	static const char crlf[] = "Subject: ends\r\n"
+	    "Content-Type: multipart/mixed; boundary=e\r\n\r\n"
+	    "--e\r\nContent-Type: text/plain\r\n\r\nline one\r\nline two\r\n"
+	    "--e--\r\n";
+	/* Classic Mac OS: bare CR. */
+	static const char cr[] = "Subject: ends\r"
+	    "Content-Type: multipart/mixed; boundary=e\r\r"
+	    "--e\rContent-Type: text/plain\r\rline one\rline two\r--e--\r";
+	const char *const raws[] = { lf, crlf, cr };
+	struct mime_message *m;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		m = parse(raws[i]);
+		assert_string_equal(mime_header_get(m, "Subject"), "ends");
+		assert_string_equal(only_text(m), "line one\nline two");
+		mime_message_free(m);
+	}
+}
+
+static void
+test_empty_and_header_only(void **state)
+{
+	struct mime_message *m = NULL;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(mime_parse("", 0, &m, err, sizeof(err)), -1);
+	assert_null(m);
+	assert_string_equal(err, "empty message");
+	assert_int_equal(mime_parse("\n \r\n", 4, &m, err, sizeof(err)), -1);
+	assert_null(m);
+
+	m = parse("From: a@b.c\nSubject: only a header\n");
+	assert_int_equal(m->nheaders, 2);
+	assert_int_equal(m->nparts, 0);
+	assert_int_equal(m->truncated, 0);
+	mime_message_free(m);
+
+	/* No header at all: the text is the body. */
+	m = parse("just some text\nand more\n");
+	assert_int_equal(m->nheaders, 0);
+	assert_string_equal(only_text(m), "just some text\nand more\n");
+	mime_message_free(m);
+
+	/* An mbox separator line is not the body. */
+	m = parse("From someone@example.org Mon Jan  1 00:00:00 2018\n"
+	    "Subject: mbox\n\nbody\n");
+	assert_string_equal(mime_header_get(m, "Subject"), "mbox");
+	assert_string_equal(only_text(m), "body\n");
+	mime_message_free(m);
+}
+
+static void
+test_nul_bytes(void **state)
+{
+	static const char raw[] = "Subject: n\0ul\n\nbefore\0after\n";
+	struct mime_message *m;
+
+	(void)state;
+	m = parse_len(raw, sizeof(raw) - 1);
+	assert_string_equal(mime_header_get(m, "Subject"), "n ul");
+	assert_string_equal(only_text(m), "before after\n");
+	assert_int_equal(m->parts[0].len, 13);
+	mime_message_free(m);
+}
+
+static void
+test_flowed(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Content-Type: text/plain; charset=utf-8; format=flowed; "
+	    "delsp=no\n\n"
+	    "Organisation: Ministry of the Environment and \n"
+	    "Natural Resources\n"
+	    " >not a quote\n"
+	    "-- \n"
+	    "sig\n");
+	assert_string_equal(only_text(m), "Organisation: Ministry of the "
+	    "Environment and Natural Resources\n>not a quote\n-- \nsig\n");
+	mime_message_free(m);
+}
+
+static void
+test_address(void **state)
+{
+	static const struct {
+		const char *in, *addr, *name;
+	} t[] = {
+		{ "Jane Doe <Jane.Doe@Example.ORG>", "Jane.Doe@example.org",
+		    "Jane Doe" },
+		{ "\"Doe, Jane\" <jd@ex.org>", "jd@ex.org", "Doe, Jane" },
+		{ "=?UTF-8?Q?Andr=c3=a9s?= <a@ex.org>", "a@ex.org",
+		    "Andr\xc3\xa9s" },
+		{ "jd@ex.org (Jane Doe)", "jd@ex.org", "Jane Doe" },
+		{ "bare@EX.org", "bare@ex.org", NULL },
+		/* Decoded names with specials defeat the grammar. */
+		{ "Doe, Jane <jd@ex.org>", "jd@ex.org", "Doe, Jane" },
+		{ "Undisclosed: first@ex.org, second@ex.org;", "first@ex.org",
+		    NULL },
+		{ "<weird@ex.org>", "weird@ex.org", NULL },
+		{ "Name with <broken <ok@ex.org>", "ok@ex.org", NULL },
+		/* A decoded header value, as mime_header_get() gives it. */
+		{ "Andr\xc3\xa9s Rodr\xc3\xadguez <AR@MinAmbiente.GOV.co>",
+		    "AR@minambiente.gov.co", "Andr\xc3\xa9s Rodr\xc3\xadguez" },
+		{ NULL, NULL, NULL }
+	};
+	char *addr, *name;
+	int i;
+
+	(void)state;
+	for (i = 0; t[i].in; i++) {
+		assert_int_equal(mime_address(t[i].in, &addr, &name), 0);
+		assert_string_equal(addr, t[i].addr);
+		if (t[i].name != NULL)
+			assert_string_equal(name, t[i].name);
+		else if (i != 8)
+			assert_null(name);
+		free(addr);
+		free(name);
+	}
+	assert_int_equal(mime_address("no address here", &addr, &name), -1);
+	assert_int_equal(mime_address("Name <a@b@c>", &addr, &name), -1);
+	assert_int_equal(mime_address("<>", &addr, &name), -1);
+	assert_null(addr);
+	assert_null(name);
+	assert_int_equal(mime_address("", &addr, &name), -1);
+	assert_int_equal(mime_address(NULL, &addr, &name), -1);
+}
+
+static void
+test_address_hostile(void **state)
+{
+	struct buf b;
+	char *addr, *name;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 60000; i++)
+		buf_addch(&b, '(');
+	buf_addstr(&b, "x@ex.org");
+	assert_int_equal(mime_address(b.data, &addr, &name), 0);
+	assert_string_equal(addr, "x@ex.org");
+	free(addr);
+	free(name);
+	buf_free(&b);
+}
+
+static void
+test_msgids(void **state)
+{
+	char **ids;
+	size_t n, i;
+	struct buf b;
+
+	(void)state;
+	n = mime_msgids("<a@b.c> <d@e.f>\n\t<g@h.i>", &ids, 10);
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0], "a@b.c");
+	assert_string_equal(ids[2], "g@h.i");
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+
+	n = mime_msgids("<a@b.c> <d@e.f> <g@h.i>", &ids, 2);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+
+	/* Junk libetpan refuses: found by hand. */
+	n = mime_msgids("junk <x y@z> <[weird]@q>", &ids, 10);
+	assert_true(n >= 1);
+	assert_string_equal(ids[0], "xy@z");
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+
+	n = mime_msgids("bare@id.example", &ids, 10);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], "bare@id.example");
+	free(ids[0]);
+	free(ids);
+
+	assert_int_equal(mime_msgids("", &ids, 10), 0);
+	assert_null(ids);
+	assert_int_equal(mime_msgids(NULL, &ids, 10), 0);
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 5000; i++)
+		buf_printf(&b, "<id%zu@ex.org> ", i);
+	n = mime_msgids(b.data, &ids, LIMIT_REFERENCES);
+	assert_int_equal(n, LIMIT_REFERENCES);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qp_body),
+		cmocka_unit_test(test_base64_body),
+		cmocka_unit_test(test_latin1_mislabelled),
+		cmocka_unit_test(test_undeclared_8bit),
+		cmocka_unit_test(test_utf8_declared),
+		cmocka_unit_test(test_koi8r_and_latin2),
+		cmocka_unit_test(test_unknown_charset_noted),
+		cmocka_unit_test(test_rfc2047_headers),
+		cmocka_unit_test(test_header_values_clean),
+		cmocka_unit_test(test_rfc2231_filename),
+		cmocka_unit_test(test_html_only),
+		cmocka_unit_test(test_alternative_groups),
+		cmocka_unit_test(test_csv_attachments),
+		cmocka_unit_test(test_nested_rfc822),
+		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_unsafe_boundary),
+		cmocka_unit_test(test_encoded_forward),
+		cmocka_unit_test(test_broken_multipart),
+		cmocka_unit_test(test_many_parts),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_costly_structure_bounded),
+		cmocka_unit_test(test_oversized_message),
+		cmocka_unit_test(test_line_ends),
+		cmocka_unit_test(test_empty_and_header_only),
+		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_flowed),
+		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_address_hostile),
+		cmocka_unit_test(test_msgids),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,212 @@
+/*
+ * test_quote.c -- cutting quoted mail and signatures: attributions in
+ * English, French and Spanish, Outlook header blocks, "Original Message"
+ * separators, '>' lines, "-- " signatures, valedictions with a short or a
+ * long tail, forwarded messages kept.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "quote.h"
+
+static void
+expect(const char *in, const char *out)
+{
+	char *s = quote_strip(in);
+
+	assert_non_null(s);
+	assert_string_equal(s, out);
+	free(s);
+}
+
+static void
+test_attributions(void **state)
+{
+	(void)state;
+	expect("Country: Kenya\n\nOn Mon, 14 May 2018 at 10:02, Jane Doe "
+	    "<jane@example.org> wrote:\n> old\n> text\n",
+	    "Country: Kenya\n");
+	/* Wrapped over two lines by the sender's client. */
+	expect("Name: Otieno\n\nOn Mon, 14 May 2018 at 10:02, Secretariat "
+	    "CITES\n<info@cites.org> wrote:\n\nold text not quoted\n",
+	    "Name: Otieno\n");
+	expect("Nom : Garnier\nLe lun. 14 mai 2018 \xc3\xa0 10:02, "
+	    "Secr\xc3\xa9tariat <info@cites.org> a \xc3\xa9" "crit :\n"
+	    "ancien texte\n", "Nom : Garnier\n");
+	expect("Apellidos: P\xc3\xa9rez\nEl lun., 14 may. 2018 a las 10:02, "
+	    "CITES (<info@cites.org>) escribi\xc3\xb3:\ntexto anterior\n",
+	    "Apellidos: P\xc3\xa9rez\n");
+	expect("Name: M\xc3\xbcller\nAm 14.05.2018 um 10:02 schrieb CITES:\n"
+	    "alt\n", "Name: M\xc3\xbcller\n");
+	expect("Data\nJane Doe <jane@example.org> wrote:\nold\n", "Data\n");
+	/* Not an attribution: no colon, or the words elsewhere. */
+	expect("On Monday the minister wrote to us.\nCountry: Peru\n",
+	    "On Monday the minister wrote to us.\nCountry: Peru\n");
+	expect("On behalf of the Ministry:\nName: Ana\n",
+	    "On behalf of the Ministry:\nName: Ana\n");
+}
+
+static void
+test_outlook_blocks(void **state)
+{
+	(void)state;
+	expect("Please register me.\n\n"
+	    "________________________________\n"
+	    "From: CITES Secretariat <info@cites.org>\n"
+	    "Sent: Monday, May 14, 2018 10:02 AM\n"
+	    "To: Jane Doe\n"
+	    "Subject: RE: access\n\nold\n",
+	    "Please register me.\n");
+	expect("Pays : S\xc3\xa9n\xc3\xa9gal\n"
+	    "De : CITES <info@cites.org>\n"
+	    "Envoy\xc3\xa9 : lundi 14 mai 2018 10:02\n"
+	    "\xc3\x80 : Moi\n"
+	    "Objet : RE: acc\xc3\xa8s\n\nancien\n",
+	    "Pays : S\xc3\xa9n\xc3\xa9gal\n");
+	expect("Pa\xc3\xads: Per\xc3\xba\n"
+	    "*De:* CITES <info@cites.org>\n"
+	    "*Enviado el:* lunes, 14 de mayo de 2018 10:02\n"
+	    "*Para:* Yo\n"
+	    "*Asunto:* RE: acceso\n\nanterior\n",
+	    "Pa\xc3\xads: Per\xc3\xba\n");
+	expect("Reply\n-----Original Message-----\nFrom: x\nold\n",
+	    "Reply\n");
+	expect("R\xc3\xa9ponse\n-----Message d'origine-----\nDe : x\n",
+	    "R\xc3\xa9ponse\n");
+	expect("Respuesta\n-----Mensaje original-----\nDe: x\n",
+	    "Respuesta\n");
+	/* "From" in ordinary text is not a header block. */
+	expect("From: the Ministry of Environment\n"
+	    "Country: Kenya\nSubject matter: cheetahs\n",
+	    "From: the Ministry of Environment\n"
+	    "Country: Kenya\nSubject matter: cheetahs\n");
+	expect("From: the Ministry\nDate: 14 May 2018\nName: Ana\n",
+	    "From: the Ministry\nDate: 14 May 2018\nName: Ana\n");
+}
+
+static void
+test_quoted_lines(void **state)
+{
+	(void)state;
+	expect("> quoted\nmine\n  >> deeper\nalso mine\n",
+	    "mine\nalso mine\n");
+	expect("> only quotes\n", "");
+}
+
+static void
+test_signature(void **state)
+{
+	(void)state;
+	expect("Country: Somalia\n\nThank you.\n\n-- \nHodan Warsame\n"
+	    "Tel: +252 61 5540 112\n",
+	    "Country: Somalia\n\nThank you.\n");
+	expect("text\n--\nsig\n", "text\n");
+	/* Not a separator. */
+	expect("a\n---\nb\n-- x\n", "a\n---\nb\n-- x\n");
+}
+
+static void
+test_valediction(void **state)
+{
+	struct buf b;
+	char *s;
+	int i;
+
+	(void)state;
+	/* Short tail: a signature, cut. */
+	expect("Nombre: Andr\xc3\xa9s\n\nAtentamente,\n\n"
+	    "Andr\xc3\xa9s Rodr\xc3\xadguez\nMinisterio\nTel: +57 1 332\n",
+	    "Nombre: Andr\xc3\xa9s\n");
+	expect("Nom : Garnier\n\nBien cordialement.\nJulien\n",
+	    "Nom : Garnier\n");
+	expect("Name: X\nBEST REGARDS\nX\n", "Name: X\n");
+	expect("Name: X\nSalutations distingu\xc3\xa9" "es,\nX\n",
+	    "Name: X\n");
+	/* Long tail: the text goes on, kept. */
+	buf_init(&b, 1 << 16);
+	buf_addstr(&b, "Intro\nKind regards,\n");
+	for (i = 0; i < 13; i++)
+		buf_printf(&b, "Official %d: data\n", i);
+	s = quote_strip(b.data);
+	assert_string_equal(s, b.data);
+	free(s);
+	buf_free(&b);
+	/* "Regards" inside a line is not a valediction. */
+	expect("Regards to the team, here is the list:\nName: A\n",
+	    "Regards to the team, here is the list:\nName: A\n");
+}
+
+static void
+test_forward_kept(void **state)
+{
+	(void)state;
+	expect("FYI, see below.\n\n"
+	    "---------- Forwarded message ---------\n"
+	    "From: Official <o@gov.example>\n"
+	    "Date: Mon, May 14, 2018 at 10:02 AM\n"
+	    "Subject: Access request\n"
+	    "To: <info@cites.org>\n"
+	    "\n"
+	    "Country: Kenya\nName: Otieno\n",
+	    "FYI, see below.\n\nCountry: Kenya\nName: Otieno\n");
+	expect("Begin forwarded message:\n\n"
+	    "From: A <a@b.example>\n"
+	    "Subject: request\n"
+	    "Date: 14 May 2018\n"
+	    "To: info@cites.org\n\n"
+	    "Pays : Tchad\n",
+	    "Pays : Tchad\n");
+	expect("-------- Message transf\xc3\xa9r\xc3\xa9 --------\n"
+	    "Sujet : demande\nDe : x\n\nNom : Mahamat\n",
+	    "Nom : Mahamat\n");
+	/* A reply inside the forwarded text is still cut. */
+	expect("---------- Forwarded message ---------\n"
+	    "From: A\n\nName: B\n\nOn Mon, X wrote:\n> q\n",
+	    "Name: B\n");
+}
+
+static void
+test_edges(void **state)
+{
+	struct buf b;
+	char *s;
+	int i;
+
+	(void)state;
+	expect("", "");
+	expect("no newline at end", "no newline at end\n");
+	s = quote_strip(NULL);
+	assert_string_equal(s, "");
+	free(s);
+	/* Many lines: linear, nothing lost. */
+	buf_init(&b, 1 << 24);
+	for (i = 0; i < 200000; i++)
+		buf_printf(&b, "Label %d: value\n", i);
+	s = quote_strip(b.data);
+	assert_int_equal(strlen(s), b.len);
+	free(s);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attributions),
+		cmocka_unit_test(test_outlook_blocks),
+		cmocka_unit_test(test_quoted_lines),
+		cmocka_unit_test(test_signature),
+		cmocka_unit_test(test_valediction),
+		cmocka_unit_test(test_forward_kept),
+		cmocka_unit_test(test_edges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,176 @@
+/*
+ * test_text.c -- charset conversion (mislabelled latin-1, undeclared 8-bit,
+ * unknown and aliased charsets), sanitising, folding and squeezing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "text.h"
+
+static void
+conv(const char *cs, const char *in, size_t len, const char *out)
+{
+	size_t n = 12345;
+	char *s = text_to_utf8(cs, in, len, &n);
+
+	assert_non_null(s);
+	assert_string_equal(s, out);
+	assert_int_equal(n, strlen(out));
+	assert_true(text_is_utf8(s, n));
+	free(s);
+}
+
+/* Length of a literal, NULs included. */
+#define CONV(cs, in, out)	conv((cs), (in), sizeof(in) - 1, (out))
+
+static void
+test_latin1_as_windows1252(void **state)
+{
+	(void)state;
+	/* Euro sign, right single quote, e acute: what senders mean. */
+	CONV("iso-8859-1", "5 \x80 l\x92\xe9t\xe9",
+	    "5 \xe2\x82\xac l\xe2\x80\x99\xc3\xa9t\xc3\xa9");
+	CONV("ISO-8859-1", "\x93quoted\x94",
+	    "\xe2\x80\x9cquoted\xe2\x80\x9d");
+	CONV("us-ascii", "caf\xe9", "caf\xc3\xa9");
+	CONV("latin1", "\x85", "\xe2\x80\xa6");
+	/* A latin-1 label on what is really UTF-8. */
+	CONV("iso-8859-1", "caf\xc3\xa9", "caf\xc3\xa9");
+}
+
+static void
+test_undeclared(void **state)
+{
+	(void)state;
+	CONV(NULL, "caf\xe9", "caf\xc3\xa9");
+	CONV("", "caf\xe9", "caf\xc3\xa9");
+	CONV(NULL, "caf\xc3\xa9", "caf\xc3\xa9");
+	CONV(NULL, "plain", "plain");
+	CONV(NULL, "", "");
+}
+
+static void
+test_declared(void **state)
+{
+	(void)state;
+	CONV("utf-8", "ok \xff end", "ok \xef\xbf\xbd end");
+	CONV("UTF8", "\xc3\xa9", "\xc3\xa9");
+	CONV("koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4",
+	    "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	CONV("iso-8859-2", "\xb3\xf3\x64\xbc", "\xc5\x82\xc3\xb3\x64\xc5\xba");
+	CONV("windows-1251", "\xcf\xf0\xe8", "\xd0\x9f\xd1\x80\xd0\xb8");
+	/* Labels iconv does not know by that name. */
+	CONV("ks_c_5601-1987", "\xc7\xd1", "\xed\x95\x9c");
+	CONV("x-mac-roman", "\x8e", "\xc3\xa9");
+	/* Stateful. */
+	CONV("iso-2022-jp", "\x1b$B$3$s\x1b(B!",
+	    "\xe3\x81\x93\xe3\x82\x93!");
+}
+
+static void
+test_unknown_and_broken(void **state)
+{
+	(void)state;
+	CONV("x-no-such-charset", "caf\xe9", "caf\xc3\xa9");
+	CONV("x-no-such-charset", "caf\xc3\xa9", "caf\xc3\xa9");
+	/* An invalid byte costs one U+FFFD, not the rest. */
+	CONV("shift_jis", "a\x82\x20" "b", "a\xef\xbf\xbd b");
+	/* A sequence cut at the end. */
+	CONV("koi8-r", "\xf0", "\xd0\x9f");
+	CONV("utf-8", "ab\xc3", "ab\xef\xbf\xbd");
+	/* NULs never come out. */
+	CONV(NULL, "a\0b", "a b");
+	CONV("utf-16le", "a\0\0\0b\0", "a b");
+}
+
+static void
+test_sanitize(void **state)
+{
+	size_t n;
+	char *s;
+
+	(void)state;
+	s = text_sanitize("a\xc0\xaf" "b\xed\xa0\x80" "c\0d\xf4\x90\x80\x80", 14,
+	    &n);
+	assert_string_equal(s, "a\xef\xbf\xbd\xef\xbf\xbd" "b"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "c d"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_int_equal(n, strlen(s));
+	assert_true(text_is_utf8(s, n));
+	free(s);
+	assert_true(text_is_utf8("\xe2\x82\xac", 3));
+	assert_false(text_is_utf8("\xe2\x82", 2));
+	assert_false(text_is_utf8("a\0b", 3));
+	assert_true(text_is_utf8("", 0));
+}
+
+static void
+fold(const char *in, const char *out)
+{
+	char *s = text_fold(in);
+
+	assert_string_equal(s, out);
+	free(s);
+}
+
+static void
+test_fold(void **state)
+{
+	(void)state;
+	fold("C\xc3\xb4te d\xe2\x80\x99Ivoire", "cote d'ivoire");
+	fold("\xc3\x89TATS-UNIS", "etats-unis");
+	fold("Stra\xc3\x9f" "e", "strasse");
+	fold("E-mail :", "e-mail");
+	fold("  J\xc3\xbcrgen   M\xc3\x9cLLER  ", "jurgen muller");
+	fold("Pr\xc3\xa9nom\xc2\xa0:", "prenom");
+	fold("T\xc3\xa9l\xc3\xa9phone / Phone", "telephone phone");
+	fold("jane.doe+cites@Example.ORG", "jane.doe+cites@example.org");
+	fold("Organizaci\xc3\xb3n", "organizacion");
+	fold("Nom\xe2\x80\x94" "famille", "nom-famille");
+	fold("\xef\xbc\xa1\xef\xbc\xa2", "ab");		/* fullwidth */
+	fold("a\xff" "b", "a b");			/* invalid byte */
+	fold("", "");
+}
+
+static void
+squeeze(const char *in, const char *out)
+{
+	char *s = text_squeeze(in);
+
+	assert_string_equal(s, out);
+	free(s);
+}
+
+static void
+test_squeeze(void **state)
+{
+	(void)state;
+	squeeze("\xc2\xa0 Ministry\t\tof  Environment \xc2\xa0",
+	    "Ministry of Environment");
+	squeeze("a\r\n\tb\xe2\x80\x83" "c", "a b c");
+	squeeze("Caf\xc3\xa9", "Caf\xc3\xa9");
+	squeeze("   ", "");
+	squeeze("x\xff", "x\xef\xbf\xbd");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_latin1_as_windows1252),
+		cmocka_unit_test(test_undeclared),
+		cmocka_unit_test(test_declared),
+		cmocka_unit_test(test_unknown_and_broken),
+		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_squeeze),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
