@@ -437,6 +437,9 @@ child_main(struct worker *w, int in, int out)
 	signal(SIGFPE, SIG_DFL);
 	signal(SIGABRT, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+	/* RLIMIT_FSIZE is 0: a write to a stderr that is a regular file
+	 * must fail, not kill the child. */
+	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);	/* the parent decides when we stop */
 	signal(SIGHUP, SIG_IGN);

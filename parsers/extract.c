@@ -18,9 +18,11 @@
  *   transposed      labels down the first column, one official a column.
  *
  * Each proposal is cleaned up the same way (full names split, a country
- * given once shared, stray contact lines dropped, duplicates merged) and
- * validated; the one with the most valid fields, then the most fields,
- * wins.  Labels are compared folded (text_fold) against the form.
+ * given once shared, stray lines next to real officials dropped, duplicates
+ * merged) and validated; the one with the most valid fields, then the most
+ * fields, wins.  Labels are compared folded (text_fold) against the form.
+ * An official with a single field is kept only when the text has nothing
+ * better: a follow-up may give just the missing telephone.
  *
  * Work is bounded: line and cell counts are capped, a label candidate is at
  * most LIMIT_LABEL_BYTES, and the regular expressions (PCRE2, compiled once)
@@ -57,6 +59,8 @@
 #define CONTACT_SLOTS	(BIT(FIELD_PHONE) | BIT(FIELD_EMAIL))
 
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
+
+static int	is_title(const char *, size_t);
 
 /* ---------------------------------------------------------------------
  * Regular expressions
@@ -304,6 +308,7 @@ word_count(const char *folded)
 struct lmatch {
 	int			 slot;	/* enum field, FORM_FULL_NAME */
 	const struct form_label	*label;	/* first of its run in the form */
+	int			 loose;	/* by the prefix rule only */
 };
 
 static int
@@ -317,6 +322,7 @@ exact(const struct form *form, const char *folded, struct lmatch *m)
 		return 0;
 	m->slot = l->field;
 	m->label = l;
+	m->loose = 0;
 	return 1;
 }
 
@@ -425,7 +431,11 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
 		return 0;
 	if (exact_or_undotted(form, folded, m))
 		return 1;
-	return loose && prefix_label(form, folded, m);
+	if (loose && prefix_label(form, folded, m)) {
+		m->loose = 1;
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -605,6 +615,11 @@ clean_value(const struct form *form, const char *s, size_t n, int slot)
 		free(v);
 		return NULL;
 	}
+	/* "Title: Dr" is a form of address, not a function. */
+	if (slot == FIELD_FUNCTION && is_title(v, len)) {
+		free(v);
+		return NULL;
+	}
 	if (len > LIMIT_FIELD_BYTES || over) {
 		if (len > LIMIT_FIELD_BYTES)
 			len = utf8_floor(v, LIMIT_FIELD_BYTES);
@@ -653,6 +668,7 @@ struct line {
 	unsigned		 whole:1;	/* a label and nothing else */
 	unsigned		 colon:1;	/* the label has a separator */
 	unsigned		 rule:1;	/* "|---|---|", "+-----+" */
+	unsigned		 loose:1;	/* label by the prefix rule */
 	int			 slot;		/* label at the start */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
@@ -764,12 +780,16 @@ line_analyse(const struct form *form, struct line *l)
 		}
 		l->slot = m.slot;
 		l->label = m.label;
+		l->loose = m.loose;
 		l->vstart = v;
 		l->colon = 1;
 		l->whole = v >= l->len;
 		return;
 	}
-	if (label_find(form, l->s + p, l->len - p, 1, &m)) {
+	/* A label alone on its line, without a colon, must be one the form
+	 * knows: "Department of Environmental Affairs" is a value, though it
+	 * starts with a label. */
+	if (label_find(form, l->s + p, l->len - p, 0, &m)) {
 		l->slot = m.slot;
 		l->label = m.label;
 		l->vstart = l->len;
@@ -917,6 +937,7 @@ struct cand {
 	char			*v[NSLOTS];
 	const struct form_label	*by[NSLOTS];	/* label that gave v */
 	unsigned		 labels;	/* slots whose label was seen */
+	unsigned		 loose;		/* ... only by the prefix rule */
 	int			 first;		/* slot of the first label */
 	int			 drop;
 };
@@ -986,6 +1007,7 @@ field_bits(unsigned slots)
 	return b;
 }
 
+/* Fields given; a whole name not split yet counts for both names. */
 static int
 given(const struct cand *c)
 {
@@ -996,7 +1018,7 @@ given(const struct cand *c)
 			n++;
 	if (c->v[FORM_FULL_NAME] && !c->v[FIELD_LAST_NAME] &&
 	    !c->v[FIELD_FIRST_NAME])
-		n++;
+		n += 2;
 	return n;
 }
 
@@ -1092,14 +1114,16 @@ block_close(struct block *b)
 	b->soft = 0;
 }
 
-/* Label l (slot) with value val (owned) for the official in hand. */
+/* Label l (slot) with value val (owned) for the official in hand; loose
+ * when the label was read by the prefix rule. */
 static void
-block_pair(struct block *b, int slot, const struct form_label *l, char *val)
+block_pair(struct block *b, int slot, const struct form_label *l, int loose,
+    char *val)
 {
 	struct cand *c = block_cur(b);
 
 	if (c != NULL && c->by[slot] != NULL) {
-		if (c->by[slot] == l || slot == c->first) {
+		if (c->by[slot] == l || (slot == c->first && c->v[slot])) {
 			/* The same label again: the next official. */
 			c = NULL;
 		} else {
@@ -1123,6 +1147,8 @@ block_pair(struct block *b, int slot, const struct form_label *l, char *val)
 	c->by[slot] = l;
 	c->v[slot] = val;
 	c->labels |= BIT(slot);
+	if (loose)
+		c->loose |= BIT(slot);
 	b->cur = (size_t)(c - b->p->c);
 	b->soft = 0;
 }
@@ -1135,7 +1161,7 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 	size_t i, j, k, vs, ve, ls, vs2;
 	struct lmatch next;
 	const struct form_label *label;
-	int slot, colons;
+	int slot, colons, loose;
 
 	(void)csv;
 	for (i = 0; i < t->n && !p->truncated; i++) {
@@ -1161,6 +1187,7 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 		}
 		slot = l->slot;
 		label = l->label;
+		loose = l->loose;
 		vs = l->vstart;
 		colons = INLINE_COLONS;
 		for (k = 0; k < INLINE_MAX; k++) {
@@ -1191,11 +1218,12 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 						i = j;
 				}
 			}
-			block_pair(&b, slot, label, val);
+			block_pair(&b, slot, label, loose, val);
 			if (!more)
 				break;
 			slot = next.slot;
 			label = next.label;
+			loose = next.loose;
 			vs = vs2;
 		}
 	}
@@ -1898,7 +1926,7 @@ static const char *const name_titles[] = {
 	"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir",
 	"madam", "dame", "hon", "mme", "mlle", "mmes", "pr", "sr", "sra",
 	"srta", "lic", "lcdo", "lcda", "ing", "dra", "don", "dona", "doctor",
-	"doctora", "docteur", NULL
+	"doctora", "docteur", "rev", "eng", NULL
 };
 
 static int
@@ -2240,10 +2268,14 @@ proposal_finish(const struct form *form, struct proposal *p)
 		if (c->drop)
 			continue;
 		g = given(c);
-		/* One field: an official only when the block had labels for
-		 * three or more fields and nothing better is around. */
-		if (g == 0 || (g == 1 && (popcount(c->labels) < 3 ||
-		    multi > 0)))
+		/* One field is an official only when nothing better is
+		 * around: a follow-up giving the missing telephone, or a form
+		 * left mostly empty. */
+		if (g == 0 || (g == 1 && multi > 0))
+			c->drop = 1;
+		/* A lone label read loosely ("Name of the game: patience")
+		 * is prose. */
+		else if (popcount(c->labels) == 1 && c->loose == c->labels)
 			c->drop = 1;
 		/* Stray contact lines next to real officials. */
 		else if (maxg >= COMPLETE_ISH && g <= 2 &&

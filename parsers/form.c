@@ -658,7 +658,7 @@ form_load(const char *path, struct form **out, char *err, size_t errlen)
 	*out = NULL;
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
-	buf_init(&ld.err, errlen > 0 ? errlen - 1 : 0);
+	buf_init(&ld.err, 64 * 1024);	/* then cut to errlen */
 	if ((ld.fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

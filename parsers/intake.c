@@ -556,6 +556,126 @@ read_suppress(struct intake_result *r, const struct mime_message *m)
 	}
 }
 
+/* Value of "method=" in an Authentication-Results value ("pass", "fail",
+ * ...), the first one given, into out; "" when absent. */
+static void
+auth_result(const char *v, const char *method, char *out, size_t outlen)
+{
+	size_t ml = strlen(method), n;
+	const char *p;
+
+	out[0] = '\0';
+	for (p = v; (p = strcasestr(p, method)) != NULL; p += ml) {
+		int start = p == v || p[-1] == ';' || p[-1] == ' ' ||
+		    p[-1] == '\t';
+
+		if (!start || p[ml] != '=')
+			continue;
+		p += ml + 1;
+		for (n = 0; n + 1 < outlen && (p[n] == '_' || p[n] == '-' ||
+		    (p[n] >= 'a' && p[n] <= 'z') ||
+		    (p[n] >= 'A' && p[n] <= 'Z')); n++)
+			out[n] = (char)(p[n] | 0x20);
+		out[n] = '\0';
+		return;
+	}
+}
+
+/*
+ * SPEC issue 6: Authentication-Results are believed only from our own
+ * MTA's authserv-id, and only the topmost such header (the one our MTA
+ * added; RFC 8601 has MTAs drop look-alikes, and one written further down
+ * by a sender proves nothing).  Authenticated means DMARC passed, or,
+ * without a DMARC verdict, SPF or DKIM passed and neither failed.  With
+ * no header from that id the sender is not authenticated either.
+ */
+static int
+authenticated(const struct mime_message *m, const char *authserv_id)
+{
+	size_t i, idl = strlen(authserv_id);
+	char dmarc[16], spf[16], dkim[16];
+	const char *v;
+
+	for (i = 0; i < m->nheaders; i++) {
+		if (strcasecmp(m->headers[i].name,
+		    "Authentication-Results") != 0)
+			continue;
+		v = m->headers[i].value;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (strncasecmp(v, authserv_id, idl) != 0 ||
+		    (v[idl] != ';' && v[idl] != ' ' && v[idl] != '\t'))
+			continue;
+		auth_result(v, "dmarc", dmarc, sizeof(dmarc));
+		auth_result(v, "spf", spf, sizeof(spf));
+		auth_result(v, "dkim", dkim, sizeof(dkim));
+		if (strcmp(dmarc, "pass") == 0)
+			return 1;
+		if (strcmp(dmarc, "fail") == 0)
+			return 0;
+		if (strcmp(spf, "fail") == 0 || strcmp(spf, "softfail") == 0 ||
+		    strcmp(dkim, "fail") == 0)
+			return 0;
+		return strcmp(spf, "pass") == 0 || strcmp(dkim, "pass") == 0;
+	}
+	return 0;
+}
+
+/* a is b or a sub-domain of b (at a label boundary). */
+static int
+domain_within(const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+
+	if (al < bl || strcasecmp(a + al - bl, b) != 0)
+		return 0;
+	return al == bl || a[al - bl - 1] == '.';
+}
+
+/* The official's address is at the sender's domain (either side may be a
+ * sub-domain of the other) or under the Party's country domain. */
+static int
+domain_fits(const char *email, const char *sender, const char *iso2)
+{
+	const char *d = strrchr(email, '@'), *s;
+	char cc[4];
+
+	if (d == NULL)
+		return 1;
+	d++;
+	if (sender && (s = strrchr(sender, '@')) != NULL &&
+	    (domain_within(d, s + 1) || domain_within(s + 1, d)))
+		return 1;
+	if (iso2 && strlen(iso2) == 2) {
+		if (strcasecmp(iso2, "EU") == 0)
+			return domain_within(d, "europa.eu");
+		/* ISO "GB" is the ".uk" top-level domain. */
+		if (strcasecmp(iso2, "GB") == 0)
+			return domain_within(d, "uk");
+		cc[0] = (char)(iso2[0] | 0x20);
+		cc[1] = (char)(iso2[1] | 0x20);
+		cc[2] = '\0';
+		return domain_within(d, cc);
+	}
+	return 0;
+}
+
+static void
+check_domains(struct intake_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nofficials; i++) {
+		const struct official *o = &r->officials[i];
+
+		if (o->f[FIELD_EMAIL].value == NULL)
+			continue;
+		if (!domain_fits(o->f[FIELD_EMAIL].value, r->from_addr,
+		    o->f[FIELD_COUNTRY].value))
+			r->flags |= FLAG_DOMAIN_MISMATCH;
+	}
+}
+
 static void
 decide(const struct form *form, struct intake_result *r,
     const struct mime_message *m, struct extraction *ex,
@@ -576,6 +696,7 @@ decide(const struct form *form, struct intake_result *r,
 		ex->nofficials = 0;
 		r->status = intake_decide(form, r->officials, r->nofficials,
 		    &r->flags);
+		check_domains(r);
 		return;
 	}
 	if (m && m->nattachments > 0) {
@@ -616,6 +737,9 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	read_suppress(r, m);
 	if (m->truncated)
 		r->flags |= FLAG_TRUNCATED;
+	if (opts && opts->trusted_authserv_id &&
+	    !authenticated(m, opts->trusted_authserv_id))
+		r->flags |= FLAG_UNAUTHENTICATED;
 	if (answers_us(r) || r->reference[0])
 		r->flags |= FLAG_FOLLOW_UP;
 

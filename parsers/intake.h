@@ -48,6 +48,9 @@ enum intake_status {
 struct intake_opts {
 	const char	*own_address;	/* our [smtp] from address, or NULL */
 	int		 header_only;	/* raw holds only the header (oversize) */
+	/* Authentication-Results are read only from this authserv-id (our
+	 * own MTA's); NULL: not read, FLAG_UNAUTHENTICATED never set. */
+	const char	*trusted_authserv_id;
 };
 
 struct intake_result {

@@ -40,6 +40,10 @@ text_is_utf8(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		if (p[i] < 0x80 && p[i] != 0) {
+			i++;
+			continue;
+		}
 		if ((n = utf8_seq(p + i, len - i)) == 0)
 			return 0;
 		i += n;
@@ -52,10 +56,18 @@ text_sanitize(const char *s, size_t len, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct buf b;
-	size_t i = 0, n;
+	size_t i = 0, run, n;
 
 	buf_init(&b, (size_t)-1 / 2);
 	while (i < len) {
+		/* Copy runs of plain ASCII in one go: most mail is. */
+		for (run = i; run < len && p[run] < 0x80 && p[run] != 0; run++)
+			;
+		if (run > i) {
+			buf_add(&b, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (p[i] == 0) {
 			buf_addch(&b, ' ');
 			i++;
@@ -212,60 +224,137 @@ fold_keep(int32_t c)
 	}
 }
 
-/* Write s's code points, mapped by fold_punct and kept by keep(), with white
+/*
+ * An output string that grows in steps: every code point appends at most
+ * FOLD_MAX_CP code points of 4 bytes, so one check per input code point
+ * keeps every write in bounds.
+ */
+#define FOLD_MAX_CP	32
+
+struct out {
+	char	*s;
+	size_t	 len, size;
+	int	 space;		/* a separator is pending */
+};
+
+static void
+out_room(struct out *o)
+{
+	if (o->len + 2 + 4 * FOLD_MAX_CP <= o->size)
+		return;
+	o->size = o->size * 2 + 4 * FOLD_MAX_CP + 2;
+	o->s = xrealloc(o->s, o->size);
+}
+
+/* Append code point c, after one space if a separator came before. */
+static void
+out_cp(struct out *o, int32_t c)
+{
+	if (o->space && o->len > 0)
+		o->s[o->len++] = ' ';
+	o->space = 0;
+	if (c < 0x80)
+		o->s[o->len++] = (char)c;
+	else
+		o->len += (size_t)utf8proc_encode_char(c,
+		    (utf8proc_uint8_t *)o->s + o->len);
+}
+
+static char *
+out_finish(struct out *o)
+{
+	o->s[o->len] = '\0';
+	return o->s;
+}
+
+/* Write s's code points, mapped by map and kept by keep(), with white
  * space runs collapsed to one space and trimmed. */
 static char *
 squeeze(const char *s, int (*keep)(int32_t), int32_t (*map)(int32_t))
 {
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	struct out o = { NULL, 0, 0, 0 };
 	utf8proc_ssize_t n;
 	utf8proc_int32_t c;
-	utf8proc_uint8_t enc[4];
-	struct buf b;
-	int space = 0;
 
-	buf_init(&b, (size_t)-1 / 2);
+	out_room(&o);
 	while (*p) {
-		n = utf8proc_iterate(p, -1, &c);
-		if (n <= 0) {
-			p++;
-			continue;
+		out_room(&o);
+		if (*p < 0x80) {
+			c = *p++;
+		} else {
+			n = utf8proc_iterate(p, 4, &c);
+			if (n <= 0) {
+				p++;
+				continue;
+			}
+			p += n;
 		}
-		p += n;
 		if (map)
 			c = map(c);
-		if (!keep(c)) {
-			space = b.len > 0;
-			continue;
-		}
-		if (space)
-			buf_addch(&b, ' ');
-		space = 0;
-		n = utf8proc_encode_char(c, enc);
-		buf_add(&b, enc, (size_t)n);
+		if (!keep(c))
+			o.space = 1;
+		else
+			out_cp(&o, c);
 	}
-	return buf_release(&b);
+	return out_finish(&o);
 }
 
+/*
+ * Fold one code point at a time: ASCII by hand, the rest through
+ * utf8proc's decomposition of that code point alone (case fold,
+ * compatibility forms, marks stripped).  Comparing decomposed base
+ * letters needs no recomposition, and no pass over the whole string.
+ */
 char *
 text_fold(const char *s)
 {
-	utf8proc_uint8_t *mapped = NULL;
-	utf8proc_ssize_t n;
-	char *clean, *out;
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	struct out o = { NULL, 0, 0, 0 };
+	utf8proc_int32_t c, dec[FOLD_MAX_CP];
+	utf8proc_ssize_t n, k, i;
+	int bound = 0;
 
-	clean = text_sanitize(s, strlen(s), NULL);
-	n = utf8proc_map((const utf8proc_uint8_t *)clean, 0, &mapped,
-	    UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-	    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
-	if (n < 0) {
-		free(clean);
-		return xstrdup("");
+	out_room(&o);
+	while (*p) {
+		out_room(&o);
+		if (*p < 0x80) {
+			c = *p++;
+			if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
+			c = fold_punct(c);
+			if (fold_keep(c))
+				out_cp(&o, c);
+			else
+				o.space = 1;
+			continue;
+		}
+		n = utf8proc_iterate(p, 4, &c);
+		if (n <= 0) {
+			p++;
+			o.space = 1;
+			continue;
+		}
+		p += n;
+		c = fold_punct(c);
+		k = utf8proc_decompose_char(c, dec, FOLD_MAX_CP,
+		    UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
+		    UTF8PROC_STRIPMARK, &bound);
+		if (k < 0 || k > FOLD_MAX_CP) {
+			o.space = 1;
+			continue;
+		}
+		for (i = 0; i < k; i++) {
+			c = fold_punct(dec[i]);
+			if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
+			if (fold_keep(c))
+				out_cp(&o, c);
+			else
+				o.space = 1;
+		}
 	}
-	free(clean);
-	out = squeeze((const char *)mapped, fold_keep, fold_punct);
-	free(mapped);
-	return out;
+	return out_finish(&o);
 }
 
 static int

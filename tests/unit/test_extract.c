@@ -345,6 +345,13 @@ test_vertical_pairs(void **state)
 	expect_official(&ex, 0, "Kenya", "Otieno", "Jane", NULL, NULL, NULL,
 	    "jane@kws.go.ke");
 	extraction_free(&ex);
+	/* A value that starts with a label ("Department") is a value. */
+	assert_int_equal(run("Country\nSouth Africa\nOrganisation\n"
+	    "Department of Environmental Affairs\nFunction\nDirector\n", 0,
+	    &ex), 1);
+	assert_string_equal(raw(&ex, 0, FIELD_ORGANISATION),
+	    "Department of Environmental Affairs");
+	extraction_free(&ex);
 }
 
 static void
@@ -606,6 +613,12 @@ test_full_name_with_explicit_parts(void **state)
 	    "Country: Kenya\n", 0, &ex), 1);
 	assert_string_equal(raw(&ex, 0, FIELD_FIRST_NAME), "Peter");
 	extraction_free(&ex);
+	/* "Title" is a job title, unless it holds a form of address. */
+	assert_int_equal(run("Title: Dr\nName: Jane\nSurname: Otieno\n"
+	    "Position: Director\n", 0, &ex), 1);
+	assert_string_equal(raw(&ex, 0, FIELD_FUNCTION), "Director");
+	assert_string_equal(raw(&ex, 0, FIELD_FIRST_NAME), "Jane");
+	extraction_free(&ex);
 	/* Explicit first and last names win over the whole name. */
 	assert_int_equal(run("Name: J. Otieno\nFirst name: Jane\n"
 	    "Last name: Otieno\n", 0, &ex), 1);
@@ -636,7 +649,7 @@ test_empty_values(void **state)
 }
 
 static void
-test_empty_form_with_one_value(void **state)
+test_one_value(void **state)
 {
 	struct extraction ex;
 
@@ -647,8 +660,18 @@ test_empty_form_with_one_value(void **state)
 	    &ex), 1);
 	assert_string_equal(raw(&ex, 0, FIELD_COUNTRY), "Kenya");
 	extraction_free(&ex);
-	/* One stray line is not an official. */
-	assert_int_equal(run("Hello\nTel: +41 22 917 8139\nBye\n", 0, &ex), 0);
+	/* One stray line next to a real official is not an official. */
+	assert_int_equal(run("Country: Kenya\nName: Jane OTIENO\n"
+	    "Email: jane@kws.go.ke\n\nSee you soon.\nTel: +41 22 917 8139\n",
+	    0, &ex), 1);
+	assert_null(raw(&ex, 0, FIELD_PHONE));
+	extraction_free(&ex);
+	/* Alone, it is all the message gives (a follow-up). */
+	assert_int_equal(run("Dear Secretariat,\n\nTelephone: +264 61 284 2333"
+	    "\n\nRegards\n", 0, &ex), 1);
+	expect_official(&ex, 0, NULL, NULL, NULL, NULL, NULL,
+	    "+264 61 284 2333", NULL);
+	assert_int_equal(ex.labels_seen, 0);
 	extraction_free(&ex);
 }
 
@@ -1154,7 +1177,7 @@ main(void)
 		cmocka_unit_test(test_full_name_split),
 		cmocka_unit_test(test_full_name_with_explicit_parts),
 		cmocka_unit_test(test_empty_values),
-		cmocka_unit_test(test_empty_form_with_one_value),
+		cmocka_unit_test(test_one_value),
 		cmocka_unit_test(test_values_that_are_labels),
 		cmocka_unit_test(test_ordinary_paragraph),
 		cmocka_unit_test(test_signature_is_not_a_form),

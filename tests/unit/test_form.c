@@ -23,12 +23,12 @@
 
 #define REAL_FORM	"forms/cencomm-cheetah.form"
 
-static char tmpdir[64];
+static char tmpdir[256];
 
 static void
 write_file(const char *name, const char *content)
 {
-	char path[256];
+	char path[512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
@@ -41,7 +41,7 @@ write_file(const char *name, const char *content)
 static void
 copy_file(const char *from, const char *name)
 {
-	char buf[4096], path[256];
+	char buf[4096], path[512];
 	FILE *in, *out;
 	size_t n;
 
@@ -59,8 +59,11 @@ copy_file(const char *from, const char *name)
 static int
 setup(void **state)
 {
+	const char *base = getenv("TMPDIR");
+
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_form.XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_form.XXXXXX",
+	    base && *base ? base : "/tmp");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	copy_file("data/parties.tsv", "parties.tsv");
@@ -73,7 +76,7 @@ teardown(void **state)
 {
 	const char *names[] = { "parties.tsv", "freemail.txt", "t.form",
 	    NULL };
-	char path[256];
+	char path[512];
 	int i;
 
 	(void)state;
@@ -126,7 +129,7 @@ static const char good_form[] =
 static int
 load_text(const char *text, struct form **f, char *err, size_t errlen)
 {
-	char path[256];
+	char path[512];
 
 	write_file("t.form", text);
 	snprintf(path, sizeof(path), "%s/t.form", tmpdir);
@@ -155,7 +158,7 @@ edited(const char *from, const char *to)
 static int
 has_problem(const char *err, int line, const char *what)
 {
-	char prefix[128];
+	char prefix[512];
 	const char *p;
 
 	if (line > 0)

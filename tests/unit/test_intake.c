@@ -46,7 +46,7 @@ teardown(void **state)
 static struct intake_result *
 parse(const char *raw)
 {
-	struct intake_opts opts = { "info@cites.org", 0 };
+	struct intake_opts opts = { "info@cites.org", 0, NULL };
 
 	return intake_parse(form, &opts, raw, strlen(raw));
 }
@@ -266,12 +266,79 @@ test_json(void **state)
 	    "E-mail: grace@gmail.com\n");
 	assert_int_equal(intake_result_json(r, &b), 0);
 	assert_non_null(strstr(b.data, "\"missing\":[\"1.phone\"]"));
-	assert_non_null(strstr(b.data, "\"flags\":[\"non_official_email\"]"));
+	assert_non_null(strstr(b.data, "\"flags\":[\"non_official_email\",\"domain_mismatch\"]"));
 	assert_non_null(strstr(b.data, "\"phone\":\"12\""));
 	assert_non_null(strstr(b.data, "\"country\":\"KE\""));
 	assert_non_null(strstr(b.data, "\"messages\":[\"m1@x\"]"));
 	intake_result_free(r);
 	buf_free(&b);
+}
+
+static struct intake_result *
+parse_trusting(const char *raw)
+{
+	struct intake_opts opts = { "info@cites.org", 0, "mx.cites.org" };
+
+	return intake_parse(form, &opts, raw, strlen(raw));
+}
+
+static void
+test_authentication_results(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse_trusting("Authentication-Results: mx.cites.org; spf=pass "
+	    "smtp.mailfrom=kws.go.ke; dkim=pass; dmarc=pass\n"
+	    "From: g@kws.go.ke\nSubject: cheetah\n\n" REQUEST_BODY);
+	assert_false(r->flags & FLAG_UNAUTHENTICATED);
+	intake_result_free(r);
+	r = parse_trusting("Authentication-Results: mx.cites.org; spf=pass; "
+	    "dmarc=fail header.from=kws.go.ke\n"
+	    "From: g@kws.go.ke\nSubject: cheetah\n\n" REQUEST_BODY);
+	assert_true(r->flags & FLAG_UNAUTHENTICATED);
+	intake_result_free(r);
+	/* Only our id counts: another server's pass proves nothing. */
+	r = parse_trusting("Authentication-Results: mx.evil.example; "
+	    "dmarc=pass\nFrom: g@kws.go.ke\nSubject: cheetah\n\n"
+	    REQUEST_BODY);
+	assert_true(r->flags & FLAG_UNAUTHENTICATED);
+	intake_result_free(r);
+	/* The topmost header of our id wins over one further down. */
+	r = parse_trusting("Authentication-Results: mx.cites.org; spf=fail\n"
+	    "Authentication-Results: mx.cites.org; dmarc=pass\n"
+	    "From: g@kws.go.ke\nSubject: cheetah\n\n" REQUEST_BODY);
+	assert_true(r->flags & FLAG_UNAUTHENTICATED);
+	intake_result_free(r);
+	/* Without a trusted id nothing is judged. */
+	r = parse("Authentication-Results: mx.cites.org; dmarc=fail\n"
+	    "From: g@kws.go.ke\nSubject: cheetah\n\n" REQUEST_BODY);
+	assert_false(r->flags & FLAG_UNAUTHENTICATED);
+	intake_result_free(r);
+}
+
+static void
+test_domain_mismatch(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	/* The official's address at the sender's domain: fine. */
+	r = parse("From: head@kws.go.ke\nSubject: cheetah\n\n" REQUEST_BODY);
+	assert_false(r->flags & FLAG_DOMAIN_MISMATCH);
+	intake_result_free(r);
+	/* Sent from elsewhere, but under the Party's country domain. */
+	r = parse("From: someone@example.org\nSubject: cheetah\n\n"
+	    REQUEST_BODY);
+	assert_false(r->flags & FLAG_DOMAIN_MISMATCH);
+	intake_result_free(r);
+	/* Neither the sender's domain nor Kenya's. */
+	r = parse("From: someone@example.org\nSubject: cheetah\n\n"
+	    "Country: Kenya\nLast name: Otieno\nFirst name: Grace\n"
+	    "Organisation: KWS\nFunction: Warden\n"
+	    "Telephone: +254 20 600 0800\nE-mail: grace@wildlife.example.com\n");
+	assert_true(r->flags & FLAG_DOMAIN_MISMATCH);
+	intake_result_free(r);
 }
 
 int
@@ -287,6 +354,8 @@ main(void)
 		cmocka_unit_test(test_follow_up_and_suppress),
 		cmocka_unit_test(test_quarantine),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_authentication_results),
+		cmocka_unit_test(test_domain_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -27,7 +27,7 @@
 #endif
 
 static struct form *form;
-static struct intake_opts opts = { "info@cites.org", 0 };
+static struct intake_opts opts = { "info@cites.org", 0, NULL };
 
 static const char request[] =
 	"From: Grace Otieno <g.otieno@kws.go.ke>\n"
