@@ -30,8 +30,10 @@
  * regex error on a line counts as no match.  Not thread-safe: one match
  * block is shared (intaked parses in a single-threaded worker).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -733,6 +735,79 @@ first_cell_end(const char *s, size_t len, size_t from)
 	return len;
 }
 
+/*
+ * Cheap tests that rule out most lines before a regular expression runs
+ * (prose is most of what mail holds).  A heading has at most a handful of
+ * words (four, a noun of two, "no.", a number) and a digit or an ordinal
+ * word; a line that starts with two letters can have a list marker only
+ * as "ii." or "a)" (letters then '.' or ')') or a bullet "o ".
+ */
+static int
+might_be_heading(const char *s, size_t len)
+{
+	/* Word stems of HEAD_ORD, lower case ("s\xc3\xa9" "ptim": the UTF-8
+	 * of "séptim", whose é tolower() leaves alone). */
+#define ORD(s)	{ s, sizeof(s) - 1 }
+	static const struct {
+		const char	*s;
+		size_t		 n;
+	} ordinals[] = {
+		ORD("first"), ORD("fourth"), ORD("fifth"), ORD("second"),
+		ORD("seventh"), ORD("six"), ORD("segund"), ORD("sext"),
+		ORD("septim"), ORD("s\xc3\xa9" "ptim"), ORD("third"),
+		ORD("tenth"), ORD("troisi"), ORD("tercer"), ORD("eighth"),
+		ORD("ninth"), ORD("noven"), ORD("premi"), ORD("primer"),
+		ORD("deuxi"), ORD("decim"), ORD("d\xc3\xa9" "cim"),
+		ORD("quatri"), ORD("quint"), ORD("cinqui"), ORD("cuart"),
+		ORD("octav"),
+	};
+#undef ORD
+	size_t i, j, words = 0, start[10];
+	int in = 0;
+
+	if (len > HEADING_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			return 1;
+		if (s[i] == ' ' || s[i] == '\t')
+			in = 0;
+		else if (!in) {
+			in = 1;
+			if (words == 9)
+				return 0;
+			start[words++] = i;
+		}
+	}
+	/* No number: an ordinal word must start one of the words. */
+	for (i = 0; i < words; i++) {
+		const char *w = s + start[i];
+		size_t left = len - start[i];
+		char c = (char)tolower((unsigned char)w[0]);
+
+		for (j = 0; j < sizeof(ordinals) / sizeof(ordinals[0]); j++)
+			if (ordinals[j].s[0] == c && ordinals[j].n <= left &&
+			    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static int
+might_have_prefix(const char *s, size_t len)
+{
+	size_t k;
+
+	if (len < 2 || !isalpha((unsigned char)s[0]) ||
+	    !isalpha((unsigned char)s[1]))
+		return 1;
+	if ((s[0] == 'o' || s[0] == 'O') && is_space(s[1]))
+		return 1;
+	for (k = 0; k < len && k < 6 && isalpha((unsigned char)s[k]); k++)
+		;
+	return k < len && (s[k] == '.' || s[k] == ')');
+}
+
 /* What kind of line is l: blank, heading, label line, or other. */
 static void
 line_analyse(const struct form *form, struct line *l)
@@ -748,12 +823,16 @@ line_analyse(const struct form *form, struct line *l)
 		l->blank = 1;
 		return;
 	}
-	if (l->len <= HEADING_MAX && rx_match(rx.heading, l->s, l->len) >= 0) {
+	if (l->len <= HEADING_MAX && might_be_heading(l->s, l->len) &&
+	    rx_match(rx.heading, l->s, l->len) >= 0) {
 		l->heading = 1;
 		return;
 	}
-	pre = rx_match(rx.prefix, l->s, l->len > SEP_SCAN ?
-	    utf8_floor(l->s, SEP_SCAN) : l->len);
+	if (!might_have_prefix(l->s, l->len))
+		pre = 0;
+	else
+		pre = rx_match(rx.prefix, l->s, l->len > SEP_SCAN ?
+		    utf8_floor(l->s, SEP_SCAN) : l->len);
 	p = pre > 0 ? (size_t)pre : 0;
 	ns = separators(l->s, l->len, p, pos, slen, SEP_TRIES);
 	for (i = 0; i < ns; i++) {
@@ -2321,6 +2400,41 @@ proposal_finish(const struct form *form, struct proposal *p)
  * Public interface
  */
 
+static void	lang_label(const struct form *, const struct form_label *,
+		    struct extraction *);
+
+/* A label of one language only counts double: at the start of the line,
+ * or in the cells of a table's row.  Lines are analysed already. */
+static void
+label_votes(const struct form *form, const struct text *t,
+    struct extraction *ex)
+{
+	struct row *row = NULL;
+	struct lmatch m;
+	size_t i, c;
+
+	for (i = 0; i < t->n; i++) {
+		const struct line *l = &t->lines[i];
+		enum sep sep;
+
+		if (l->slot != SLOT_NONE) {
+			lang_label(form, l->label, ex);
+			continue;
+		}
+		if (!(l->seps & (BIT(SEP_TAB) | BIT(SEP_PIPE) | BIT(SEP_SEMI))))
+			continue;
+		sep = (l->seps & BIT(SEP_TAB)) ? SEP_TAB :
+		    (l->seps & BIT(SEP_PIPE)) ? SEP_PIPE : SEP_SEMI;
+		if (row == NULL)
+			row = xmalloc(sizeof(*row));
+		split_row(l, sep, row);
+		for (c = 0; c < row->n; c++)
+			if (label_find(form, row->c[c].s, row->c[c].len, 0, &m))
+				lang_label(form, m.label, ex);
+	}
+	free(row);
+}
+
 size_t
 extract_text(const struct form *form, const char *text, int csv,
     struct extraction *ex)
@@ -2332,6 +2446,7 @@ extract_text(const struct form *form, const char *text, int csv,
 	(void)extract_init();
 	fold_budget_reset();
 	text_split(form, text ? text : "", &t);
+	label_votes(form, &t, ex);
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {
 		layouts[li].fn(form, &t, csv, &props[li]);
@@ -2460,74 +2575,38 @@ lang_label(const struct form *form, const struct form_label *l,
 				ex->lang_score[lang] += 2;
 }
 
+/*
+ * Hint words of each language (whole folded words) in the first
+ * LIMIT_LANG_BYTES of text.  Labels vote in extract_text(), which has
+ * analysed the lines already.
+ */
 void
 extract_language(const struct form *form, const char *text,
     struct extraction *ex)
 {
-	struct row *row;
-	struct lmatch m;
-	size_t c;
-	struct line l;
-	char *clean, *p, *end, *nl, *folded, *w, *we;
+	char *clean, *folded, *w, *we;
 	size_t len, cl;
 	int lang;
 
-	(void)extract_init();
-	fold_budget_reset();
 	if (text == NULL)
 		return;
-	row = xmalloc(sizeof(*row));
 	len = strnlen(text, LIMIT_LANG_BYTES);
 	clean = xmalloc(3 * len + 1);
 	cl = sanitize_into(clean, text, len);
 	clean[cl] = '\0';
-	p = clean;
-	end = clean + cl;
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		*nl = '\0';
-		memset(&l, 0, sizeof(l));
-		l.s = p;
-		l.len = (size_t)(nl - p);
-		if (l.len > LIMIT_LINE_BYTES) {
-			l.len = utf8_floor(p, LIMIT_LINE_BYTES);
-			p[l.len] = '\0';
-		}
-		/* Hint words, whole folded words. */
-		folded = text_fold(l.s);
-		for (w = folded; *w; w = we) {
-			size_t wlen = strcspn(w, " ");
-
-			we = w[wlen] ? w + wlen + 1 : w + wlen;
-			w[wlen] = '\0';
-			for (lang = 0; lang < LANG_COUNT; lang++)
-				if (word_in(form->lang_words[lang],
-				    form->nlang_words[lang], w))
-					ex->lang_score[lang]++;
-		}
-		free(folded);
-		/* A label of one language only counts double: at the start
-		 * of the line, or in the cells of a table's row. */
-		line_analyse(form, &l);
-		if (l.slot != SLOT_NONE)
-			lang_label(form, l.label, ex);
-		else if (memchr(l.s, '\t', l.len) || memchr(l.s, '|', l.len) ||
-		    memchr(l.s, ';', l.len)) {
-			enum sep sep = memchr(l.s, '\t', l.len) ? SEP_TAB :
-			    memchr(l.s, '|', l.len) ? SEP_PIPE : SEP_SEMI;
-
-			split_row(&l, sep, row);
-			for (c = 0; c < row->n; c++)
-				if (label_find(form, row->c[c].s,
-				    row->c[c].len, 0, &m))
-					lang_label(form, m.label, ex);
-		}
-		p = nl + 1;
-	}
+	folded = text_fold(clean);
 	free(clean);
-	free(row);
+	for (w = folded; *w; w = we) {
+		size_t wlen = strcspn(w, " ");
+
+		we = w[wlen] ? w + wlen + 1 : w + wlen;
+		w[wlen] = '\0';
+		for (lang = 0; lang < LANG_COUNT; lang++)
+			if (word_in(form->lang_words[lang],
+			    form->nlang_words[lang], w))
+				ex->lang_score[lang]++;
+	}
+	free(folded);
 }
 
 void

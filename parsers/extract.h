@@ -54,8 +54,8 @@ size_t	 extract_text(const struct form *, const char *text, int csv,
 /* (Re)compute value/problem of each field of o from its raw value. */
 void	 extract_validate(const struct form *, struct official *o);
 
-/* Score language hints (form lang_words and label languages) of a text
- * into ex->lang_score. */
+/* Score the form's hint words of each language found in a text into
+ * ex->lang_score.  (Labels of one language vote in extract_text().) */
 void	 extract_language(const struct form *, const char *text,
 	    struct extraction *ex);
 

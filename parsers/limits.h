@@ -45,7 +45,7 @@
 #define LIMIT_LABEL_BYTES	60	/* a label, in a form or in a text */
 #define LIMIT_LABEL_WORDS	6	/* words of a label */
 #define LIMIT_TABLE_CELLS	32	/* cells of one table row looked at */
-#define LIMIT_LANG_BYTES	(64u * 1024)	/* text scored for its language */
+#define LIMIT_LANG_BYTES	(8u * 1024)	/* text scored for its language */
 #define LIMIT_LABEL_FOLDS	20000	/* non-ASCII label candidates per text */
 
 /* The IMAP session: what one command names, returns or may take. */

@@ -319,13 +319,20 @@ text_fold(const char *s)
 	while (*p) {
 		out_room(&o);
 		if (*p < 0x80) {
+			/* The common case, without a call per character. */
 			c = *p++;
 			if (c >= 'A' && c <= 'Z')
 				c += 'a' - 'A';
-			c = fold_punct(c);
-			if (fold_keep(c))
-				out_cp(&o, c);
-			else
+			else if (c == '`')
+				c = '\'';
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '@' || c == '+' || c == '.' || c == '-' ||
+			    c == '\'') {
+				if (o.space && o.len > 0)
+					o.s[o.len++] = ' ';
+				o.space = 0;
+				o.s[o.len++] = (char)c;
+			} else
 				o.space = 1;
 			continue;
 		}
