@@ -32,7 +32,8 @@ PARSER_SRCS = parsers/buf.c parsers/xmalloc.c parsers/fields.c \
 	parsers/intake.c parsers/json.c
 DAEMON_SRCS = daemon/log.c daemon/config.c daemon/store.c daemon/merge.c \
 	daemon/reply.c daemon/smtp.c daemon/tls.c daemon/imap.c \
-	daemon/worker.c daemon/process.c daemon/outbox.c
+	daemon/worker.c daemon/process.c daemon/outbox.c \
+	daemon/report.c daemon/digest.c
 LIB_SRCS    = $(PARSER_SRCS) $(DAEMON_SRCS)
 
 UNIT_TESTS  = buf text mime html quote validate form extract intake \

@@ -1,46 +1,120 @@
 /*
  * intakectl -- the Secretariat's and support's tool: what intaked would
- * understand of a message, and (with a store) summaries and exports.
+ * understand of a message, and (with a store) summaries, exports and the
+ * daily digest (SPEC 4).
  *
- * Each command is a row of the table below: a name, a function and its
- * usage line.  Commands that only read never write the store.
+ * Each command is a row of the table below: a name, a function, its usage
+ * line and its help.  Every command but parse reads the configuration
+ * (-c FILE) for the store's path and opens the store read-only: only
+ * retry writes, and only to put failed replies back in the queue.  Errors
+ * are one line on stderr naming what was wrong, and the exit status comes
+ * from sysexits.h.  The reports themselves are in report.c, the digest in
+ * digest.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
+#include "digest.h"
 #include "form.h"
 #include "intake.h"
 #include "limits.h"
+#include "report.h"
+#include "smtp.h"
+#include "store.h"
 #include "xmalloc.h"
 
 #define DEFAULT_FORM	DATADIR "/forms/cencomm-cheetah.form"
+#define DEFAULT_DIGEST_SINCE	"24h"
 
 struct ctl {
 	const char	*config_path;
 	const char	*form_path;
+	struct config	*cfg;		/* load_config() */
+	struct store	*store;		/* open_store() */
 };
 
 struct command {
 	const char	*name;
 	int		(*fn)(struct ctl *, int, char **);
 	const char	*usage;
-	const char	*help;
+	const char	*help;		/* one line, for the command list */
+	const char	*options;	/* what --help adds, or NULL */
 };
 
 static int	cmd_parse(struct ctl *, int, char **);
+static int	cmd_list(struct ctl *, int, char **);
+static int	cmd_show(struct ctl *, int, char **);
+static int	cmd_export(struct ctl *, int, char **);
+static int	cmd_retry(struct ctl *, int, char **);
+static int	cmd_stats(struct ctl *, int, char **);
+static int	cmd_digest(struct ctl *, int, char **);
 
 static const struct command commands[] = {
 	{ "parse", cmd_parse, "parse FILE.eml...",
-	  "print what would be understood from each message, as JSON" },
+	  "print what would be understood from each message, as JSON",
+	  "Reads each message and prints the JSON object `export' gives per\n"
+	  "request, plus \"class\".  Touches neither the store nor the network.\n"
+	  "The form is --form FORM, else the installed one.\n" },
+	{ "list", cmd_list,
+	  "list [--status S] [--since WHEN] [--country CC]",
+	  "one line a request",
+	  "Columns: reference, received (local time), status, countries of the\n"
+	  "officials, number of officials, missing or invalid fields\n"
+	  "(\"1.phone,2.email\"), flags.  Aligned on a terminal, tab-separated\n"
+	  "otherwise; a header line either way.\n"
+	  "  --status S     only requests in status S: complete, incomplete,\n"
+	  "                 review or quarantined\n"
+	  "  --since WHEN   only requests received since WHEN: a duration back\n"
+	  "                 from now (90m, 24h, 7d, 2w) or a local date or time\n"
+	  "                 (2018-05-07, 2018-05-07T09:30)\n"
+	  "  --country CC   only requests naming an official of the country whose\n"
+	  "                 ISO 3166 code is CC (KE, FR, ...)\n" },
+	{ "show", cmd_show, "show REQ-NNNNNN",
+	  "a request in full: officials, messages, replies",
+	  "Prints the request, each official's fields as written and as\n"
+	  "understood with their problems, every message and every reply.\n"
+	  "Exit status 65 when there is no such request.\n" },
+	{ "export", cmd_export, "export [--format json|csv] [--status S]",
+	  "every request as JSON (the default) or CSV",
+	  "  --format json  an array of requests (SPEC 4)\n"
+	  "  --format csv   RFC 4180, one row per official, with a header row;\n"
+	  "                 a cell that a spreadsheet would take for a formula\n"
+	  "                 starts with an apostrophe\n"
+	  "  --status S     only requests in status S\n" },
+	{ "retry", cmd_retry, "retry REQ-NNNNNN",
+	  "queue the failed replies of a request again",
+	  "Puts the replies of the request that failed for good back in the\n"
+	  "queue; intaked sends them at its next round.  The only command that\n"
+	  "writes the store.\n" },
+	{ "stats", cmd_stats, "stats",
+	  "counts of requests, languages, replies and messages",
+	  "Requests per status and language, replies per state with the age of\n"
+	  "the oldest queued one, messages per class.\n" },
+	{ "digest", cmd_digest, "digest [--since WHEN] [--send]",
+	  "the Secretariat's summary mail, printed or sent",
+	  "Builds one message (text and HTML, with a CSV file of the officials\n"
+	  "of the newly complete requests): counts per status, new complete\n"
+	  "requests, incomplete ones with what they miss, requests in review or\n"
+	  "quarantine with why, replies that failed.\n"
+	  "  --since WHEN   what counts as new: a duration (24h, the default) or\n"
+	  "                 a local date or time\n"
+	  "  --send         mail it to [triage] secretariat through [smtp]\n"
+	  "                 instead of printing it\n" },
 };
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static void
 usage(FILE *f)
@@ -49,9 +123,274 @@ usage(FILE *f)
 
 	fprintf(f, "usage: intakectl [-c FILE | --form FORM] COMMAND [ARGS]\n"
 	    "commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-24s %s\n", commands[i].usage, commands[i].help);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-48s %s\n", commands[i].usage, commands[i].help);
+	fprintf(f, "\"intakectl COMMAND --help\" says more about each.\n");
 }
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+command_help(const char *name)
+{
+	const struct command *c = find_command(name);
+
+	printf("usage: intakectl -c FILE %s\n%s.\n", c->usage, c->help);
+	if (c->options)
+		printf("\n%s", c->options);
+	printf("  --help         this text\n");
+	return EX_OK;
+}
+
+static int
+is_help(const char *s)
+{
+	return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+/*
+ * getopt_long for a command, quiet: a problem is one line naming the
+ * command and the option.  Returns the option, -1 at the end, or '?' after
+ * printing the problem.  Options start with optind = 0 (a fresh scan).
+ */
+static int
+next_opt(const char *cmd, int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	const char *bad;
+	int ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (ch != '?' && ch != ':')
+		return ch;
+	bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	if (strncmp(bad, "--", 2) != 0 && optopt != 0) {
+		fprintf(stderr, "intakectl%s%s: %s option -%c (see intakectl "
+		    "%s--help)\n", cmd ? " " : "", cmd ? cmd : "",
+		    ch == ':' ? "a value is needed after" : "unknown",
+		    optopt, cmd ? cmd : "");
+		return '?';
+	}
+	fprintf(stderr, "intakectl%s%s: %s option %.*s (see intakectl "
+	    "%s%s--help)\n", cmd ? " " : "", cmd ? cmd : "",
+	    ch == ':' ? "a value is needed after" : "unknown",
+	    (int)strcspn(bad, "="), bad, cmd ? cmd : "", cmd ? " " : "");
+	return '?';
+}
+
+/* Arguments left after the options: complain about any beyond max. */
+static int
+extra_args(const char *cmd, int argc, char **argv, int max)
+{
+	if (argc - optind <= max)
+		return 0;
+	fprintf(stderr, "intakectl %s: unexpected argument '%s' (see "
+	    "intakectl %s --help)\n", cmd, argv[optind + max], cmd);
+	return -1;
+}
+
+/* ---- configuration and store ---- */
+
+static int
+load_config(struct ctl *ctl, const char *cmd)
+{
+	struct buf errors;
+
+	if (ctl->config_path == NULL) {
+		fprintf(stderr, "intakectl %s: no configuration: give -c FILE "
+		    "(the file intaked runs with)\n", cmd);
+		return EX_USAGE;
+	}
+	buf_init(&errors, 64u * 1024);
+	if (config_load(ctl->config_path, &ctl->cfg, &errors) == -1) {
+		fprintf(stderr, "%s", errors.len ? errors.data :
+		    "intakectl: cannot read the configuration\n");
+		buf_free(&errors);
+		return EX_CONFIG;
+	}
+	buf_free(&errors);
+	return EX_OK;
+}
+
+/*
+ * Open the store named by the configuration.  Read-only unless write is
+ * set; never created.  A missing, unreadable, foreign, damaged or newer
+ * store is one line and a non-zero status.
+ */
+static int
+open_store(struct ctl *ctl, const char *cmd, int write)
+{
+	const char *path;
+	struct stat sb;
+	char err[1024];
+	int rc;
+
+	if ((rc = load_config(ctl, cmd)) != EX_OK)
+		return rc;
+	path = ctl->cfg->store.path;
+	if (stat(path, &sb) == -1) {
+		fprintf(stderr, "intakectl: %s: no store there (%s); has "
+		    "intaked run with this configuration?\n", path,
+		    strerror(errno));
+		return errno == EACCES ? EX_NOPERM : EX_NOINPUT;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "intakectl: %s: not a store (not a regular "
+		    "file)\n", path);
+		return EX_NOINPUT;
+	}
+	if (access(path, write ? R_OK | W_OK : R_OK) == -1) {
+		fprintf(stderr, "intakectl: %s: %s\n", path, strerror(errno));
+		return EX_NOPERM;
+	}
+	if (store_open(path, write ? 0 : STORE_READONLY, -1, &ctl->store,
+	    err, sizeof(err)) == -1) {
+		fprintf(stderr, "intakectl: %s\n", err);
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
+/* Write the report to stdout. */
+static int
+emit(const struct buf *out)
+{
+	if (out->len > 0 && fwrite(out->data, 1, out->len, stdout) !=
+	    out->len) {
+		fprintf(stderr, "intakectl: writing: %s\n", strerror(errno));
+		return EX_IOERR;
+	}
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "intakectl: writing: %s\n", strerror(errno));
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+/* ---- option values ---- */
+
+/*
+ * --since: a duration back from now ("90m", "24h", "7d", "2w", "3600s";
+ * a bare number is seconds) or a local date or time ("2018-05-07",
+ * "2018-05-07 09:30", "2018-05-07T09:30:15").  *label gets words for the
+ * digest ("the last 24h", "since 2018-05-07 00:00").
+ */
+static int
+parse_since(const char *s, int64_t now, int64_t *since, char *label,
+    size_t labellen)
+{
+	struct tm tm;
+	char *end;
+	unsigned long long n;
+	int64_t unit = 1;
+	int y, mo, d, h = 0, mi = 0, sec = 0, used = 0, k;
+	time_t t;
+
+	if (*s >= '0' && *s <= '9' && strchr(s, '-') == NULL) {
+		errno = 0;
+		n = strtoull(s, &end, 10);
+		if (errno != 0 || end == s)
+			return -1;
+		switch (*end) {
+		case '\0':
+		case 's':
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		case 'w':
+			unit = 7 * 86400;
+			break;
+		default:
+			return -1;
+		}
+		if (*end != '\0' && end[1] != '\0')
+			return -1;
+		/* At most a century back. */
+		if (n > (unsigned long long)(100LL * 366 * 86400 / unit))
+			return -1;
+		*since = now - (int64_t)n * unit;
+		snprintf(label, labellen, "the last %s", s);
+		return 0;
+	}
+	k = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used);
+	if (k != 3)
+		return -1;
+	if (s[used] == 'T' || s[used] == ' ') {
+		int more = 0;
+
+		k = sscanf(s + used + 1, "%2d:%2d%n", &h, &mi, &more);
+		if (k != 2)
+			return -1;
+		used += 1 + more;
+		if (s[used] == ':') {
+			more = 0;
+			if (sscanf(s + used + 1, "%2d%n", &sec, &more) != 1)
+				return -1;
+			used += 1 + more;
+		}
+	}
+	if (s[used] != '\0' || y < 1970 || y > 9999 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 ||
+	    mi < 0 || sec < 0)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	if ((t = mktime(&tm)) == (time_t)-1 || tm.tm_mday != d)
+		return -1;
+	*since = (int64_t)t;
+	snprintf(label, labellen, "since %04d-%02d-%02d %02d:%02d", y, mo, d,
+	    h, mi);
+	return 0;
+}
+
+static int
+opt_status(const char *cmd, const char *v, const char **status)
+{
+	if (!report_status_valid(v)) {
+		fprintf(stderr, "intakectl %s: --status: unknown status '%s' "
+		    "(complete, incomplete, review or quarantined)\n", cmd, v);
+		return -1;
+	}
+	*status = v;
+	return 0;
+}
+
+static int
+opt_since(const char *cmd, const char *v, int64_t now, int64_t *since,
+    char *label, size_t labellen)
+{
+	if (parse_since(v, now, since, label, labellen) == -1) {
+		fprintf(stderr, "intakectl %s: --since: '%s' is neither a "
+		    "duration (24h, 7d) nor a date (2018-05-07)\n", cmd, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- commands ---- */
 
 /*
  * Read a whole file, at most max bytes.  Sets *over when the file is
@@ -163,6 +502,389 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
+static int
+cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "country", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct report_filter f;
+	struct buf out;
+	char err[1024], label[64], country[3];
+	int ch, rc;
+
+	memset(&f, 0, sizeof(f));
+	optind = 0;
+	while ((ch = next_opt("list", argc, argv, "+:h", longopts)) != -1) {
+		switch (ch) {
+		case 's':
+			if (opt_status("list", optarg, &f.status) == -1)
+				return EX_USAGE;
+			break;
+		case 'S':
+			if (opt_since("list", optarg, (int64_t)time(NULL),
+			    &f.created_since, label, sizeof(label)) == -1)
+				return EX_USAGE;
+			break;
+		case 'C':
+			if (strlen(optarg) != 2 ||
+			    !((optarg[0] | 0x20) >= 'a' &&
+			    (optarg[0] | 0x20) <= 'z') ||
+			    !((optarg[1] | 0x20) >= 'a' &&
+			    (optarg[1] | 0x20) <= 'z')) {
+				fprintf(stderr, "intakectl list: --country: "
+				    "'%s' is not a two-letter ISO 3166 code "
+				    "(KE, FR, ...)\n", optarg);
+				return EX_USAGE;
+			}
+			country[0] = (char)(optarg[0] & ~0x20);
+			country[1] = (char)(optarg[1] & ~0x20);
+			country[2] = '\0';
+			f.country = country;
+			break;
+		case 'h':
+			return command_help("list");
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (extra_args("list", argc, argv, 0) == -1)
+		return EX_USAGE;
+	if ((rc = open_store(ctl, "list", 0)) != EX_OK)
+		return rc;
+	buf_init(&out, REPORT_MAX_BYTES);
+	if (report_list(ctl->store, &f, isatty(STDOUT_FILENO) ?
+	    REPORT_ALIGNED : REPORT_TSV, &out, err, sizeof(err)) == -1) {
+		fprintf(stderr, "intakectl list: %s\n", err);
+		rc = EX_SOFTWARE;
+	} else
+		rc = emit(&out);
+	buf_free(&out);
+	return rc;
+}
+
+/* REQ-NNNNNN, the one argument of show and retry. */
+static int
+reference_arg(const char *cmd, int argc, char **argv, int64_t *id)
+{
+	if (argc - optind < 1) {
+		fprintf(stderr, "intakectl %s: which request? (intakectl %s "
+		    "REQ-NNNNNN)\n", cmd, cmd);
+		return -1;
+	}
+	if (extra_args(cmd, argc, argv, 1) == -1)
+		return -1;
+	if ((*id = report_reference_id(argv[optind])) <= 0) {
+		fprintf(stderr, "intakectl %s: '%s' is not a reference "
+		    "(REQ-NNNNNN)\n", cmd, argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_show(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct buf out;
+	char err[1024];
+	int64_t id;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = next_opt("show", argc, argv, "+:h", longopts)) != -1) {
+		if (ch == 'h')
+			return command_help("show");
+		return EX_USAGE;
+	}
+	if (reference_arg("show", argc, argv, &id) == -1)
+		return EX_USAGE;
+	if ((rc = open_store(ctl, "show", 0)) != EX_OK)
+		return rc;
+	buf_init(&out, REPORT_MAX_BYTES);
+	rc = report_show(ctl->store, id, &out, err, sizeof(err));
+	if (rc == 1) {
+		fprintf(stderr, "intakectl: no request REQ-%06" PRId64 "\n",
+		    id);
+		rc = EX_DATAERR;
+	} else if (rc == -1) {
+		fprintf(stderr, "intakectl show: %s\n", err);
+		rc = EX_SOFTWARE;
+	} else
+		rc = emit(&out);
+	buf_free(&out);
+	return rc;
+}
+
+static int
+cmd_export(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "status", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct report_filter f;
+	struct buf out;
+	char err[1024];
+	int ch, rc, csv = 0;
+
+	memset(&f, 0, sizeof(f));
+	optind = 0;
+	while ((ch = next_opt("export", argc, argv, "+:h", longopts)) != -1) {
+		switch (ch) {
+		case 'F':
+			if (strcmp(optarg, "json") == 0)
+				csv = 0;
+			else if (strcmp(optarg, "csv") == 0)
+				csv = 1;
+			else {
+				fprintf(stderr, "intakectl export: --format: "
+				    "unknown format '%s' (json or csv)\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 's':
+			if (opt_status("export", optarg, &f.status) == -1)
+				return EX_USAGE;
+			break;
+		case 'h':
+			return command_help("export");
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (extra_args("export", argc, argv, 0) == -1)
+		return EX_USAGE;
+	if ((rc = open_store(ctl, "export", 0)) != EX_OK)
+		return rc;
+	buf_init(&out, REPORT_MAX_BYTES);
+	if ((csv ? report_export_csv(ctl->store, &f, &out, NULL, err,
+	    sizeof(err)) : report_export_json(ctl->store, &f, &out, err,
+	    sizeof(err))) == -1) {
+		fprintf(stderr, "intakectl export: %s\n", err);
+		rc = EX_SOFTWARE;
+	} else
+		rc = emit(&out);
+	buf_free(&out);
+	return rc;
+}
+
+static int
+cmd_retry(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct store_request *req;
+	char ref[STORE_REFLEN + 8];
+	size_t n;
+	int64_t id;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = next_opt("retry", argc, argv, "+:h", longopts)) != -1) {
+		if (ch == 'h')
+			return command_help("retry");
+		return EX_USAGE;
+	}
+	if (reference_arg("retry", argc, argv, &id) == -1)
+		return EX_USAGE;
+	if ((rc = open_store(ctl, "retry", 1)) != EX_OK)
+		return rc;
+	snprintf(ref, sizeof(ref), "REQ-%06" PRId64, id);
+	if (store_request_get(ctl->store, id, &req) == -1) {
+		fprintf(stderr, "intakectl retry: %s\n",
+		    store_error(ctl->store));
+		return EX_SOFTWARE;
+	}
+	if (req == NULL) {
+		fprintf(stderr, "intakectl: no request %s\n", ref);
+		return EX_DATAERR;
+	}
+	store_request_free(req);
+	if (store_reply_retry(ctl->store, ref, (int64_t)time(NULL), &n) ==
+	    -1) {
+		fprintf(stderr, "intakectl retry: %s\n",
+		    store_error(ctl->store));
+		return EX_TEMPFAIL;
+	}
+	if (n == 0)
+		printf("%s: no failed replies\n", ref);
+	else
+		printf("%s: %zu failed %s queued again; intaked sends %s at "
+		    "its next round\n", ref, n, n == 1 ? "reply" : "replies",
+		    n == 1 ? "it" : "them");
+	return fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+}
+
+static int
+cmd_stats(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct buf out;
+	char err[1024];
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = next_opt("stats", argc, argv, "+:h", longopts)) != -1) {
+		if (ch == 'h')
+			return command_help("stats");
+		return EX_USAGE;
+	}
+	if (extra_args("stats", argc, argv, 0) == -1)
+		return EX_USAGE;
+	if ((rc = open_store(ctl, "stats", 0)) != EX_OK)
+		return rc;
+	buf_init(&out, REPORT_MAX_BYTES);
+	if (report_stats(ctl->store, (int64_t)time(NULL), &out, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "intakectl stats: %s\n", err);
+		rc = EX_SOFTWARE;
+	} else
+		rc = emit(&out);
+	buf_free(&out);
+	return rc;
+}
+
+static enum smtp_security
+smtp_security_of(enum config_security s)
+{
+	switch (s) {
+	case CONFIG_SECURITY_TLS:
+		return SMTP_SECURITY_TLS;
+	case CONFIG_SECURITY_STARTTLS:
+		return SMTP_SECURITY_STARTTLS;
+	default:
+		return SMTP_SECURITY_NONE;
+	}
+}
+
+/*
+ * Mail the digest to the Secretariat with the daemon's SMTP client and
+ * [smtp] settings.  Not through the store's outbox: an outbox row belongs
+ * to a request, and this command does not write the store.  The timer
+ * that runs it daily is its retry.
+ */
+static int
+send_digest(const struct config *cfg, const struct buf *msg)
+{
+	const struct config_smtp *s = &cfg->smtp;
+	struct smtp_session *sess;
+	enum smtp_result res;
+	char err[512];
+
+	if (smtp_global_init() == -1) {
+		fprintf(stderr, "intakectl digest: cannot start libcurl\n");
+		return EX_SOFTWARE;
+	}
+	sess = smtp_open(s->host, (unsigned)s->port,
+	    smtp_security_of(s->security), s->ca_file, s->user, s->password,
+	    (long)s->timeout, err, sizeof(err));
+	if (sess == NULL) {
+		fprintf(stderr, "intakectl digest: smtp: %s\n", err);
+		smtp_global_cleanup();
+		return EX_CONFIG;
+	}
+	res = smtp_send(sess, s->envelope_from, cfg->triage.secretariat,
+	    msg->data, msg->len, err, sizeof(err));
+	smtp_close(sess);
+	smtp_global_cleanup();
+	if (res != SMTP_OK) {
+		fprintf(stderr, "intakectl digest: not sent to %s: %s\n",
+		    cfg->triage.secretariat, err);
+		return res == SMTP_TEMPFAIL ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	return EX_OK;
+}
+
+static int
+cmd_digest(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 'S' },
+		{ "send", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct digest_opts o;
+	struct digest_counts counts;
+	struct buf msg;
+	unsigned char token[16];
+	char err[1024], label[64];
+	int64_t now = (int64_t)time(NULL);
+	int ch, rc, send = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (parse_since(DEFAULT_DIGEST_SINCE, now, &o.since, label,
+	    sizeof(label)) == -1)
+		return EX_SOFTWARE;
+	optind = 0;
+	while ((ch = next_opt("digest", argc, argv, "+:h", longopts)) != -1) {
+		switch (ch) {
+		case 'S':
+			if (opt_since("digest", optarg, now, &o.since, label,
+			    sizeof(label)) == -1)
+				return EX_USAGE;
+			break;
+		case 'm':
+			send = 1;
+			break;
+		case 'h':
+			return command_help("digest");
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (extra_args("digest", argc, argv, 0) == -1)
+		return EX_USAGE;
+	if ((rc = open_store(ctl, "digest", 0)) != EX_OK)
+		return rc;
+	if (getrandom(token, sizeof(token), 0) != (ssize_t)sizeof(token)) {
+		fprintf(stderr, "intakectl digest: no random bytes: %s\n",
+		    strerror(errno));
+		return EX_OSERR;
+	}
+	o.now = now;
+	o.since_label = label;
+	o.from_name = ctl->cfg->smtp.from_name;
+	o.from_addr = ctl->cfg->smtp.from_addr;
+	o.to_addr = ctl->cfg->triage.secretariat;
+	o.token = token;
+	o.token_len = sizeof(token);
+	buf_init(&msg, DIGEST_MAX_BYTES);
+	if (digest_build(ctl->store, &o, &msg, &counts, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "intakectl digest: %s\n", err);
+		buf_free(&msg);
+		return EX_SOFTWARE;
+	}
+	if (!send)
+		rc = emit(&msg);
+	else if ((rc = send_digest(ctl->cfg, &msg)) == EX_OK)
+		printf("digest sent to %s: %zu complete, %zu incomplete, "
+		    "%zu review, %zu quarantined, %zu failed replies\n",
+		    o.to_addr, counts.complete, counts.incomplete,
+		    counts.review, counts.quarantined, counts.failed);
+	buf_free(&msg);
+	if (rc == EX_OK && fflush(stdout) == EOF)
+		rc = EX_IOERR;
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -172,11 +894,12 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ctl ctl = { NULL, NULL };
-	size_t i;
-	int ch;
+	struct ctl ctl;
+	const struct command *cmd;
+	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "+c:f:h", longopts, NULL)) != -1) {
+	memset(&ctl, 0, sizeof(ctl));
+	while ((ch = next_opt(NULL, argc, argv, "+:c:f:h", longopts)) != -1) {
 		switch (ch) {
 		case 'c':
 			ctl.config_path = optarg;
@@ -188,7 +911,6 @@ main(int argc, char **argv)
 			usage(stdout);
 			return EX_OK;
 		default:
-			usage(stderr);
 			return EX_USAGE;
 		}
 	}
@@ -200,10 +922,16 @@ main(int argc, char **argv)
 	}
 	if (ctl.form_path == NULL)
 		ctl.form_path = DEFAULT_FORM;
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].fn(&ctl, argc, argv);
-	fprintf(stderr, "intakectl: unknown command: %s\n", argv[0]);
-	usage(stderr);
-	return EX_USAGE;
+	if ((cmd = find_command(argv[0])) == NULL) {
+		fprintf(stderr, "intakectl: unknown command '%s' (parse, list, "
+		    "show, export, retry, stats, digest; see intakectl "
+		    "--help)\n", argv[0]);
+		return EX_USAGE;
+	}
+	if (argc > 1 && is_help(argv[1]))
+		return command_help(cmd->name);
+	rc = cmd->fn(&ctl, argc, argv);
+	store_close(ctl.store);
+	config_free(ctl.cfg);
+	return rc;
 }

@@ -87,6 +87,8 @@ int	 report_status_valid(const char *s);
 void	 report_time(int64_t t, int seconds, char *out, size_t outlen);
 /* A duration in seconds as "3d 4h", "5h 12m", "40s". */
 void	 report_age(int64_t secs, char *out, size_t outlen);
+/* Columns a terminal gives UTF-8 text s (utf8proc's widths). */
+size_t	 report_width(const char *s);
 /* Append the keys of flags joined by sep ("" when none). */
 int	 report_flags(struct buf *, unsigned flags, const char *sep);
 /* Append s with every control character (C0, DEL, C1) replaced by '?', or
