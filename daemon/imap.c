@@ -1320,6 +1320,53 @@ imap_search_since(struct imap_session *s, uint32_t uid_from, uint32_t **uids,
 	return imap_end(s, 0, err, errlen);
 }
 
+int
+imap_search_msgid(struct imap_session *s, const char *msgid, uint32_t *uid,
+    char *err, size_t errlen)
+{
+	struct mailimap_search_key *key;
+	struct buf b;
+	clist *list = NULL;
+	clistiter *it;
+	uint32_t *u;
+	char *name;
+	int r;
+
+	*uid = 0;
+	if ((r = imap_begin(s, 1)) < 0)
+		return imap_end(s, r, err, errlen);
+	/* SEARCH HEADER matches substrings: the brackets keep "1.x@y" from
+	 * matching "<11.x@y>". */
+	buf_init(&b, 4096);
+	if (buf_printf(&b, "<%s>", msgid) == -1) {
+		buf_free(&b);
+		return imap_end(s, imap_failf(s, IMAP_ERR_PROTO, 0,
+		    "Message-ID too long to search for"), err, errlen);
+	}
+	name = xstrdup("Message-ID");
+	imap_arm(s, 0);
+	/* The key owns both strings from here on. */
+	if ((key = mailimap_search_key_new_header(name, b.data)) == NULL) {
+		free(name);
+		buf_free(&b);
+		return imap_end(s, imap_failf(s, IMAP_ERR_CONNECT, 1,
+		    "out of memory"), err, errlen);
+	}
+	r = mailimap_uid_search(s->imap, NULL, key, &list);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_end(s, imap_fail_etpan(s, r, "UID SEARCH HEADER"),
+		    err, errlen);
+	/* Several copies: take the newest. */
+	for (it = list != NULL ? clist_begin(list) : NULL; it != NULL;
+	    it = clist_next(it))
+		if ((u = clist_content(it)) != NULL && *u > *uid)
+			*uid = *u;
+	if (list != NULL)
+		mailimap_search_result_free(list);
+	return imap_end(s, 0, err, errlen);
+}
+
 /*
  * A UID set from uids[0..], runs of consecutive UIDs as ranges, at most
  * LIMIT_IMAP_SET_UIDS UIDs; *used says how many were taken.  UID 0 is

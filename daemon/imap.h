@@ -166,6 +166,14 @@ int	imap_search_since(struct imap_session *, uint32_t uid_from,
 	    uint32_t **uids, size_t *n, char *err, size_t errlen);
 
 /*
+ * The UID of the message whose Message-ID header is <msgid> in the
+ * selected mailbox (the highest when there are several); *uid = 0 when
+ * none is.
+ */
+int	imap_search_msgid(struct imap_session *, const char *msgid,
+	    uint32_t *uid, char *err, size_t errlen);
+
+/*
  * RFC822.SIZE, INTERNALDATE and FLAGS of uids[0..n-1] into out[0..n-1]
  * (caller's array, same order).  A UID that is gone gets present = 0.
  */

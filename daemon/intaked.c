@@ -77,6 +77,7 @@ struct daemon {
 	uint64_t		 watchdog_usec;	/* 0: no watchdog */
 	time_t			 last_ping;
 	unsigned		 attempt;	/* reconnects in a row */
+	int			 status;	/* exit status, EX_OK unless set */
 	struct store_parsing	*stale;		/* parser died on these */
 	size_t			 nstale;
 	/* counts for STATUS= */
@@ -308,6 +309,7 @@ do_connect(struct daemon *d)
 	    imap_error_name(rc), d->attempt, delay);
 	if (d->once && rc == IMAP_ERR_TLS_VERIFY) {
 		log_warnx("imap: certificate refused; giving up (--once)");
+		d->status = EX_UNAVAILABLE;
 		got_stop = 1;
 		return S_DONE;
 	}
@@ -346,6 +348,7 @@ do_select(struct daemon *d)
 		return lost(d, rc, "select", err);
 	if (store_mailbox_get(d->store, mbox, &d->mark, &found) == -1) {
 		log_warnx("store: %s", store_error(d->store));
+		d->status = EX_TEMPFAIL;
 		got_stop = 1;
 		return S_DONE;
 	}
@@ -372,6 +375,7 @@ do_select(struct daemon *d)
 	if (!found && !d->dry_run &&
 	    store_mailbox_set(d->store, mbox, &d->mark) == -1) {
 		log_warnx("store: %s", store_error(d->store));
+		d->status = EX_TEMPFAIL;
 		got_stop = 1;
 		return S_DONE;
 	}
@@ -545,6 +549,98 @@ move_recorded(struct daemon *d)
 	return rc;
 }
 
+/*
+ * A request whose status changed has earlier messages in the old status's
+ * folder (SPEC 3.6): select each such folder, find the message by its UID
+ * or else its Message-ID, and move it.  A message no longer there stays
+ * wherever someone put it.  Returns 0 when nothing was elsewhere, 1 when
+ * the mailbox must be selected again, or the IMAP error (session closed).
+ */
+static int
+refile_elsewhere(struct daemon *d)
+{
+	const char *mbox = d->s.cfg->imap.mailbox;
+	struct imap_mailbox_info box;
+	struct store_msgrow *rows = NULL;
+	size_t n = 0, i, j;
+	uint32_t uid;
+	char err[512];
+	int rc = IMAP_OK, touched = 0;
+
+	if (d->dry_run)
+		return 0;
+	if (store_messages_unmoved(d->store, NULL, LIMIT_IMAP_SET_UIDS, &rows,
+	    &n) == -1) {
+		log_warnx("store: %s", store_error(d->store));
+		return 0;
+	}
+	for (i = 0; i < n && rc == IMAP_OK; i++) {
+		const char *loc = rows[i].location;
+
+		if (rows[i].moved < 0 || loc == NULL || strcmp(loc, mbox) == 0)
+			continue;
+		touched = 1;
+		memset(&box, 0, sizeof(box));
+		rc = imap_select(d->imap, loc, 0, &box, err, sizeof(err));
+		for (j = i; j < n && rc == IMAP_ERR_GONE;
+		    j++) {
+			if (rows[j].moved < 0 || rows[j].location == NULL ||
+			    strcmp(rows[j].location, loc) != 0)
+				continue;
+			if (store_message_keep(d->store, rows[j].id) == -1)
+				log_warnx("store: %s", store_error(d->store));
+			rows[j].moved = -1;
+		}
+		if (rc == IMAP_ERR_GONE) {
+			log_warnx("imap: refile from %s: %s; its messages stay "
+			    "where they are", loc, err);
+			rc = IMAP_OK;
+			continue;
+		}
+		for (j = i; j < n && rc == IMAP_OK; j++) {
+			if (rows[j].moved < 0 || rows[j].location == NULL ||
+			    strcmp(rows[j].location, loc) != 0)
+				continue;
+			uid = rows[j].loc_uidvalidity == box.uidvalidity ?
+			    rows[j].loc_uid : 0;
+			if (uid == 0 && rows[j].message_id != NULL)
+				rc = imap_search_msgid(d->imap,
+				    rows[j].message_id, &uid, err, sizeof(err));
+			if (rc != IMAP_OK)
+				break;
+			rows[j].moved = -1;
+			if (uid == 0) {
+				log_warnx("refile: message %lld is no longer in "
+				    "%s: it stays where it is",
+				    (long long)rows[j].id, loc);
+				if (store_message_keep(d->store,
+				    rows[j].id) == -1)
+					log_warnx("store: %s",
+					    store_error(d->store));
+				continue;
+			}
+			rc = imap_move(d->imap, &uid, 1, rows[j].folder, err,
+			    sizeof(err));
+			if (rc == IMAP_ERR_GONE) {
+				/* The folder is made again at the next select. */
+				log_warnx("imap: move to %s: %s",
+				    rows[j].folder, err);
+				rc = IMAP_OK;
+				continue;
+			}
+			if (rc == IMAP_OK && store_message_set_moved(d->store,
+			    rows[j].id, rows[j].folder, 0, 0) == -1)
+				log_warnx("store: %s", store_error(d->store));
+		}
+	}
+	store_msgrows_free(rows, n);
+	if (rc != IMAP_OK) {
+		lost(d, rc, "refile", err);
+		return rc;
+	}
+	return touched;
+}
+
 static void
 send_outbox(struct daemon *d)
 {
@@ -679,6 +775,8 @@ do_scan(struct daemon *d, int *found_new)
 		notify_status(d, "working");
 	}
 	free(uids);
+	if (!got_stop && (rc = refile_elsewhere(d)) != 0)
+		return rc < 0 ? S_CONNECT : S_SELECT;
 	return got_stop ? S_DONE : S_WAIT;
 }
 
@@ -890,5 +988,5 @@ main(int argc, char **argv)
 	intake_cleanup();
 	setup_free(&d.s);
 	close(lockfd);
-	return EX_OK;
+	return d.status;
 }

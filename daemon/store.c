@@ -217,6 +217,7 @@ enum {
 	Q_MSG_BY_UID,
 	Q_MSG_ADD,
 	Q_MSG_SET_MOVED,
+	Q_MSG_KEEP,
 	Q_MSG_UNMOVED,
 	Q_PARSING_BEGIN,
 	Q_PARSING_END,
@@ -296,6 +297,8 @@ static const char *const queries[Q_COUNT] = {
 	    "UPDATE messages SET location = ?2, loc_uidvalidity = ?3, "
 	    "loc_uid = ?4, moved = (?2 = coalesce(folder, mailbox)) "
 	    "WHERE id = ?1",
+	[Q_MSG_KEEP] =
+	    "UPDATE messages SET folder = location, moved = 1 WHERE id = ?1",
 	[Q_MSG_UNMOVED] =
 	    "SELECT " MSGROW_COLS " FROM messages WHERE moved = 0 "
 	    "AND folder IS NOT NULL AND (?1 IS NULL OR location = ?1) "
@@ -1164,6 +1167,18 @@ store_message_set_moved(struct store *st, int64_t id, const char *location,
 	if (run(st, Q_MSG_SET_MOVED, bind_int(s, 1, id) ||
 	    bind_text(s, 2, location) || bind_int(s, 3, loc_uidvalidity) ||
 	    bind_int(s, 4, loc_uid), "message moved") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return errorf(st, "no message %" PRId64, id);
+	return 0;
+}
+
+int
+store_message_keep(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = st->q[Q_MSG_KEEP];
+
+	if (run(st, Q_MSG_KEEP, bind_int(s, 1, id), "message kept") == -1)
 		return -1;
 	if (sqlite3_changes(st->db) != 1)
 		return errorf(st, "no message %" PRId64, id);

@@ -150,6 +150,10 @@ int	 store_message_add(struct store *, const struct store_message *,
  * unknown); moved becomes 1 when location is its folder. */
 int	 store_message_set_moved(struct store *, int64_t id,
 	    const char *location, uint32_t loc_uidvalidity, uint32_t loc_uid);
+/* The message cannot be found where the store says it is (someone moved
+ * or deleted it): it stays wherever it now is, and is not looked for
+ * again. */
+int	 store_message_keep(struct store *, int64_t id);
 /*
  * Messages waiting to be moved (folder set, moved = 0) that are now in
  * mailbox (NULL: anywhere), oldest first, at most limit (0: no limit).
