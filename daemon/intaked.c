@@ -775,6 +775,13 @@ do_scan(struct daemon *d, int *found_new)
 		notify_status(d, "working");
 	}
 	free(uids);
+	/* What a run before this one recorded but did not file: it was
+	 * killed, or lost the server, between the commit and the move. */
+	if (!got_stop && n == 0) {
+		send_outbox(d);
+		if (move_recorded(d) != IMAP_OK)
+			return S_CONNECT;
+	}
 	if (!got_stop && (rc = refile_elsewhere(d)) != 0)
 		return rc < 0 ? S_CONNECT : S_SELECT;
 	return got_stop ? S_DONE : S_WAIT;

@@ -74,8 +74,19 @@ outbox_send_due(struct store *st, const struct config *cfg, int64_t now,
 		c->deferred++;
 		log_warnx("%s reply deferred to=%s: %s", r->reference,
 		    r->rcpt, err);
-		/* The server or the link is the trouble, not this reply:
-		 * leave the rest for the next round. */
+		/*
+		 * The server or the link is the trouble, not this reply: the
+		 * rest wait their backoff too, with the same error, rather
+		 * than knock on a dead server at every round.
+		 */
+		while (++i < n) {
+			if (store_reply_mark_failed(st, list[i].id, err, 0,
+			    now) == -1) {
+				rc = -1;
+				break;
+			}
+			c->deferred++;
+		}
 		break;
 	}
 	smtp_close(sess);

@@ -18,6 +18,7 @@
 #include "limits.h"
 #include "log.h"
 #include "merge.h"
+#include "mime.h"
 #include "process.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -491,6 +492,10 @@ process_message(struct process_ctx *ctx, const struct process_msg *m,
 			return PROCESS_FAILED;
 		r = worker_parse(ctx->worker, m->raw, m->len, m->header_only);
 	}
+	/* Quarantined unparsed: the Message-ID still dedupes it and shows
+	 * the Secretariat which message it was. */
+	if (r->class == CLASS_QUARANTINED && r->message_id == NULL)
+		r->message_id = mime_peek_msgid(m->raw, m->len);
 	if (r->message_id) {
 		if (store_message_lookup(ctx->store, r->message_id, NULL, &row,
 		    &found) == -1) {

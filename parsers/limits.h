@@ -11,6 +11,7 @@
 #define LIMIT_MESSAGE_BYTES	(32u * 1024 * 1024) /* raw message handed to MIME */
 #define LIMIT_HEADER_COUNT	512	/* header fields kept per message */
 #define LIMIT_HEADER_BYTES	(64u * 1024)	/* one decoded header value */
+#define LIMIT_PEEK_HEADER_BYTES	(256u * 1024)	/* header scanned for a Message-ID only */
 #define LIMIT_MIME_PARTS	1000	/* leaf parts walked */
 #define LIMIT_MIME_DEPTH	32	/* multipart / message nesting */
 #define LIMIT_PART_TEXT		(2u * 1024 * 1024)	/* decoded text of one part */

@@ -1842,3 +1842,55 @@ mime_msgids(const char *value, char ***ids, size_t max)
 	}
 	return n;
 }
+
+/*
+ * A plain scan, with no parser behind it, so that it is safe in the
+ * process that must not crash: header lines up to the first empty one,
+ * "Message-ID:" at the start of a line, continuation lines folded in.
+ */
+char *
+mime_peek_msgid(const char *raw, size_t len)
+{
+	static const char name[] = "message-id:";
+	const size_t nlen = sizeof(name) - 1;
+	const char *p = raw, *end = raw + len, *eol, *lt, *gt;
+	struct buf v;
+	char *id = NULL;
+
+	if (len > LIMIT_PEEK_HEADER_BYTES)
+		end = raw + LIMIT_PEEK_HEADER_BYTES;
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break;		/* end of the header */
+		if ((size_t)(eol - p) >= nlen && strncasecmp(p, name, nlen) == 0)
+			break;
+		p = eol + 1;
+	}
+	if (p >= end || (size_t)(end - p) < nlen ||
+	    strncasecmp(p, name, nlen) != 0)
+		return NULL;
+	buf_init(&v, LIMIT_HEADER_BYTES);
+	p += nlen;
+	for (;;) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (buf_add(&v, p, (size_t)(eol - p)) == -1)
+			break;
+		p = eol + 1;
+		if (p >= end || (*p != ' ' && *p != '\t'))
+			break;
+	}
+	if (v.data != NULL && (lt = memchr(v.data, '<', v.len)) != NULL &&
+	    (gt = memchr(lt, '>', v.len - (size_t)(lt - v.data))) != NULL &&
+	    (id = msgid_clean(lt + 1, (size_t)(gt - lt - 1))) != NULL &&
+	    strchr(id, '@') == NULL) {
+		free(id);
+		id = NULL;
+	}
+	buf_free(&v);
+	return id;
+}

@@ -72,4 +72,11 @@ int	 mime_address(const char *value, char **addr, char **name);
  * the array. */
 size_t	 mime_msgids(const char *value, char ***ids, size_t max);
 
+/*
+ * The Message-ID of a raw message (without brackets), found without
+ * parsing it: for a message the parser could not be trusted with.
+ * Malloc'd, or NULL.
+ */
+char	*mime_peek_msgid(const char *raw, size_t len);
+
 #endif
