@@ -958,12 +958,15 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((lockfd = take_lock(d.s.cfg->store.path)) == -1)
+	if ((lockfd = take_lock(d.s.cfg->store.path)) == -1) {
+		setup_free(&d.s);
 		return EX_TEMPFAIL;
+	}
 	if (store_open(d.s.cfg->store.path, STORE_CREATE, -1, &d.store, err,
 	    sizeof(err)) == -1) {
 		log_warnx("store: %s", err);
-		return EX_CANTCREAT;
+		d.status = EX_CANTCREAT;
+		goto out;
 	}
 	if (store_parsing_stale(d.store, &d.stale, &d.nstale) == 0 &&
 	    d.nstale > 0)
@@ -972,10 +975,13 @@ main(int argc, char **argv)
 	intake_init();
 	if (smtp_global_init() == -1) {
 		log_warnx("smtp: cannot initialise libcurl");
-		return EX_SOFTWARE;
+		d.status = EX_SOFTWARE;
+		goto out;
 	}
-	if (start_worker(&d) == -1)
-		return EX_OSERR;
+	if (start_worker(&d) == -1) {
+		d.status = EX_OSERR;
+		goto out;
+	}
 	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
 	log_info("started%s%s: %s on %s", d.once ? " (once)" : "",
@@ -987,6 +993,7 @@ main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %lu decided, %lu requests, %lu replies sent",
 	    d.decided, d.requests, d.sent);
+out:
 	imap_close(d.imap);
 	worker_stop(d.worker);
 	store_parsing_free(d.stale, d.nstale);
