@@ -51,7 +51,7 @@ ifeq ($(V),1)
 Q =
 endif
 
-.PHONY: all check test asan lint bootstrap install demo bench fuzz clean
+.PHONY: all check test asan lint bootstrap install demo bench fuzz clean FORCE
 
 all: $(PROGS)
 
@@ -63,6 +63,14 @@ $(BUILD)/%.o: %.c
 $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
+
+# The installed data directory is compiled into config.c and intakectl.c:
+# they are built again when PREFIX changes.
+$(BUILD)/.prefix: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(BUILD)/daemon/config.o $(BUILD)/daemon/intakectl.o: $(BUILD)/.prefix
+FORCE:
 
 $(BUILD)/intaked: $(BUILD)/daemon/intaked.o $(LIB)
 	@echo "  LD      $@"
@@ -117,18 +125,44 @@ lint:
 	    parsers/*.c daemon/*.c tests/unit/*.c tests/integration/*.c 2>/dev/null; then \
 	    echo "lint: banned function above" >&2; exit 1; fi
 
+# Units and man pages name the installed paths: @SBINDIR@ and the like are
+# filled in here.
+BINDIR	     = $(PREFIX)/bin
+SBINDIR	     = $(PREFIX)/sbin
+DATADIR_I    = $(PREFIX)/share/intaked
+DOCDIR	     = $(PREFIX)/share/doc/intaked
+MANDIR	     = $(PREFIX)/share/man
+UNITDIR	    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SUBST	     = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	       -e 's|@DATADIR@|$(DATADIR_I)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+UNITS	     = intaked.service intaked@.service intaked-digest.service \
+	       intaked-digest.timer intaked-digest@.service intaked-digest@.timer
+MANPAGES     = intakectl.1 intaked.conf.5 intaked.8
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
-	    $(DESTDIR)$(PREFIX)/share/intaked/forms \
-	    $(DESTDIR)$(PREFIX)/share/intaked/data \
-	    $(DESTDIR)$(PREFIX)/share/intaked/templates
-	install -m 755 $(BUILD)/intaked $(DESTDIR)$(PREFIX)/sbin/intaked
-	install -m 755 $(BUILD)/intakectl $(DESTDIR)$(PREFIX)/bin/intakectl
-	install -m 644 forms/*.form $(DESTDIR)$(PREFIX)/share/intaked/forms/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(DATADIR_I)/forms $(DESTDIR)$(DATADIR_I)/data \
+	    $(DESTDIR)$(DATADIR_I)/templates $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BUILD)/intaked $(DESTDIR)$(SBINDIR)/intaked
+	install -m 755 $(BUILD)/intakectl $(DESTDIR)$(BINDIR)/intakectl
+	install -m 644 forms/*.form $(DESTDIR)$(DATADIR_I)/forms/
 	install -m 644 data/parties.tsv data/freemail.txt \
-	    $(DESTDIR)$(PREFIX)/share/intaked/data/
-	if ls templates/* >/dev/null 2>&1; then \
-	    install -m 644 templates/* $(DESTDIR)$(PREFIX)/share/intaked/templates/; fi
+	    $(DESTDIR)$(DATADIR_I)/data/
+	install -m 644 templates/* $(DESTDIR)$(DATADIR_I)/templates/
+	install -m 644 intaked.conf.example README.md $(DESTDIR)$(DOCDIR)/
+	for u in $(UNITS); do \
+	    $(SUBST) systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -m 644 systemd/intaked.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/intaked.conf
+	for m in $(MANPAGES); do \
+	    sec=$${m##*.}; \
+	    $(SUBST) man/$$m > $(DESTDIR)$(MANDIR)/man$$sec/$$m && \
+	    chmod 644 $(DESTDIR)$(MANDIR)/man$$sec/$$m || exit 1; done
 
 demo: bootstrap all
 	$(Q)scripts/demo

@@ -30,9 +30,11 @@
 #include "form.h"
 #include "intake.h"
 #include "limits.h"
+#include "mime.h"
 #include "report.h"
 #include "smtp.h"
 #include "store.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define DEFAULT_FORM	DATADIR "/forms/cencomm-cheetah.form"
@@ -452,12 +454,19 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 {
 	struct form *form;
 	struct intake_opts opts;
+	struct worker *w;
 	struct buf out;
 	char err[4096];
-	int i, status = EX_OK;
+	int i, status = EX_OK, isolate = 1;
 
+	if (argc >= 2 && strcmp(argv[1], "--in-process") == 0) {
+		isolate = 0;
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: intakectl parse FILE.eml...\n");
+		fprintf(stderr, "usage: intakectl parse [--in-process] "
+		    "FILE.eml...\n");
 		return EX_USAGE;
 	}
 	if (form_load(ctl->form_path, &form, err, sizeof(err)) == -1) {
@@ -466,6 +475,15 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	}
 	intake_init();
 	memset(&opts, 0, sizeof(opts));
+	/* The daemon's isolation: a message that kills the parser prints
+	 * its quarantine reason, and the next file gets a new worker. */
+	if ((w = worker_start(form, &opts, NULL, isolate, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "intakectl: %s\n", err);
+		intake_cleanup();
+		form_free(form);
+		return EX_OSERR;
+	}
 	buf_init(&out, 64u * 1024 * 1024);
 	for (i = 1; i < argc; i++) {
 		struct intake_result *r;
@@ -480,9 +498,10 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 			status = EX_NOINPUT;
 			continue;
 		}
-		opts.header_only = over;
-		r = intake_parse(form, &opts, raw,
-		    over ? header_length(raw, len) : len);
+		r = worker_parse(w, raw, over ? header_length(raw, len) : len,
+		    over);
+		if (r->class == CLASS_QUARANTINED && r->message_id == NULL)
+			r->message_id = mime_peek_msgid(raw, len);
 		buf_truncate(&out, 0);
 		if (intake_result_json(r, &out) == -1 ||
 		    buf_addch(&out, '\n') == -1) {
@@ -495,6 +514,7 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		free(raw);
 	}
 	buf_free(&out);
+	worker_stop(w);
 	intake_cleanup();
 	form_free(form);
 	if (fflush(stdout) == EOF)
