@@ -167,7 +167,12 @@ install: all
 demo: bootstrap all
 	$(Q)scripts/demo
 
-bench: bootstrap all
+$(BUILD)/bench/floor: tests/bench/floor.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: bootstrap all $(BUILD)/bench/floor
 	$(Q)tests/bench/run
 
 clean:

@@ -456,17 +456,35 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	struct intake_opts opts;
 	struct worker *w;
 	struct buf out;
-	char err[4096];
+	char err[4096], *end;
 	int i, status = EX_OK, isolate = 1;
+	long every = 0;		/* a new worker every so many messages */
 
-	if (argc >= 2 && strcmp(argv[1], "--in-process") == 0) {
-		isolate = 0;
+	/* Both options are for the benchmark: the worker's cost, and what
+	 * a worker per batch would cost instead of a long-lived one. */
+	while (argc >= 2 && strncmp(argv[1], "--", 2) == 0) {
+		if (strcmp(argv[1], "--in-process") == 0)
+			isolate = 0;
+		else if (strcmp(argv[1], "--restart-every") == 0 &&
+		    argc >= 3) {
+			errno = 0;
+			every = strtol(argv[2], &end, 10);
+			if (errno || *end || every < 1 || every > 1000000) {
+				fprintf(stderr, "intakectl: parse "
+				    "--restart-every: not a count: %s\n",
+				    argv[2]);
+				return EX_USAGE;
+			}
+			argc--;
+			argv++;
+		} else
+			break;
 		argc--;
 		argv++;
 	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: intakectl parse [--in-process] "
-		    "FILE.eml...\n");
+		    "[--restart-every N] FILE.eml...\n");
 		return EX_USAGE;
 	}
 	if (form_load(ctl->form_path, &form, err, sizeof(err)) == -1) {
@@ -497,6 +515,16 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 			    strerror(errno));
 			status = EX_NOINPUT;
 			continue;
+		}
+		if (every > 0 && i > 1 && (i - 1) % every == 0) {
+			worker_stop(w);
+			if ((w = worker_start(form, &opts, NULL, isolate, err,
+			    sizeof(err))) == NULL) {
+				fprintf(stderr, "intakectl: %s\n", err);
+				free(raw);
+				status = EX_OSERR;
+				break;
+			}
 		}
 		r = worker_parse(w, raw, over ? header_length(raw, len) : len,
 		    over);
