@@ -503,6 +503,11 @@ move_recorded(struct daemon *d)
 
 	if (d->dry_run)
 		return IMAP_OK;
+	/* Nothing leaves INBOX before its record is on disk. */
+	if (store_sync(d->store) == -1) {
+		log_warnx("store: %s", store_error(d->store));
+		return IMAP_OK;
+	}
 	if (store_messages_unmoved(d->store, mbox, LIMIT_IMAP_SET_UIDS, &rows,
 	    &n) == -1) {
 		log_warnx("store: %s", store_error(d->store));

@@ -37,6 +37,11 @@ outbox_send_due(struct store *st, const struct config *cfg, int64_t now,
 		return -1;
 	if (n == 0)
 		return 0;
+	/* What a reply answers must be on disk before the reply leaves. */
+	if (store_sync(st) == -1) {
+		store_replies_free(list, n);
+		return -1;
+	}
 	sess = smtp_open(s->host, (unsigned)s->port,
 	    smtp_security_of(s->security), s->ca_file, s->user, s->password,
 	    (long)s->timeout, err, sizeof(err));

@@ -131,6 +131,11 @@ struct store_msgrow {
 	int		 moved;
 };
 
+/* Make every commit so far durable (they survive a crash of the process
+ * as soon as they are made; this makes them survive a power loss).  Call
+ * it before acting on them outside: a reply sent, a message moved. */
+int	 store_sync(struct store *);
+
 /*
  * Find a recorded message: by Message-ID when message_id is not NULL, else
  * (or when that finds nothing) by hash.  *found = 0 when neither matches.
