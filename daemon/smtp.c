@@ -326,8 +326,15 @@ smtp_open(const char *host, unsigned port, enum smtp_security sec,
 	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	SETOPT(s, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(s, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca_file != NULL && *ca_file != '\0')
+	/*
+	 * A ca_file is the one CA trusted, as for IMAP: the built-in
+	 * directory of system certificates goes too, or libcurl would read
+	 * every file in it at each connection and trust them as well.
+	 */
+	if (ca_file != NULL && *ca_file != '\0') {
 		SETOPT(s, CURLOPT_CAINFO, ca_file);
+		SETOPT(s, CURLOPT_CAPATH, (char *)NULL);
+	}
 	if (password != NULL) {
 		s->password = xstrdup(password);
 		SETOPT(s, CURLOPT_USERNAME, user);
