@@ -31,6 +31,7 @@
 #include "intake.h"
 #include "limits.h"
 #include "mime.h"
+#include "outbox.h"
 #include "report.h"
 #include "smtp.h"
 #include "store.h"
@@ -808,19 +809,6 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
-static enum smtp_security
-smtp_security_of(enum config_security s)
-{
-	switch (s) {
-	case CONFIG_SECURITY_TLS:
-		return SMTP_SECURITY_TLS;
-	case CONFIG_SECURITY_STARTTLS:
-		return SMTP_SECURITY_STARTTLS;
-	default:
-		return SMTP_SECURITY_NONE;
-	}
-}
-
 /*
  * Mail the digest to the Secretariat with the daemon's SMTP client and
  * [smtp] settings.  Not through the store's outbox: an outbox row belongs
@@ -839,10 +827,7 @@ send_digest(const struct config *cfg, const struct buf *msg)
 		fprintf(stderr, "intakectl digest: cannot start libcurl\n");
 		return EX_SOFTWARE;
 	}
-	sess = smtp_open(s->host, (unsigned)s->port,
-	    smtp_security_of(s->security), s->ca_file, s->user, s->password,
-	    (long)s->timeout, err, sizeof(err));
-	if (sess == NULL) {
+	if ((sess = outbox_smtp_open(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "intakectl digest: smtp: %s\n", err);
 		smtp_global_cleanup();
 		return EX_CONFIG;

@@ -8,24 +8,30 @@
 #include "outbox.h"
 #include "smtp.h"
 
-static enum smtp_security
-smtp_security_of(enum config_security s)
+struct smtp_session *
+outbox_smtp_open(const struct config *cfg, char *err, size_t errlen)
 {
-	switch (s) {
+	const struct config_smtp *s = &cfg->smtp;
+	enum smtp_security sec;
+
+	switch (s->security) {
 	case CONFIG_SECURITY_TLS:
-		return SMTP_SECURITY_TLS;
+		sec = SMTP_SECURITY_TLS;
+		break;
 	case CONFIG_SECURITY_STARTTLS:
-		return SMTP_SECURITY_STARTTLS;
+		sec = SMTP_SECURITY_STARTTLS;
+		break;
 	default:
-		return SMTP_SECURITY_NONE;
+		sec = SMTP_SECURITY_NONE;
 	}
+	return smtp_open(s->host, (unsigned)s->port, sec, s->ca_file, s->user,
+	    s->password, (long)s->timeout, err, errlen);
 }
 
 int
 outbox_send_due(struct store *st, const struct config *cfg, int64_t now,
     unsigned max, volatile int *stop, struct outbox_counts *c)
 {
-	const struct config_smtp *s = &cfg->smtp;
 	struct smtp_session *sess = NULL;
 	struct store_reply *list = NULL;
 	size_t n = 0, i;
@@ -42,10 +48,7 @@ outbox_send_due(struct store *st, const struct config *cfg, int64_t now,
 		store_replies_free(list, n);
 		return -1;
 	}
-	sess = smtp_open(s->host, (unsigned)s->port,
-	    smtp_security_of(s->security), s->ca_file, s->user, s->password,
-	    (long)s->timeout, err, sizeof(err));
-	if (sess == NULL) {
+	if ((sess = outbox_smtp_open(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("smtp: %s", err);
 		store_replies_free(list, n);
 		return 0;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "smtp.h"
 #include "store.h"
 
 struct outbox_counts {
@@ -27,6 +28,11 @@ struct outbox_counts {
  * connection-level failure (the rest stays due).  Returns 0, or -1 when the
  * store failed.
  */
+/* An SMTP session with cfg's [smtp] settings (nothing connected yet);
+ * NULL with err set on a bad setting. */
+struct smtp_session *outbox_smtp_open(const struct config *cfg, char *err,
+	    size_t errlen);
+
 int	 outbox_send_due(struct store *, const struct config *, int64_t now,
 	    unsigned max, volatile int *stop, struct outbox_counts *);
 
