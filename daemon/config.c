@@ -1492,6 +1492,17 @@ free_secret(char *s)
 }
 
 void
+config_wipe_secrets(const struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	if (cfg->imap.password != NULL)
+		explicit_bzero(cfg->imap.password, strlen(cfg->imap.password));
+	if (cfg->smtp.password != NULL)
+		explicit_bzero(cfg->smtp.password, strlen(cfg->smtp.password));
+}
+
+void
 config_free(struct config *cfg)
 {
 	int f;

@@ -129,6 +129,9 @@ int		 config_load(const char *path, struct config **out,
 		    struct buf *errors);
 /* Wipes the passwords, frees everything.  NULL is fine. */
 void		 config_free(struct config *);
+/* Overwrite both passwords with zeros where they are, freeing nothing: in
+ * a forked child that must not hold them (the parse worker). */
+void		 config_wipe_secrets(const struct config *);
 
 /* "tls", "starttls", "none" */
 const char	*config_security_name(enum config_security);

@@ -450,6 +450,13 @@ header_length(const char *raw, size_t len)
 	return len;
 }
 
+/* In the parse worker, right after the fork: it holds no password. */
+static void
+scrub_child(void *cfg)
+{
+	config_wipe_secrets(cfg);
+}
+
 static int
 cmd_parse(struct ctl *ctl, int argc, char **argv)
 {
@@ -496,8 +503,8 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	/* The daemon's isolation: a message that kills the parser prints
 	 * its quarantine reason, and the next file gets a new worker. */
-	if ((w = worker_start(form, &opts, NULL, isolate, err,
-	    sizeof(err))) == NULL) {
+	if ((w = worker_start(form, &opts, NULL, isolate, scrub_child,
+	    ctl->cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "intakectl: %s\n", err);
 		intake_cleanup();
 		form_free(form);
@@ -519,8 +526,8 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		}
 		if (every > 0 && i > 1 && (i - 1) % every == 0) {
 			worker_stop(w);
-			if ((w = worker_start(form, &opts, NULL, isolate, err,
-			    sizeof(err))) == NULL) {
+			if ((w = worker_start(form, &opts, NULL, isolate,
+			    scrub_child, ctl->cfg, err, sizeof(err))) == NULL) {
 				fprintf(stderr, "intakectl: %s\n", err);
 				free(raw);
 				status = EX_OSERR;

@@ -179,13 +179,20 @@ log_lines(void (*fn)(const char *, ...), const char *text)
 	}
 }
 
+/* In the parse worker, right after the fork: it holds no password. */
+static void
+scrub_child(void *cfg)
+{
+	config_wipe_secrets(cfg);
+}
+
 static int
 start_worker(struct daemon *d)
 {
 	char err[256];
 
-	d->worker = worker_start(d->s.form, &d->s.opts, NULL, 1, err,
-	    sizeof(err));
+	d->worker = worker_start(d->s.form, &d->s.opts, NULL, 1, scrub_child,
+	    (void *)d->s.cfg, err, sizeof(err));
 	if (d->worker == NULL) {
 		log_warnx("%s", err);
 		return -1;

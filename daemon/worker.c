@@ -65,6 +65,8 @@ struct worker {
 	const struct intake_opts *opts;
 	struct worker_limits	 limits;
 	int			 isolate;
+	void			(*scrub)(void *);
+	void			*scrub_arg;
 	pid_t			 pid;		/* -1 when no child */
 	int			 to_child;	/* write end */
 	int			 from_child;	/* read end */
@@ -501,6 +503,8 @@ worker_spawn(struct worker *w, char *err, size_t errlen)
 		goto fail;
 	}
 	if (pid == 0) {
+		if (w->scrub != NULL)
+			w->scrub(w->scrub_arg);
 		/* Keep stdin-less stderr and the two pipe ends, nothing else:
 		 * no store, no IMAP or SMTP socket, no lock file. */
 		if (dup2(down[0], 3) == -1 || dup2(up[1], 4) == -1)
@@ -556,11 +560,13 @@ worker_reap(struct worker *w, int kill_it, char *why, size_t whylen)
 
 struct worker *
 worker_start(const struct form *form, const struct intake_opts *opts,
-    const struct worker_limits *limits, int isolate, char *err,
-    size_t errlen)
+    const struct worker_limits *limits, int isolate, void (*scrub)(void *),
+    void *scrub_arg, char *err, size_t errlen)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 
+	w->scrub = scrub;
+	w->scrub_arg = scrub_arg;
 	w->form = form;
 	w->opts = opts;
 	w->limits = limits ? *limits : worker_default_limits;

@@ -28,11 +28,17 @@ extern const struct worker_limits worker_default_limits;
 
 struct worker;
 
-/* The form and opts must outlive the worker.  Returns NULL only when no
- * child can be made at all (fork or pipe failing), with err set. */
+/*
+ * The form and opts must outlive the worker.  scrub (may be NULL) runs in
+ * every new child first thing after the fork, with scrub_arg: it wipes
+ * what the child inherited and must not hold (the daemon's passwords).
+ * Returns NULL only when no child can be made at all (fork or pipe
+ * failing), with err set.
+ */
 struct worker	*worker_start(const struct form *,
 		    const struct intake_opts *, const struct worker_limits *,
-		    int isolate, char *err, size_t errlen);
+		    int isolate, void (*scrub)(void *), void *scrub_arg,
+		    char *err, size_t errlen);
 
 /* Never NULL: a result, or a quarantined one naming why.  The caller frees
  * it with intake_result_free(). */
