@@ -54,6 +54,7 @@
 
 static volatile sig_atomic_t	 got_stop;
 static volatile sig_atomic_t	 got_reload;
+static volatile sig_atomic_t	 got_signal;	/* any of them: ends an IDLE */
 
 /* Everything loaded from the configuration; replaced whole on SIGHUP. */
 struct setup {
@@ -97,6 +98,7 @@ on_signal(int sig)
 		got_reload = 1;
 	else
 		got_stop = 1;
+	got_signal = 1;
 }
 
 static void
@@ -831,7 +833,12 @@ do_wait(struct daemon *d, int found_new)
 	notify_status(d, "waiting");
 	ping(d);
 	if (cfg->imap.idle && imap_has_idle(d->imap)) {
-		rc = imap_idle_wait(d->imap, secs, &got_stop, err,
+		/* Cleared before the flags are looked at: a signal from here
+		 * on ends the IDLE, one before it is seen now. */
+		got_signal = 0;
+		if (got_stop || got_reload)
+			return S_SCAN;
+		rc = imap_idle_wait(d->imap, secs, &got_signal, err,
 		    sizeof(err));
 		if (rc < 0)
 			return lost(d, rc, "idle", err);
