@@ -202,8 +202,10 @@ start_worker(struct daemon *d)
 	return 0;
 }
 
-/* SIGHUP: a bad new configuration is refused and the old one kept. */
-static void
+/* SIGHUP: a bad new configuration is refused and the old one kept.
+ * Returns 1 when the new one is in place (the session must be made
+ * again), 0 when it was refused. */
+static int
 reload(struct daemon *d)
 {
 	struct setup next;
@@ -215,20 +217,23 @@ reload(struct daemon *d)
 		log_warnx("reload refused, keeping the running configuration:");
 		log_lines(log_warnx, errors.data);
 		buf_free(&errors);
-		return;
+		return 0;
 	}
 	buf_free(&errors);
 	if (strcmp(next.cfg->store.path, d->s.cfg->store.path) != 0)
 		log_warnx("reload: [store] path changes only at restart");
+	/* Reconnect with the new settings; closed first, so that the new
+	 * worker is not forked holding a live IMAP session. */
+	imap_close(d->imap);
+	d->imap = NULL;
 	worker_stop(d->worker);
 	setup_free(&d->s);
 	d->s = next;
 	d->s.opts.own_address = d->s.cfg->smtp.from_addr;
 	if (start_worker(d) == -1)
 		got_stop = 1;
-	imap_close(d->imap);	/* reconnect with the new settings */
-	d->imap = NULL;
 	log_info("configuration reloaded");
+	return 1;
 }
 
 /* ---- systemd ---- */
@@ -291,6 +296,8 @@ do_connect(struct daemon *d)
 	unsigned delay, jitter;
 	int rc;
 
+	imap_close(d->imap);	/* whatever was left: never two sessions */
+	d->imap = NULL;
 	memset(&p, 0, sizeof(p));
 	p.host = c->host;
 	p.port = (unsigned)c->port;
@@ -861,8 +868,8 @@ run(struct daemon *d)
 		if (got_stop)
 			break;
 		if (got_reload) {
-			reload(d);
-			st = S_CONNECT;
+			if (reload(d))
+				st = S_CONNECT;
 			continue;
 		}
 		ping(d);
