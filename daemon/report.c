@@ -588,6 +588,24 @@ pair(struct table *t, const char *name, const char *value)
 	table_add(t, row);
 }
 
+/* One of show's statements, its :id bound to the request; NULL with err
+ * set on failure. */
+static sqlite3_stmt *
+prepare_for_request(sqlite3 *db, const char *sql, int64_t id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s;
+
+	if ((s = prepare(db, sql, NULL, err, errlen)) == NULL)
+		return NULL;
+	if (bind_named_int(s, ":id", id)) {
+		sqlite3_finalize(s);
+		dbfail(db, err, errlen, "binding");
+		return NULL;
+	}
+	return s;
+}
+
 static int
 show_request(sqlite3 *db, int64_t id, struct buf *out, int *found,
     char *err, size_t errlen)
@@ -599,12 +617,8 @@ show_request(sqlite3 *db, int64_t id, struct buf *out, int *found,
 	int rc, ret = -1;
 
 	*found = 0;
-	if ((s = prepare(db, show_request_sql, NULL, err, errlen)) == NULL)
+	if ((s = prepare_for_request(db, show_request_sql, id, err, errlen)) == NULL)
 		return -1;
-	if (bind_named_int(s, ":id", id)) {
-		sqlite3_finalize(s);
-		return dbfail(db, err, errlen, "binding");
-	}
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(s);
@@ -652,12 +666,8 @@ show_officials(sqlite3 *db, int64_t id, struct buf *out, char *err,
 	int64_t idx, cur = -1;
 	int rc, ret = 0;
 
-	if ((s = prepare(db, show_officials_sql, NULL, err, errlen)) == NULL)
+	if ((s = prepare_for_request(db, show_officials_sql, id, err, errlen)) == NULL)
 		return -1;
-	if (bind_named_int(s, ":id", id)) {
-		sqlite3_finalize(s);
-		return dbfail(db, err, errlen, "binding");
-	}
 	table_init(&t, 4);
 	for (;;) {
 		const char *row[4];
@@ -707,12 +717,8 @@ show_messages(sqlite3 *db, int64_t id, struct buf *out, char *err,
 	char when[64];
 	int rc, ret = -1;
 
-	if ((s = prepare(db, show_messages_sql, NULL, err, errlen)) == NULL)
+	if ((s = prepare_for_request(db, show_messages_sql, id, err, errlen)) == NULL)
 		return -1;
-	if (bind_named_int(s, ":id", id)) {
-		sqlite3_finalize(s);
-		return dbfail(db, err, errlen, "binding");
-	}
 	table_init(&t, 6);
 	table_add(&t, head);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -755,12 +761,8 @@ show_replies(sqlite3 *db, int64_t id, struct buf *out, char *err,
 	char next[64], created[64], sent[64], attempts[32];
 	int rc, ret = -1;
 
-	if ((s = prepare(db, show_replies_sql, NULL, err, errlen)) == NULL)
+	if ((s = prepare_for_request(db, show_replies_sql, id, err, errlen)) == NULL)
 		return -1;
-	if (bind_named_int(s, ":id", id)) {
-		sqlite3_finalize(s);
-		return dbfail(db, err, errlen, "binding");
-	}
 	table_init(&t, 8);
 	table_add(&t, head);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
