@@ -130,7 +130,8 @@ int		 config_load(const char *path, struct config **out,
 /* Wipes the passwords, frees everything.  NULL is fine. */
 void		 config_free(struct config *);
 /* Overwrite both passwords with zeros where they are, freeing nothing: in
- * a forked child that must not hold them (the parse worker). */
+ * a forked child that must not hold them (the parse worker).  Accepts
+ * NULL. */
 void		 config_wipe_secrets(const struct config *);
 
 /* "tls", "starttls", "none" */

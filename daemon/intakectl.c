@@ -30,7 +30,6 @@
 #include "form.h"
 #include "intake.h"
 #include "limits.h"
-#include "mime.h"
 #include "outbox.h"
 #include "report.h"
 #include "smtp.h"
@@ -450,13 +449,6 @@ header_length(const char *raw, size_t len)
 	return len;
 }
 
-/* In the parse worker, right after the fork: it holds no password. */
-static void
-scrub_child(void *cfg)
-{
-	config_wipe_secrets(cfg);
-}
-
 static int
 cmd_parse(struct ctl *ctl, int argc, char **argv)
 {
@@ -503,8 +495,8 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	/* The daemon's isolation: a message that kills the parser prints
 	 * its quarantine reason, and the next file gets a new worker. */
-	if ((w = worker_start(form, &opts, NULL, isolate, scrub_child,
-	    ctl->cfg, err, sizeof(err))) == NULL) {
+	if ((w = worker_start(form, &opts, NULL, isolate, ctl->cfg, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "intakectl: %s\n", err);
 		intake_cleanup();
 		form_free(form);
@@ -527,7 +519,7 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		if (every > 0 && i > 1 && (i - 1) % every == 0) {
 			worker_stop(w);
 			if ((w = worker_start(form, &opts, NULL, isolate,
-			    scrub_child, ctl->cfg, err, sizeof(err))) == NULL) {
+			    ctl->cfg, err, sizeof(err))) == NULL) {
 				fprintf(stderr, "intakectl: %s\n", err);
 				free(raw);
 				status = EX_OSERR;
@@ -536,8 +528,6 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		}
 		r = worker_parse(w, raw, over ? header_length(raw, len) : len,
 		    over);
-		if (r->class == CLASS_QUARANTINED && r->message_id == NULL)
-			r->message_id = mime_peek_msgid(raw, len);
 		buf_truncate(&out, 0);
 		if (intake_result_json(r, &out) == -1 ||
 		    buf_addch(&out, '\n') == -1) {

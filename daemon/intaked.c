@@ -181,20 +181,13 @@ log_lines(void (*fn)(const char *, ...), const char *text)
 	}
 }
 
-/* In the parse worker, right after the fork: it holds no password. */
-static void
-scrub_child(void *cfg)
-{
-	config_wipe_secrets(cfg);
-}
-
 static int
 start_worker(struct daemon *d)
 {
 	char err[256];
 
-	d->worker = worker_start(d->s.form, &d->s.opts, NULL, 1, scrub_child,
-	    (void *)d->s.cfg, err, sizeof(err));
+	d->worker = worker_start(d->s.form, &d->s.opts, NULL, 1, d->s.cfg, err,
+	    sizeof(err));
 	if (d->worker == NULL) {
 		log_warnx("%s", err);
 		return -1;
@@ -570,23 +563,51 @@ move_recorded(struct daemon *d)
 	return rc;
 }
 
+/* Move one message, UID uid of the selected folder loc, to its folder; uid
+ * 0: it is no longer there and stays wherever it now is. */
+static int
+refile_one(struct daemon *d, const struct store_msgrow *row, uint32_t uid,
+    const char *loc, char *err, size_t errlen)
+{
+	int rc;
+
+	if (uid == 0) {
+		log_warnx("refile: message %lld is no longer in %s: it stays "
+		    "where it is", (long long)row->id, loc);
+		if (store_message_keep(d->store, row->id) == -1)
+			log_warnx("store: %s", store_error(d->store));
+		return IMAP_OK;
+	}
+	rc = imap_move(d->imap, &uid, 1, row->folder, err, errlen);
+	if (rc == IMAP_ERR_GONE) {
+		/* The folder is made again at the next select. */
+		log_warnx("imap: move to %s: %s", row->folder, err);
+		return IMAP_OK;
+	}
+	if (rc == IMAP_OK && store_message_set_moved(d->store, row->id,
+	    row->folder, 0, 0) == -1)
+		log_warnx("store: %s", store_error(d->store));
+	return rc;
+}
+
 /*
  * A request whose status changed has earlier messages in the old status's
  * folder (SPEC 3.6): select each such folder, find the message by its UID
- * or else its Message-ID, and move it.  A message no longer there stays
- * wherever someone put it.  Returns 0 when nothing was elsewhere, 1 when
- * the mailbox must be selected again, or the IMAP error (session closed).
+ * or else its Message-ID, and move it.  A message no longer there (or in a
+ * folder that is gone) stays wherever someone put it.  Returns 0 when
+ * nothing was elsewhere, 1 when the mailbox must be selected again, or the
+ * IMAP error (session closed).
  */
 static int
 refile_elsewhere(struct daemon *d)
 {
 	const char *mbox = d->s.cfg->imap.mailbox;
 	struct imap_mailbox_info box;
-	struct store_msgrow *rows = NULL;
+	struct store_msgrow *rows = NULL, *r;
 	size_t n = 0, i, j;
 	uint32_t uid;
 	char err[512];
-	int rc = IMAP_OK, touched = 0;
+	int rc = IMAP_OK, touched = 0, gone;
 
 	if (d->dry_run)
 		return 0;
@@ -603,55 +624,24 @@ refile_elsewhere(struct daemon *d)
 		touched = 1;
 		memset(&box, 0, sizeof(box));
 		rc = imap_select(d->imap, loc, 0, &box, err, sizeof(err));
-		for (j = i; j < n && rc == IMAP_ERR_GONE;
-		    j++) {
-			if (rows[j].moved < 0 || rows[j].location == NULL ||
-			    strcmp(rows[j].location, loc) != 0)
-				continue;
-			if (store_message_keep(d->store, rows[j].id) == -1)
-				log_warnx("store: %s", store_error(d->store));
-			rows[j].moved = -1;
-		}
-		if (rc == IMAP_ERR_GONE) {
-			log_warnx("imap: refile from %s: %s; its messages stay "
-			    "where they are", loc, err);
+		if ((gone = rc == IMAP_ERR_GONE)) {
+			log_warnx("imap: refile from %s: %s", loc, err);
 			rc = IMAP_OK;
-			continue;
 		}
+		/* Every row in loc, i's first. */
 		for (j = i; j < n && rc == IMAP_OK; j++) {
-			if (rows[j].moved < 0 || rows[j].location == NULL ||
-			    strcmp(rows[j].location, loc) != 0)
+			r = &rows[j];
+			if (r->moved < 0 || r->location == NULL ||
+			    strcmp(r->location, loc) != 0)
 				continue;
-			uid = rows[j].loc_uidvalidity == box.uidvalidity ?
-			    rows[j].loc_uid : 0;
-			if (uid == 0 && rows[j].message_id != NULL)
-				rc = imap_search_msgid(d->imap,
-				    rows[j].message_id, &uid, err, sizeof(err));
-			if (rc != IMAP_OK)
+			uid = !gone && r->loc_uidvalidity == box.uidvalidity ?
+			    r->loc_uid : 0;
+			if (!gone && uid == 0 && r->message_id != NULL &&
+			    (rc = imap_search_msgid(d->imap, r->message_id,
+			    &uid, err, sizeof(err))) != IMAP_OK)
 				break;
-			rows[j].moved = -1;
-			if (uid == 0) {
-				log_warnx("refile: message %lld is no longer in "
-				    "%s: it stays where it is",
-				    (long long)rows[j].id, loc);
-				if (store_message_keep(d->store,
-				    rows[j].id) == -1)
-					log_warnx("store: %s",
-					    store_error(d->store));
-				continue;
-			}
-			rc = imap_move(d->imap, &uid, 1, rows[j].folder, err,
-			    sizeof(err));
-			if (rc == IMAP_ERR_GONE) {
-				/* The folder is made again at the next select. */
-				log_warnx("imap: move to %s: %s",
-				    rows[j].folder, err);
-				rc = IMAP_OK;
-				continue;
-			}
-			if (rc == IMAP_OK && store_message_set_moved(d->store,
-			    rows[j].id, rows[j].folder, 0, 0) == -1)
-				log_warnx("store: %s", store_error(d->store));
+			r->moved = -1;
+			rc = refile_one(d, r, uid, loc, err, sizeof(err));
 		}
 	}
 	store_msgrows_free(rows, n);
@@ -817,14 +807,10 @@ do_wait(struct daemon *d, int found_new)
 	char err[512];
 	int rc;
 
-	if (d->once) {
-		if (!found_new) {
-			send_outbox(d);
-			return S_DONE;
-		}
-		return S_SCAN;
-	}
-	send_outbox(d);
+	/* Every scan ends with the outbox sent (do_scan): nothing to send
+	 * here. */
+	if (d->once)
+		return found_new ? S_SCAN : S_DONE;
 	secs = cfg->imap.idle && imap_has_idle(d->imap) ? IDLE_MAX :
 	    cfg->imap.poll_interval;
 	if (store_replies_next(d->store, &next) == 0 && next > 0) {

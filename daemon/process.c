@@ -484,18 +484,16 @@ process_message(struct process_ctx *ctx, const struct process_msg *m,
 	if (found)
 		return PROCESS_KNOWN;
 
-	if (m->stale)
+	if (m->stale) {
+		/* Not parsed again: the Message-ID from a plain scan. */
 		r = intake_quarantined("parser died on this message");
-	else {
+		r->message_id = mime_peek_msgid(m->raw, m->len);
+	} else {
 		if (!ctx->dry_run && store_parsing_begin(ctx->store,
 		    m->mailbox, m->uidvalidity, m->uid, m->now) == -1)
 			return PROCESS_FAILED;
 		r = worker_parse(ctx->worker, m->raw, m->len, m->header_only);
 	}
-	/* Quarantined unparsed: the Message-ID still dedupes it and shows
-	 * the Secretariat which message it was. */
-	if (r->class == CLASS_QUARANTINED && r->message_id == NULL)
-		r->message_id = mime_peek_msgid(m->raw, m->len);
 	if (r->message_id) {
 		if (store_message_lookup(ctx->store, r->message_id, NULL, &row,
 		    &found) == -1) {

@@ -43,8 +43,10 @@
 #include <linux/seccomp.h>
 
 #include "buf.h"
+#include "config.h"
 #include "limits.h"
 #include "log.h"
+#include "mime.h"
 #include "text.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -65,8 +67,7 @@ struct worker {
 	const struct intake_opts *opts;
 	struct worker_limits	 limits;
 	int			 isolate;
-	void			(*scrub)(void *);
-	void			*scrub_arg;
+	const struct config	*secrets;	/* wiped in every child */
 	pid_t			 pid;		/* -1 when no child */
 	int			 to_child;	/* write end */
 	int			 from_child;	/* read end */
@@ -503,8 +504,7 @@ worker_spawn(struct worker *w, char *err, size_t errlen)
 		goto fail;
 	}
 	if (pid == 0) {
-		if (w->scrub != NULL)
-			w->scrub(w->scrub_arg);
+		config_wipe_secrets(w->secrets);
 		/* Keep stdin-less stderr and the two pipe ends, nothing else:
 		 * no store, no IMAP or SMTP socket, no lock file. */
 		if (dup2(down[0], 3) == -1 || dup2(up[1], 4) == -1)
@@ -560,13 +560,12 @@ worker_reap(struct worker *w, int kill_it, char *why, size_t whylen)
 
 struct worker *
 worker_start(const struct form *form, const struct intake_opts *opts,
-    const struct worker_limits *limits, int isolate, void (*scrub)(void *),
-    void *scrub_arg, char *err, size_t errlen)
+    const struct worker_limits *limits, int isolate,
+    const struct config *secrets, char *err, size_t errlen)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 
-	w->scrub = scrub;
-	w->scrub_arg = scrub_arg;
+	w->secrets = secrets;
 	w->form = form;
 	w->opts = opts;
 	w->limits = limits ? *limits : worker_default_limits;
@@ -623,8 +622,8 @@ read_deadline(int fd, void *p, size_t n, const struct timespec *deadline)
 	return 0;
 }
 
-struct intake_result *
-worker_parse(struct worker *w, const char *raw, size_t len, int header_only)
+static struct intake_result *
+parse_in_child(struct worker *w, const char *raw, size_t len, int header_only)
 {
 	struct intake_opts opts;
 	struct intake_result *r = NULL;
@@ -704,4 +703,16 @@ worker_stop(struct worker *w)
 		return;
 	worker_reap(w, 1, NULL, 0);
 	free(w);
+}
+
+struct intake_result *
+worker_parse(struct worker *w, const char *raw, size_t len, int header_only)
+{
+	struct intake_result *r = parse_in_child(w, raw, len, header_only);
+
+	/* Quarantined unparsed: the Message-ID still dedupes it and names
+	 * it for the Secretariat. */
+	if (r->class == CLASS_QUARANTINED && r->message_id == NULL)
+		r->message_id = mime_peek_msgid(raw, len);
+	return r;
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "form.h"
 #include "intake.h"
 
@@ -29,19 +30,19 @@ extern const struct worker_limits worker_default_limits;
 struct worker;
 
 /*
- * The form and opts must outlive the worker.  scrub (may be NULL) runs in
- * every new child first thing after the fork, with scrub_arg: it wipes
- * what the child inherited and must not hold (the daemon's passwords).
- * Returns NULL only when no child can be made at all (fork or pipe
- * failing), with err set.
+ * The form and opts must outlive the worker.  Every new child wipes the
+ * passwords of secrets (may be NULL) first thing after the fork: it must
+ * not hold what it inherited from the daemon.  Returns NULL only when no
+ * child can be made at all (fork or pipe failing), with err set.
  */
 struct worker	*worker_start(const struct form *,
 		    const struct intake_opts *, const struct worker_limits *,
-		    int isolate, void (*scrub)(void *), void *scrub_arg,
+		    int isolate, const struct config *secrets,
 		    char *err, size_t errlen);
 
-/* Never NULL: a result, or a quarantined one naming why.  The caller frees
- * it with intake_result_free(). */
+/* Never NULL: a result, or a quarantined one naming why (with the
+ * Message-ID of the raw header when it has one).  The caller frees it with
+ * intake_result_free(). */
 struct intake_result *worker_parse(struct worker *, const char *raw,
 		    size_t len, int header_only);
 

@@ -1853,44 +1853,35 @@ mime_peek_msgid(const char *raw, size_t len)
 {
 	static const char name[] = "message-id:";
 	const size_t nlen = sizeof(name) - 1;
-	const char *p = raw, *end = raw + len, *eol, *lt, *gt;
-	struct buf v;
-	char *id = NULL;
+	const char *p, *end, *eol, *next, *lt, *gt;
+	char *id;
 
-	if (len > LIMIT_PEEK_HEADER_BYTES)
-		end = raw + LIMIT_PEEK_HEADER_BYTES;
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
+	end = raw + (len > LIMIT_PEEK_HEADER_BYTES ? LIMIT_PEEK_HEADER_BYTES :
+	    len);
+	for (p = raw;; p = eol + 1) {
+		if (p >= end)
+			return NULL;
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
 		if (eol == p || (eol == p + 1 && *p == '\r'))
-			break;		/* end of the header */
-		if ((size_t)(eol - p) >= nlen && strncasecmp(p, name, nlen) == 0)
+			return NULL;	/* the end of the header */
+		if ((size_t)(eol - p) >= nlen &&
+		    strncasecmp(p, name, nlen) == 0)
 			break;
-		p = eol + 1;
 	}
-	if (p >= end || (size_t)(end - p) < nlen ||
-	    strncasecmp(p, name, nlen) != 0)
+	/* The field goes on over continuation lines. */
+	while (eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t')) {
+		next = memchr(eol + 1, '\n', (size_t)(end - eol - 1));
+		eol = next != NULL ? next : end;
+	}
+	if ((lt = memchr(p, '<', (size_t)(eol - p))) == NULL ||
+	    (gt = memchr(lt, '>', (size_t)(eol - lt))) == NULL)
 		return NULL;
-	buf_init(&v, LIMIT_HEADER_BYTES);
-	p += nlen;
-	for (;;) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if (buf_add(&v, p, (size_t)(eol - p)) == -1)
-			break;
-		p = eol + 1;
-		if (p >= end || (*p != ' ' && *p != '\t'))
-			break;
-	}
-	if (v.data != NULL && (lt = memchr(v.data, '<', v.len)) != NULL &&
-	    (gt = memchr(lt, '>', v.len - (size_t)(lt - v.data))) != NULL &&
-	    (id = msgid_clean(lt + 1, (size_t)(gt - lt - 1))) != NULL &&
+	/* msgid_clean drops the folding white space. */
+	if ((id = msgid_clean(lt + 1, (size_t)(gt - lt - 1))) != NULL &&
 	    strchr(id, '@') == NULL) {
 		free(id);
 		id = NULL;
 	}
-	buf_free(&v);
 	return id;
 }

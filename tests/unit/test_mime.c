@@ -956,6 +956,43 @@ test_msgids(void **state)
 	buf_free(&b);
 }
 
+static void
+test_peek_msgid(void **state)
+{
+	static const struct {
+		const char	*raw;
+		const char	*want;	/* NULL: none */
+	} cases[] = {
+		{ "From: a@b.example\r\nMessage-ID: <1.x@b.example>\r\n\r\n",
+		  "1.x@b.example" },
+		{ "message-id:\r\n <folded.2@b.example>\r\nSubject: s\r\n\r\n",
+		  "folded.2@b.example" },
+		{ "MESSAGE-ID: <3@b\r\n .example>\n\nbody", "3@b.example" },
+		/* In the body, not the header: not ours. */
+		{ "From: a@b\r\n\r\nMessage-ID: <4@b.example>\r\n", NULL },
+		/* Another field's brackets are not the Message-ID's. */
+		{ "Message-ID: none\r\nTo: <5@b.example>\r\n\r\n", NULL },
+		{ "Message-ID: <no-at-sign>\r\n\r\n", NULL },
+		{ "Message-ID: <6@b.example", NULL },
+		{ "X-Message-ID: <7@b.example>\r\n\r\n", NULL },
+		{ "", NULL },
+	};
+	size_t i;
+	char *id;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		id = mime_peek_msgid(cases[i].raw, strlen(cases[i].raw));
+		if (cases[i].want == NULL)
+			assert_null(id);
+		else {
+			assert_non_null(id);
+			assert_string_equal(id, cases[i].want);
+		}
+		free(id);
+	}
+}
+
 int
 main(void)
 {
@@ -989,6 +1026,7 @@ main(void)
 		cmocka_unit_test(test_address),
 		cmocka_unit_test(test_address_hostile),
 		cmocka_unit_test(test_msgids),
+		cmocka_unit_test(test_peek_msgid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,8 +80,7 @@ start(unsigned timeout_ms, int isolate)
 	char err[256];
 
 	l.timeout_ms = timeout_ms;
-	w = worker_start(form, &opts, &l, isolate, NULL, NULL, err,
-	    sizeof(err));
+	w = worker_start(form, &opts, &l, isolate, NULL, err, sizeof(err));
 	assert_non_null(w);
 	return w;
 }
