@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@
 #define NO_STRING	0xffffffffu
 #define WIRE_MAX	(4u * 1024 * 1024)	/* a result is far smaller */
 #define EXIT_NOMEM	71	/* xmalloc's exit status */
+#define WORKER_PIPE_BYTES (1024 * 1024)	/* pipe to the child, if allowed */
 
 const struct worker_limits worker_default_limits = {
 	.timeout_ms = 10000,
@@ -260,24 +262,6 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int
-read_all(int fd, void *p, size_t n)
-{
-	char *c = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = read(fd, c, n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* ---- the child ---- */
 
 #define ARCH_NR	AUDIT_ARCH_X86_64
@@ -350,7 +334,9 @@ sandbox_seccomp(void)
 #endif
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer and ThreadSanitizer reserve terabytes of shadow
+ * address space: no address-space limit under them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -375,21 +361,77 @@ sandbox_limits(const struct worker_limits *l)
 #endif
 }
 
-/* Give the next message cpu_seconds of CPU beyond what was used. */
+/*
+ * Give the next message cpu_seconds of CPU beyond what was used (in whole
+ * seconds, as RLIMIT_CPU counts).  The limit only changes when the
+ * seconds used do, so it is set once a CPU second, not once a message.
+ */
 static void
 child_cpu_budget(unsigned seconds)
 {
+	static rlim_t max, last_used = (rlim_t)-1;
+	static int have_max;
 	struct rusage ru;
 	struct rlimit rl;
+	rlim_t used;
 
-	if (getrusage(RUSAGE_SELF, &ru) == -1 ||
-	    getrlimit(RLIMIT_CPU, &rl) == -1)
+	if (!have_max) {
+		if (getrlimit(RLIMIT_CPU, &rl) == -1)
+			return;
+		max = rl.rlim_max;
+		have_max = 1;
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
 		return;
-	rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	    seconds + 1;
+	used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec);
+	if (used == last_used)
+		return;
+	rl.rlim_cur = used + seconds + 1;
+	rl.rlim_max = max;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
 		rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_CPU, &rl);
+	if (setrlimit(RLIMIT_CPU, &rl) == 0)
+		last_used = used;
+}
+
+/*
+ * The child's input: messages read as the pipe gives them, several at a
+ * time when the parent sent a batch, into one buffer that grows to the
+ * largest message (LIMIT_MESSAGE_BYTES at most).
+ */
+#define INBUF_MIN	(64 * 1024)	/* what one read() may bring */
+
+struct inbuf {
+	char	*data;
+	size_t	 off, len, size;
+};
+
+/* Make n bytes available at in->data + in->off; 0, or -1 at EOF. */
+static int
+inbuf_need(struct inbuf *in, int fd, size_t n)
+{
+	ssize_t r;
+
+	if (in->len - in->off >= n)
+		return 0;
+	if (in->off > 0) {
+		memmove(in->data, in->data + in->off, in->len - in->off);
+		in->len -= in->off;
+		in->off = 0;
+	}
+	if (in->size < n + 1) {
+		in->size = n + 1 > INBUF_MIN ? n + 1 : INBUF_MIN;
+		in->data = xrealloc(in->data, in->size);
+	}
+	while (in->len < n) {
+		r = read(fd, in->data + in->len, in->size - 1 - in->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		in->len += (size_t)r;
+	}
+	return 0;
 }
 
 /*
@@ -430,6 +472,7 @@ child_main(struct worker *w, int in, int out)
 {
 	const char *hooks = getenv("INTAKED_TEST_HOOKS");
 	int hooks_on = hooks != NULL && strcmp(hooks, "1") == 0;
+	struct inbuf ib = { NULL, 0, 0, 0 };
 	struct buf res;
 	uint32_t hdr[2];
 
@@ -456,27 +499,33 @@ child_main(struct worker *w, int in, int out)
 		struct intake_opts opts;
 		char *raw;
 
-		if (read_all(in, hdr, sizeof(hdr)) == -1)
+		if (inbuf_need(&ib, in, sizeof(hdr)) == -1)
 			_exit(0);
+		memcpy(hdr, ib.data + ib.off, sizeof(hdr));
+		ib.off += sizeof(hdr);
 		if (hdr[0] > LIMIT_MESSAGE_BYTES)
 			_exit(2);
-		raw = xmalloc(hdr[0] + 1);
-		if (read_all(in, raw, hdr[0]) == -1)
+		if (inbuf_need(&ib, in, hdr[0]) == -1)
 			_exit(2);
+		raw = ib.data + ib.off;
+		ib.off += hdr[0];
 		child_cpu_budget(w->limits.cpu_seconds);
 		child_test_hook(hooks_on, raw, hdr[0]);
 		opts = *w->opts;
 		opts.header_only = hdr[1] != 0;
 		r = intake_parse(w->form, &opts, raw, hdr[0]);
-		buf_init(&res, WIRE_MAX);
+		/* The length and the result in one write. */
+		buf_init(&res, WIRE_MAX + sizeof(uint32_t));
+		put_u32(&res, 0);
 		wire_encode(r, &res);
-		hdr[0] = (uint32_t)res.len;
-		if (res.len == 0 || write_all(out, hdr, sizeof(hdr[0])) == -1 ||
-		    write_all(out, res.data, res.len) == -1)
+		if (res.len <= sizeof(uint32_t))
+			_exit(2);
+		hdr[0] = (uint32_t)(res.len - sizeof(uint32_t));
+		memcpy(res.data, &hdr[0], sizeof(hdr[0]));
+		if (write_all(out, res.data, res.len) == -1)
 			_exit(2);
 		buf_free(&res);
 		intake_result_free(r);
-		free(raw);
 	}
 }
 
@@ -495,6 +544,9 @@ worker_spawn(struct worker *w, char *err, size_t errlen)
 		close(down[1]);
 		goto fail;
 	}
+	/* Room for a batch of messages (worker_parse_batch) in the pipe;
+	 * without it (a lower pipe-max-size) batches just take more turns. */
+	(void)fcntl(down[1], F_SETPIPE_SZ, WORKER_PIPE_BYTES);
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
 		close(down[0]);
@@ -622,6 +674,18 @@ read_deadline(int fd, void *p, size_t n, const struct timespec *deadline)
 	return 0;
 }
 
+static void
+deadline_from_now(const struct worker *w, struct timespec *deadline)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += w->limits.timeout_ms / 1000;
+	deadline->tv_nsec += (long)(w->limits.timeout_ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
 static struct intake_result *
 parse_in_child(struct worker *w, const char *raw, size_t len, int header_only)
 {
@@ -644,13 +708,7 @@ parse_in_child(struct worker *w, const char *raw, size_t len, int header_only)
 	if (w->pid <= 0 && worker_spawn(w, err, sizeof(err)) == -1)
 		return intake_quarantined(err);
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += w->limits.timeout_ms / 1000;
-	deadline.tv_nsec += (long)(w->limits.timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_from_now(w, &deadline);
 	hdr[0] = (uint32_t)len;
 	hdr[1] = (uint32_t)(header_only != 0);
 	/* A message larger than the pipe buffer blocks until the child
@@ -680,6 +738,256 @@ parse_in_child(struct worker *w, const char *raw, size_t len, int header_only)
 	if (rc == -3)
 		return intake_quarantined("parser answered nonsense");
 	return intake_quarantined(why[0] ? why : "parser crashed");
+}
+
+/* ---- several messages in flight ---- */
+
+#define BATCH_AHEAD	64	/* messages sent before their results */
+
+struct batch_send {
+	size_t	 i;		/* message being written */
+	size_t	 off;		/* bytes of it written, header included */
+	uint32_t hdr[2];
+};
+
+/* Write what the pipe takes of message bs->i: 0 (more to write later or
+ * done), -1 (the child is gone). */
+static int
+batch_write(struct worker *w, struct batch_send *bs, const char *raw,
+    size_t len)
+{
+	const char *p;
+	size_t left;
+	ssize_t n;
+
+	while (bs->off < sizeof(bs->hdr) + len) {
+		if (bs->off < sizeof(bs->hdr)) {
+			/* The header and the message in one call. */
+			struct iovec iov[2];
+
+			iov[0].iov_base = (char *)bs->hdr + bs->off;
+			iov[0].iov_len = sizeof(bs->hdr) - bs->off;
+			iov[1].iov_base = (char *)raw;
+			iov[1].iov_len = len;
+			n = writev(w->to_child, iov, 2);
+		} else {
+			p = raw + (bs->off - sizeof(bs->hdr));
+			left = len - (bs->off - sizeof(bs->hdr));
+			n = write(w->to_child, p, left);
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		bs->off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Results as the pipe gives them: the child's answers to a batch arrive
+ * several at a time and are read in one go.
+ */
+struct resbuf {
+	char	*data;
+	size_t	 off, len, size;
+	int	 eof;
+};
+
+/* Read what the pipe holds (from_child is non-blocking). */
+static void
+resbuf_fill(struct worker *w, struct resbuf *rb)
+{
+	ssize_t r;
+
+	if (rb->off > 0) {
+		memmove(rb->data, rb->data + rb->off, rb->len - rb->off);
+		rb->len -= rb->off;
+		rb->off = 0;
+	}
+	if (rb->size - rb->len < 64 * 1024) {
+		rb->size = rb->size * 2 + 64 * 1024;
+		rb->data = xrealloc(rb->data, rb->size);
+	}
+	for (;;) {
+		r = read(w->from_child, rb->data + rb->len, rb->size - rb->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0) {
+			rb->eof = 1;
+			return;
+		}
+		rb->len += (size_t)r;
+		return;
+	}
+}
+
+/* The next whole result in rb: 1 with *r set, 0 when more is needed,
+ * -3 for a broken answer. */
+static int
+resbuf_next(struct resbuf *rb, struct intake_result **r)
+{
+	uint32_t rlen;
+
+	if (rb->len - rb->off < sizeof(rlen))
+		return 0;
+	memcpy(&rlen, rb->data + rb->off, sizeof(rlen));
+	if (rlen == 0 || rlen > WIRE_MAX)
+		return -3;
+	if (rb->len - rb->off - sizeof(rlen) < rlen) {
+		/* Room for the whole of it at the next fill. */
+		if (rb->size < rlen + sizeof(rlen) + 64 * 1024) {
+			rb->size = rlen + sizeof(rlen) + 64 * 1024;
+			rb->data = xrealloc(rb->data, rb->size);
+		}
+		return 0;
+	}
+	*r = wire_decode(rb->data + rb->off + sizeof(rlen), rlen);
+	rb->off += sizeof(rlen) + rlen;
+	return *r != NULL ? 1 : -3;
+}
+
+static void
+set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl != -1)
+		fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+void
+worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
+    const size_t *len, const int *header_only, struct intake_result **out)
+{
+	struct batch_send bs;
+	struct resbuf rb;
+	struct timespec deadline;
+	struct pollfd pfd[2];
+	struct intake_result *r;
+	char why[128], err[256];
+	size_t recv = 0, i;
+	long left;
+	int rc, np, fresh = 1, wdead = 0;
+
+	if (!w->isolate || n < 2) {
+		for (i = 0; i < n; i++)
+			out[i] = worker_parse(w, raw[i], len[i],
+			    header_only[i]);
+		return;
+	}
+	memset(&bs, 0, sizeof(bs));
+	memset(&rb, 0, sizeof(rb));
+	while (recv < n) {
+		if (fresh) {
+			/* The first message, or a new child: (re)send from
+			 * the first one without a result. */
+			if (w->pid <= 0 &&
+			    worker_spawn(w, err, sizeof(err)) == -1) {
+				for (; recv < n; recv++)
+					out[recv] = intake_quarantined(err);
+				break;
+			}
+			set_nonblock(w->to_child, 1);
+			set_nonblock(w->from_child, 1);
+			bs.i = recv;
+			bs.off = 0;
+			rb.off = rb.len = 0;
+			rb.eof = 0;
+			fresh = 0;
+			wdead = 0;
+			deadline_from_now(w, &deadline);
+		}
+		/* Whole results already read. */
+		rc = 0;
+		while (recv < n && (rc = resbuf_next(&rb, &r)) == 1) {
+			w->parsed++;
+			out[recv++] = r;
+			deadline_from_now(w, &deadline);
+		}
+		if (recv == n)
+			break;
+		if (rc == 0 && rb.eof)
+			rc = -1;
+		if (rc == 0 && bs.off == 0 && bs.i < n) {
+			size_t l = len[bs.i] > LIMIT_MESSAGE_BYTES ?
+			    LIMIT_MESSAGE_BYTES : len[bs.i];
+
+			bs.hdr[0] = (uint32_t)l;
+			bs.hdr[1] = (uint32_t)(header_only[bs.i] != 0);
+		}
+		/* Write what the pipe takes before waiting at all. */
+		while (rc == 0 && !wdead && bs.i < n &&
+		    bs.i < recv + BATCH_AHEAD) {
+			size_t l = bs.hdr[0];
+
+			/* A child that stopped reading has died or will: its
+			 * answers so far are read first, and its end is
+			 * charged to the message it was parsing. */
+			if (batch_write(w, &bs, raw[bs.i], l) == -1)
+				wdead = 1;
+			else if (bs.off == sizeof(bs.hdr) + l) {
+				bs.i++;
+				bs.off = 0;
+				if (bs.i < n) {
+					l = len[bs.i] > LIMIT_MESSAGE_BYTES ?
+					    LIMIT_MESSAGE_BYTES : len[bs.i];
+					bs.hdr[0] = (uint32_t)l;
+					bs.hdr[1] = (uint32_t)
+					    (header_only[bs.i] != 0);
+				}
+			} else
+				break;	/* the pipe is full */
+		}
+		if (rc == 0) {
+			np = 0;
+			pfd[np].fd = w->from_child;
+			pfd[np].events = POLLIN;
+			pfd[np].revents = 0;
+			np++;
+			if (!wdead && bs.i < n && bs.i < recv + BATCH_AHEAD) {
+				pfd[np].fd = w->to_child;
+				pfd[np].events = POLLOUT;
+				pfd[np].revents = 0;
+				np++;
+			}
+			if ((left = ms_left(&deadline)) <= 0)
+				rc = -2;
+			else if (poll(pfd, (nfds_t)np,
+			    (int)(left > 60000 ? 60000 : left)) == -1 &&
+			    errno != EINTR)
+				rc = -1;
+			else if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))
+				resbuf_fill(w, &rb);
+		}
+		if (rc == 0)
+			continue;
+		/* The message in the child's hands cost it its life. */
+		why[0] = '\0';
+		worker_reap(w, 1, why, sizeof(why));
+		fresh = 1;
+		w->parsed++;
+		if (rc == -2)
+			r = intake_quarantined("parser timed out");
+		else if (rc == -3)
+			r = intake_quarantined("parser answered nonsense");
+		else
+			r = intake_quarantined(why[0] ? why : "parser crashed");
+		out[recv++] = r;
+	}
+	free(rb.data);
+	if (w->pid > 0) {
+		set_nonblock(w->to_child, 0);
+		set_nonblock(w->from_child, 0);
+	}
+	for (i = 0; i < n; i++)
+		if (out[i]->class == CLASS_QUARANTINED &&
+		    out[i]->message_id == NULL)
+			out[i]->message_id = mime_peek_msgid(raw[i], len[i]);
 }
 
 void

@@ -46,6 +46,18 @@ struct worker	*worker_start(const struct form *,
 struct intake_result *worker_parse(struct worker *, const char *raw,
 		    size_t len, int header_only);
 
+/*
+ * The same for n messages at once, results in out[0..n) (each never
+ * NULL): later messages are written to the child while it parses earlier
+ * ones, so parent and child take turns far less often.  Each message has
+ * the same limits as with worker_parse(), its deadline counted from the
+ * previous result; a child that dies costs the message it was parsing,
+ * and the ones after it go to the next child.
+ */
+void		 worker_parse_batch(struct worker *, size_t n,
+		    const char *const *raw, const size_t *len,
+		    const int *header_only, struct intake_result **out);
+
 /* Messages parsed and children started so far (for status lines). */
 void		 worker_stats(const struct worker *, unsigned long *parsed,
 		    unsigned long *restarts);

@@ -31,6 +31,7 @@
  * block is shared (intaked parses in a single-threaded worker).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -225,7 +226,15 @@ fold_budget_reset(void)
 static int
 has_replacement(const char *s, size_t n)
 {
-	return memmem(s, n, "\xef\xbf\xbd", 3) != NULL;
+	const char *p = s, *end = s + n;
+
+	while ((p = memchr(p, 0xef, (size_t)(end - p))) != NULL) {
+		if (end - p >= 3 && (unsigned char)p[1] == 0xbf &&
+		    (unsigned char)p[2] == 0xbd)
+			return 1;
+		p++;
+	}
+	return 0;
 }
 
 /*
@@ -248,17 +257,12 @@ fold_key(const char *s, size_t n, char *out, size_t outsz)
 			break;
 		}
 	if (!ascii) {
-		char *tmp;
-
 		if (fold_budget <= 0) {
 			fold_over = 1;
 			return -1;
 		}
 		fold_budget--;
-		tmp = xstrndup(s, n);
-		f = text_fold(tmp);
-		free(tmp);
-		o = strlen(f);
+		f = text_fold_n(s, n, &o);
 		if (o >= outsz) {
 			free(f);
 			return -1;
@@ -671,6 +675,7 @@ struct line {
 	unsigned		 colon:1;	/* the label has a separator */
 	unsigned		 rule:1;	/* "|---|---|", "+-----+" */
 	unsigned		 loose:1;	/* label by the prefix rule */
+	unsigned		 maysep:1;	/* may hold a separator() */
 	int			 slot;		/* label at the start */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
@@ -696,6 +701,8 @@ separators(const char *s, size_t len, size_t from, size_t *pos, size_t *slen,
 
 		if (s[i] == ':' || s[i] == '\t' || s[i] == '=')
 			l = 1;
+		else if (s[i] != ' ' && s[i] != '\xef')
+			continue;
 		else if (i + 3 <= len && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
 			l = 3;
 		else if (s[i] == ' ' && i + 2 < len && s[i + 1] == '-' &&
@@ -751,20 +758,37 @@ might_be_heading(const char *s, size_t len)
 	static const struct {
 		const char	*s;
 		size_t		 n;
-	} ordinals[] = {
-		ORD("first"), ORD("fourth"), ORD("fifth"), ORD("second"),
-		ORD("seventh"), ORD("six"), ORD("segund"), ORD("sext"),
-		ORD("septim"), ORD("s\xc3\xa9" "ptim"), ORD("third"),
-		ORD("tenth"), ORD("troisi"), ORD("tercer"), ORD("eighth"),
-		ORD("ninth"), ORD("noven"), ORD("premi"), ORD("primer"),
+	} ordinals[] = {	/* by first letter */
+		ORD("cinqui"), ORD("cuart"),
 		ORD("deuxi"), ORD("decim"), ORD("d\xc3\xa9" "cim"),
-		ORD("quatri"), ORD("quint"), ORD("cinqui"), ORD("cuart"),
+		ORD("eighth"),
+		ORD("first"), ORD("fourth"), ORD("fifth"),
+		ORD("ninth"), ORD("noven"),
 		ORD("octav"),
+		ORD("premi"), ORD("primer"),
+		ORD("quatri"), ORD("quint"),
+		ORD("second"), ORD("seventh"), ORD("six"), ORD("segund"),
+		ORD("sext"), ORD("septim"), ORD("s\xc3\xa9" "ptim"),
+		ORD("third"), ORD("tenth"), ORD("troisi"), ORD("tercer"),
 	};
 #undef ORD
+#define NORD	(sizeof(ordinals) / sizeof(ordinals[0]))
+	/* The ordinals starting with each letter: ord_lo..ord_hi. */
+	static unsigned char ord_lo[26], ord_hi[26];
+	static int ord_ready;
 	size_t i, j, words = 0, start[10];
 	int in = 0;
 
+	if (!ord_ready) {
+		for (j = NORD; j-- > 0; ) {
+			int c = ordinals[j].s[0] - 'a';
+
+			if (ord_hi[c] == 0)
+				ord_hi[c] = (unsigned char)(j + 1);
+			ord_lo[c] = (unsigned char)j;
+		}
+		ord_ready = 1;
+	}
 	if (len > HEADING_MAX)
 		return 0;
 	for (i = 0; i < len; i++) {
@@ -777,6 +801,10 @@ might_be_heading(const char *s, size_t len)
 			if (words == 9)
 				return 0;
 			start[words++] = i;
+			/* The rest of the word, to a blank or a digit. */
+			while (i + 1 < len && s[i + 1] != ' ' &&
+			    s[i + 1] != '\t' && (s[i + 1] < '0' || s[i + 1] > '9'))
+				i++;
 		}
 	}
 	/* No number: an ordinal word must start one of the words. */
@@ -785,11 +813,16 @@ might_be_heading(const char *s, size_t len)
 		size_t left = len - start[i];
 		char c = (char)tolower((unsigned char)w[0]);
 
-		for (j = 0; j < sizeof(ordinals) / sizeof(ordinals[0]); j++)
-			if (ordinals[j].s[0] == c && ordinals[j].n <= left &&
+		if (c < 'a' || c > 'z')
+			continue;
+		for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
+			if (ordinals[j].n <= left &&
+			    tolower((unsigned char)w[1]) ==
+			    (unsigned char)ordinals[j].s[1] &&
 			    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
 				return 1;
 	}
+#undef NORD
 	return 0;
 }
 
@@ -834,7 +867,8 @@ line_analyse(const struct form *form, struct line *l)
 		pre = rx_match(rx.prefix, l->s, l->len > SEP_SCAN ?
 		    utf8_floor(l->s, SEP_SCAN) : l->len);
 	p = pre > 0 ? (size_t)pre : 0;
-	ns = separators(l->s, l->len, p, pos, slen, SEP_TRIES);
+	ns = l->maysep ? separators(l->s, l->len, p, pos, slen, SEP_TRIES) :
+	    0;
 	for (i = 0; i < ns; i++) {
 		if (pos[i] == p || !label_find(form, l->s + p, pos[i] - p, 1,
 		    &m))
@@ -876,6 +910,26 @@ line_analyse(const struct form *form, struct line *l)
 	}
 }
 
+/* Bytes of s[0..n) that are ASCII without NUL, eight at a time. */
+static size_t
+ascii_prefix(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	uint64_t v;
+
+	while (i + 8 <= n) {
+		memcpy(&v, s + i, 8);
+		if ((v & highs) != 0 || ((v - ones) & ~v & highs) != 0)
+			break;
+		i += 8;
+	}
+	while (i < n && (unsigned char)s[i] < 0x80 && s[i] != 0)
+		i++;
+	return i;
+}
+
 /*
  * Write s[0..n) to out (room for 3 * n bytes) as valid UTF-8: what
  * text_sanitize() does (invalid sequences become U+FFFD, NUL a space), but
@@ -892,7 +946,11 @@ sanitize_into(char *out, const char *s, size_t n)
 
 	while (i < n) {
 		if (u[i] != 0 && u[i] < 0x80) {
-			out[o++] = s[i++];
+			size_t run = ascii_prefix(s + i, n - i);
+
+			memcpy(out + o, s + i, run);
+			o += run;
+			i += run;
 			continue;
 		}
 		/* Bytes that cannot start a sequence, or a lead byte not
@@ -920,23 +978,80 @@ sanitize_into(char *out, const char *s, size_t n)
 	return o;
 }
 
-/* A rule between rows: "|---|:---:|", "+-----+", "======". */
-static int
-rule_scan(const struct line *l)
+/* Byte classes for line_scan(): table separators, what a label
+ * separator starts with (separators()), what a rule is made of. */
+#define LC_TAB		0x001
+#define LC_PIPE		0x002
+#define LC_SEMI		0x004
+#define LC_COMMA	0x008
+#define LC_SPACE	0x010
+#define LC_AFTERSP	0x020	/* '-', and the lead byte of U+2013/4 */
+#define LC_SEPCH	0x040	/* ':', TAB, '=', the lead byte of U+FF1A */
+#define LC_OTHER	0x100	/* cannot stand in a rule */
+
+static unsigned short line_class[256];
+
+static void
+line_class_init(void)
 {
-	size_t i;
-	int dashes = 0;
+	int c;
 
+	for (c = 0; c < 256; c++)
+		line_class[c] = LC_OTHER;
+	line_class['\t'] = LC_TAB | LC_SEPCH;
+	line_class['|'] = LC_PIPE;
+	line_class[';'] = LC_SEMI | LC_OTHER;
+	line_class[','] = LC_COMMA | LC_OTHER;
+	line_class[' '] = LC_SPACE;
+	line_class['+'] = 0;
+	line_class[':'] = LC_SEPCH;
+	line_class['-'] = LC_AFTERSP;
+	line_class['='] = LC_SEPCH;
+	line_class['_'] = 0;
+	line_class[0xe2] = LC_AFTERSP | LC_OTHER;
+	line_class[0xef] = LC_SEPCH | LC_OTHER;
+}
+
+/*
+ * In one pass: the table separators a line holds; whether it may hold a
+ * label separator at all (':', TAB, '=', U+FF1A, two spaces, a space
+ * before a dash); and whether it is a rule
+ * between rows ("|---|:---:|", "+-----+", "======": only dashes, blanks,
+ * | + :, and three dashes at least).
+ */
+static void
+line_scan(struct line *l)
+{
+	const unsigned char *s = (const unsigned char *)l->s;
+	unsigned acc = 0, pair = 0, prev = 0, k;
+	size_t i, dashes = 0;
+
+	if (line_class['\t'] == 0)
+		line_class_init();
 	for (i = 0; i < l->len; i++) {
-		char c = l->s[i];
-
-		if (c == '-' || c == '=' || c == '_')
-			dashes++;
-		else if (c != ' ' && c != '\t' && c != '|' && c != '+' &&
-		    c != ':')
-			return 0;
+		k = line_class[s[i]];
+		acc |= k;
+		/* A space then a space, or a space then a dash. */
+		pair |= (prev & k) | ((prev << 1) & k);
+		prev = k & LC_SPACE;
 	}
-	return dashes >= 3;
+	if (acc & LC_TAB)
+		l->seps |= BIT(SEP_TAB);
+	if (acc & LC_PIPE)
+		l->seps |= BIT(SEP_PIPE);
+	if (acc & LC_SEMI)
+		l->seps |= BIT(SEP_SEMI);
+	if (acc & LC_COMMA)
+		l->seps |= BIT(SEP_COMMA);
+	if (pair & LC_SPACE)
+		l->seps |= BIT(SEP_SPACES);
+	l->maysep = (acc & LC_SEPCH) || (pair & (LC_SPACE | LC_AFTERSP));
+	if (!(acc & LC_OTHER)) {
+		for (i = 0; i < l->len; i++)
+			if (s[i] == '-' || s[i] == '=' || s[i] == '_')
+				dashes++;
+		l->rule = dashes >= 3;
+	}
 }
 
 /* Cut text into analysed lines: at most LIMIT_LINES, each cut to
@@ -944,13 +1059,16 @@ rule_scan(const struct line *l)
 static void
 text_split(const struct form *form, const char *src, struct text *t)
 {
-	struct buf arena;
 	size_t *off = NULL, cap = 0, i, len = strlen(src), ll, cl;
-	char *scratch = xmalloc(3 * LIMIT_LINE_BYTES + 1);
+	size_t asize, alen = 0;
 	const char *p = src, *end = src + len, *nl;
+	char *abuf;
 
 	memset(t, 0, sizeof(*t));
-	buf_init(&arena, (size_t)LIMIT_LINES * (LIMIT_LINE_BYTES + 1));
+	/* Lines of plain text take their length and a NUL: room for that
+	 * is made at once, more only for lines that need U+FFFD. */
+	asize = len + 64;
+	abuf = xmalloc(asize);
 	while (p < end) {
 		if (t->n >= LIMIT_LINES) {
 			t->truncated = 1;
@@ -968,34 +1086,32 @@ text_split(const struct form *form, const char *src, struct text *t)
 			cap = cap ? 2 * cap : 256;
 			off = xrealloc(off, cap * sizeof(*off));
 		}
-		off[t->n++] = arena.len;
-		cl = sanitize_into(scratch, p, ll);
-		/* U+FFFD is longer than the byte it replaces. */
-		if (cl > LIMIT_LINE_BYTES)
-			cl = utf8_floor(scratch, LIMIT_LINE_BYTES);
-		scratch[cl] = '\0';
-		buf_add(&arena, scratch, cl + 1);
+		if (asize - alen < 3 * ll + 1) {
+			asize = asize * 2 + 3 * ll + 1;
+			abuf = xrealloc(abuf, asize);
+		}
+		off[t->n++] = alen;
+		if (ascii_prefix(p, ll) == ll) {
+			memcpy(abuf + alen, p, ll);
+			cl = ll;
+		} else {
+			cl = sanitize_into(abuf + alen, p, ll);
+			/* U+FFFD is longer than the byte it replaces. */
+			if (cl > LIMIT_LINE_BYTES)
+				cl = utf8_floor(abuf + alen, LIMIT_LINE_BYTES);
+		}
+		abuf[alen + cl] = '\0';
+		alen += cl + 1;
 		p = nl + 1;
 	}
-	free(scratch);
-	t->buf = buf_release(&arena);
+	t->buf = abuf;
 	t->lines = xcalloc(t->n ? t->n : 1, sizeof(*t->lines));
 	for (i = 0; i < t->n; i++) {
 		struct line *l = &t->lines[i];
 
 		l->s = t->buf + off[i];
-		l->len = strlen(l->s);
-		if (memchr(l->s, '\t', l->len))
-			l->seps |= BIT(SEP_TAB);
-		if (memchr(l->s, '|', l->len))
-			l->seps |= BIT(SEP_PIPE);
-		if (memchr(l->s, ';', l->len))
-			l->seps |= BIT(SEP_SEMI);
-		if (memchr(l->s, ',', l->len))
-			l->seps |= BIT(SEP_COMMA);
-		if (memmem(l->s, l->len, "  ", 2))
-			l->seps |= BIT(SEP_SPACES);
-		l->rule = rule_scan(l);
+		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
+		line_scan(l);
 		line_analyse(form, l);
 	}
 	free(off);
@@ -1690,12 +1806,18 @@ set_slot(struct cand *cd, int s, const struct form_label *l, char *val,
 		cd->v[s] = val;
 		cd->by[s] = l;
 	} else if (join && val) {
-		size_t a = strlen(cd->v[s]), b = strlen(val);
+		size_t a = strlen(cd->v[s]), b = strlen(val), n;
 
 		cd->v[s] = xrealloc(cd->v[s], a + b + 2);
 		cd->v[s][a] = ' ';
 		memcpy(cd->v[s] + a + 1, val, b + 1);
 		free(val);
+		/* Joined cells obey clean_value()'s cap too. */
+		if (a + 1 + b > LIMIT_FIELD_BYTES) {
+			n = utf8_floor(cd->v[s], LIMIT_FIELD_BYTES);
+			cd->v[s] = xrealloc(cd->v[s], n + sizeof(ellipsis));
+			memcpy(cd->v[s] + n, ellipsis, sizeof(ellipsis));
+		}
 	} else
 		free(val);
 }
@@ -2530,43 +2652,11 @@ extract_validate(const struct form *form, struct official *o)
 	}
 }
 
-static int
-word_in(char *const *words, size_t n, const char *w)
-{
-	size_t lo = 0, hi = n, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = strcmp(words[mid], w);
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-/* Languages of the labels that share the text of l, the first of its run
- * (as form_label_exact returns it), as bits. */
-static unsigned
-label_langs(const struct form *form, const struct form_label *l)
-{
-	const struct form_label *e = form->labels + form->nlabels, *q;
-	unsigned bits = 0;
-
-	for (q = l; q < e && strcmp(q->folded, l->folded) == 0; q++)
-		bits |= BIT(q->lang);
-	return bits;
-}
-
 static void
 lang_label(const struct form *form, const struct form_label *l,
     struct extraction *ex)
 {
-	unsigned langs = label_langs(form, l);
+	unsigned langs = form_label_langs(form, l);
 	int lang;
 
 	if (popcount(langs) == 1)
@@ -2581,12 +2671,31 @@ lang_label(const struct form *form, const struct form_label *l,
  * analysed the lines already.
  */
 void
+extract_language_folded(const struct form *form, const char *folded,
+    size_t len, struct extraction *ex)
+{
+	const char *w = folded, *end = folded + len, *sp;
+	size_t wlen;
+	unsigned langs;
+	int lang;
+
+	while (w < end) {
+		sp = memchr(w, ' ', (size_t)(end - w));
+		wlen = sp ? (size_t)(sp - w) : (size_t)(end - w);
+		if ((langs = form_word_langs(form, w, wlen)) != 0)
+			for (lang = 0; lang < LANG_COUNT; lang++)
+				if (langs & BIT(lang))
+					ex->lang_score[lang]++;
+		w += wlen + 1;
+	}
+}
+
+void
 extract_language(const struct form *form, const char *text,
     struct extraction *ex)
 {
-	char *clean, *folded, *w, *we;
-	size_t len, cl;
-	int lang;
+	char *clean, *folded;
+	size_t len, cl, fl;
 
 	if (text == NULL)
 		return;
@@ -2594,18 +2703,9 @@ extract_language(const struct form *form, const char *text,
 	clean = xmalloc(3 * len + 1);
 	cl = sanitize_into(clean, text, len);
 	clean[cl] = '\0';
-	folded = text_fold(clean);
+	folded = text_fold_n(clean, cl, &fl);
 	free(clean);
-	for (w = folded; *w; w = we) {
-		size_t wlen = strcspn(w, " ");
-
-		we = w[wlen] ? w + wlen + 1 : w + wlen;
-		w[wlen] = '\0';
-		for (lang = 0; lang < LANG_COUNT; lang++)
-			if (word_in(form->lang_words[lang],
-			    form->nlang_words[lang], w))
-				ex->lang_score[lang]++;
-	}
+	extract_language_folded(form, folded, fl, ex);
 	free(folded);
 }
 

@@ -7,12 +7,15 @@
  * not pass line numbers to the handler in Debian's build, so the file is fed
  * through a reader of our own that counts lines (and refuses lines longer
  * than inih's buffer instead of letting inih cut them in two).  Labels are
- * folded with text_fold and sorted longest first, then in strcmp order, so
- * that form_label_exact() is a binary search.  The reference data the form
+ * folded with text_fold and sorted longest first, then in strcmp order;
+ * a hash table over the folded label texts and the hint words of every
+ * language (form_index) answers the extractor's lookups, which run for
+ * every word and cell of every message.  The reference data the form
  * names is loaded here, relative to the form's directory.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -649,6 +652,106 @@ check_form(struct loader *ld)
 	}
 }
 
+/*
+ * The index: open addressing over folded texts, a power of two at least
+ * twice the number of keys.  A key is a label text (the first label of
+ * its run, and the languages of the run) or a hint word (its languages),
+ * or both.
+ */
+struct form_key {
+	const char		*s;	/* NULL: empty slot */
+	size_t			 len;
+	uint32_t		 hash;
+	const struct form_label	*label;
+	unsigned		 label_langs;
+	unsigned		 word_langs;
+};
+
+struct form_index {
+	struct form_key	*slot;
+	size_t		 mask;
+};
+
+static uint32_t
+key_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The slot of s[0..n): its key, or the empty slot where it would go. */
+static struct form_key *
+index_slot(const struct form_index *x, const char *s, size_t n, uint32_t h)
+{
+	size_t i = h & x->mask;
+
+	for (;;) {
+		struct form_key *k = &x->slot[i];
+
+		if (k->s == NULL || (k->hash == h && k->len == n &&
+		    memcmp(k->s, s, n) == 0))
+			return k;
+		i = (i + 1) & x->mask;
+	}
+}
+
+static struct form_key *
+index_add(struct form_index *x, const char *s)
+{
+	size_t n = strlen(s);
+	uint32_t h = key_hash(s, n);
+	struct form_key *k = index_slot(x, s, n, h);
+
+	if (k->s == NULL) {
+		k->s = s;
+		k->len = n;
+		k->hash = h;
+	}
+	return k;
+}
+
+static void
+index_build(struct form *f)
+{
+	struct form_index *x = xcalloc(1, sizeof(*x));
+	size_t keys = f->nlabels, size = 16, i;
+	int l;
+
+	for (l = 0; l < LANG_COUNT; l++)
+		keys += f->nlang_words[l];
+	while (size < 2 * keys + 1)
+		size *= 2;
+	x->slot = xcalloc(size, sizeof(*x->slot));
+	x->mask = size - 1;
+	for (i = 0; i < f->nlabels; i++) {
+		struct form_key *k = index_add(x, f->labels[i].folded);
+
+		if (k->label == NULL)
+			k->label = &f->labels[i];
+		k->label_langs |= 1u << f->labels[i].lang;
+	}
+	for (l = 0; l < LANG_COUNT; l++)
+		for (i = 0; i < f->nlang_words[l]; i++)
+			index_add(x, f->lang_words[l][i])->word_langs |=
+			    1u << l;
+	f->index = x;
+}
+
+static void
+index_free(struct form_index *x)
+{
+	if (x == NULL)
+		return;
+	free(x->slot);
+	free(x);
+}
+
 int
 form_load(const char *path, struct form **out, char *err, size_t errlen)
 {
@@ -681,6 +784,7 @@ form_load(const char *path, struct form **out, char *err, size_t errlen)
 	for (l = 0; l < LANG_COUNT; l++)
 		sort_words(ld.form->lang_words[l], &ld.form->nlang_words[l]);
 	check_form(&ld);
+	index_build(ld.form);
 
 	free(ld.cursec);
 	free(ld.dir);
@@ -725,11 +829,12 @@ form_free(struct form *f)
 	free(f->labels);
 	parties_free(f->parties);
 	domainset_free(f->freemail);
+	index_free(f->index);
 	free(f);
 }
 
-const struct form_label *
-form_label_exact(const struct form *f, const char *folded)
+static const struct form_label *
+label_search(const struct form *f, const char *folded)
 {
 	size_t lo = 0, hi = f->nlabels, mid;
 
@@ -745,4 +850,85 @@ form_label_exact(const struct form *f, const char *folded)
 	if (lo < f->nlabels && strcmp(f->labels[lo].folded, folded) == 0)
 		return &f->labels[lo];
 	return NULL;
+}
+
+const struct form_label *
+form_label_exact_n(const struct form *f, const char *folded, size_t len)
+{
+	const struct form_key *k;
+
+	if (f->index == NULL) {
+		char *tmp = xstrndup(folded, len);
+		const struct form_label *l = label_search(f, tmp);
+
+		free(tmp);
+		return l;
+	}
+	k = index_slot(f->index, folded, len, key_hash(folded, len));
+	return k->s != NULL ? k->label : NULL;
+}
+
+const struct form_label *
+form_label_exact(const struct form *f, const char *folded)
+{
+	if (f->index == NULL)
+		return label_search(f, folded);
+	return form_label_exact_n(f, folded, strlen(folded));
+}
+
+unsigned
+form_label_langs(const struct form *f, const struct form_label *l)
+{
+	const struct form_label *e = f->labels + f->nlabels, *q;
+	const struct form_key *k;
+	unsigned bits = 0;
+
+	if (f->index != NULL) {
+		k = index_slot(f->index, l->folded, strlen(l->folded),
+		    key_hash(l->folded, strlen(l->folded)));
+		if (k->s != NULL && k->label == l)
+			return k->label_langs;
+	}
+	for (q = l; q < e && strcmp(q->folded, l->folded) == 0; q++)
+		bits |= 1u << q->lang;
+	return bits;
+}
+
+static int
+word_search(char *const *words, size_t n, const char *w)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(words[mid], w);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+unsigned
+form_word_langs(const struct form *f, const char *w, size_t len)
+{
+	const struct form_key *k;
+	unsigned bits = 0;
+	char *tmp;
+	int l;
+
+	if (f->index != NULL) {
+		k = index_slot(f->index, w, len, key_hash(w, len));
+		return k->s != NULL ? k->word_langs : 0;
+	}
+	tmp = xstrndup(w, len);
+	for (l = 0; l < LANG_COUNT; l++)
+		if (word_search(f->lang_words[l], f->nlang_words[l], tmp))
+			bits |= 1u << l;
+	free(tmp);
+	return bits;
 }

@@ -41,14 +41,28 @@ struct form {
 	const struct validator *validator[FIELD_COUNT];
 	struct parties	*parties;
 	struct domainset *freemail;
+	struct form_index *index;	/* labels and hint words by text */
 };
 
 /* err gets "path:line: reason" (all problems found, joined by newlines). */
 int	 form_load(const char *path, struct form **, char *err, size_t errlen);
 void	 form_free(struct form *);
 
-/* The label whose folded text equals folded, or NULL.  Borrowed. */
+/* The label whose folded text equals folded, or NULL.  Borrowed.  The
+ * first label of its run: the others with the same text follow it. */
 const struct form_label *form_label_exact(const struct form *,
 	    const char *folded);
+/* The same for folded[0..len). */
+const struct form_label *form_label_exact_n(const struct form *,
+	    const char *folded, size_t len);
+
+/* Languages (bit per enum lang) whose labels have the folded text of l. */
+unsigned	 form_label_langs(const struct form *,
+	    const struct form_label *l);
+
+/* Languages (bit per enum lang) whose hint words hold folded word
+ * w[0..len); 0 for none. */
+unsigned	 form_word_langs(const struct form *, const char *w,
+	    size_t len);
 
 #endif

@@ -178,10 +178,30 @@ utf8_len(unsigned char c)
 	return 2;
 }
 
+/* A character text() copies as it is: whole (no NUL inside), not white
+ * space, CR, an invisible U+200B/U+FEFF, nor the end. */
+static int
+plain_char(const unsigned char *p, int pre)
+{
+	size_t n;
+
+	if (*p < 0x80)
+		return *p > ' ' || (*p != '\0' && *p != ' ' && *p != '\t' &&
+		    *p != '\n' && *p != '\f' && *p != '\v' && *p != '\r' &&
+		    !(pre && *p == '\n'));
+	n = utf8_len(*p);
+	if (strnlen((const char *)p, n) < n)
+		return 0;
+	if (n == 3 && ((p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0x8b) ||
+	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)))
+		return 0;
+	return !(n == 2 && p[0] == 0xc2 && p[1] == 0xa0);
+}
+
 static void
 text(struct out *o, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *r;
 	size_t n;
 
 	while (*p && !o->full) {
@@ -222,9 +242,16 @@ text(struct out *o, const char *s)
 			put(o, " ", 1);
 		o->space = 0;
 		o->nospace = 0;
-		put(o, (const char *)p, n);
+		/* The characters up to the next one that needs a look of its
+		 * own go in one piece, when all of them fit. */
+		r = p + n;
+		while (plain_char(r, o->pre))
+			r += utf8_len(*r);
+		if (o->full || o->b.len + (size_t)(r - p) > o->b.max)
+			r = p + n;
+		put(o, (const char *)p, (size_t)(r - p));
 		o->line_has = 1;
-		p += n;
+		p = r;
 	}
 }
 
@@ -524,10 +551,8 @@ quote_kind(struct out *o, xmlNode *n)
 }
 
 static int
-classify(xmlNode *n)
+classify_name(const char *name)
 {
-	const char *name = node_name(n);
-
 	if (in_list(name, skipped))
 		return EL_SKIP;
 	if (strcmp(name, "br") == 0)
@@ -546,6 +571,42 @@ classify(xmlNode *n)
 	if (in_list(name, blocks))
 		return EL_BLOCK;
 	return EL_INLINE;
+}
+
+/*
+ * What an element is, by its name, remembered for the names met so far:
+ * every element is looked at on the way in and out, and a document uses
+ * a few dozen names.  A small direct-mapped cache of names this process
+ * has classified (intaked parses in one thread); a name longer than a
+ * slot is classified each time.
+ */
+#define CLASS_CACHE	256
+#define CLASS_NAME	16
+
+static struct {
+	char	 name[CLASS_NAME];
+	int	 cls;
+} class_cache[CLASS_CACHE];
+
+static int
+classify(xmlNode *n)
+{
+	const char *name = node_name(n);
+	size_t len = strnlen(name, CLASS_NAME);
+	unsigned h = 5381;
+	size_t i;
+
+	if (len >= CLASS_NAME)
+		return classify_name(name);
+	for (i = 0; i < len; i++)
+		h = h * 33 + (unsigned char)name[i];
+	h %= CLASS_CACHE;
+	if (strcmp(class_cache[h].name, name) != 0 ||
+	    class_cache[h].name[0] == '\0') {
+		memcpy(class_cache[h].name, name, len + 1);
+		class_cache[h].cls = classify_name(name);
+	}
+	return class_cache[h].cls;
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,6 +21,17 @@ json_add_string(struct buf *b, const char *s)
 		return buf_addstr(b, "null");
 	rc |= buf_addch(b, '"');
 	for (p = (const unsigned char *)s; *p; p++) {
+		/* Bytes that need no escape go in one piece. */
+		const unsigned char *q = p;
+
+		while (*q >= 0x20 && *q != '"' && *q != '\\' && *q != 0x7f)
+			q++;
+		if (q > p) {
+			rc |= buf_add(b, p, (size_t)(q - p));
+			p = q;
+			if (*p == '\0')
+				break;
+		}
 		switch (*p) {
 		case '"':
 			rc |= buf_addstr(b, "\\\"");

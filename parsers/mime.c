@@ -2,11 +2,15 @@
  * mime.c -- one raw message to header fields and UTF-8 text parts (see
  * mime.h), with libetpan's MIME parser.
  *
- * The raw bytes are first copied with LF line ends and NULs blanked.  The
- * top-level header is read here, line by line, so that no field is lost;
- * libetpan is handed only its Content-* fields, then the body.  Before
- * libetpan parses, a scan follows the part structure the way libetpan will
- * (the same boundaries, and a superset of the header blocks it reads):
+ * The raw bytes are copied once, with LF line ends and NULs blanked, into
+ * the buffer libetpan reads.  The top-level header is read here, line by
+ * line, so that no field is lost; libetpan is handed only its Content-*
+ * fields, put in place just before the body.  A body with no parts in it
+ * is copied only as far as its text is ever read (PART_RAW_BYTES); the
+ * rest is only counted for boundary lines, as the pre-scan counts them.
+ * Before libetpan parses, a scan follows the part structure the way
+ * libetpan will (the same boundaries, and a superset of the header blocks
+ * it reads):
  *  - a boundary parameter that libetpan would read as a lone '"' refuses
  *    the message (Debian's libetpan 1.9.4 writes past a buffer on it);
  *  - comments nested deeper than LIMIT_COMMENT_DEPTH in header blocks are
@@ -18,20 +22,20 @@
  * parts are decoded, converted to UTF-8 (text.c), HTML flattened (html.c).
  * Nothing here logs; what is left out goes into the message's notes.
  */
-#include <iconv.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <libetpan/mailimf.h>
 #include <libetpan/mailmime.h>
 #include <libetpan/mailmime_content.h>
 #include <libetpan/mailmime_decode.h>
 #include <libetpan/mailmime_disposition.h>
-#include <libetpan/mmapstring.h>
 
 #include "buf.h"
 #include "html.h"
@@ -43,6 +47,9 @@
 #define FILENAME_BYTES	255		/* a decoded file name */
 #define RFC2231_PIECES	64		/* name*0* ... name*63* */
 #define SCAN_PENDING	4		/* multipart types in one header */
+/* The most of a part's body read: four times the text kept, room for
+ * any transfer encoding (quoted-printable takes three bytes for one). */
+#define PART_RAW_BYTES	((size_t)LIMIT_PART_TEXT * 4)
 
 /* ------------------------------------------------------------------ */
 /* Lines and header fields over LF text. */
@@ -196,11 +203,40 @@ utf8_cut(const char *s, size_t len, size_t max)
 
 /* Valid UTF-8 copy of s with control characters turned into spaces,
  * trimmed, at most max bytes. */
+static int
+is_ctl_or_space(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f;
+}
+
 static char *
 clean_line(const char *s, size_t len, size_t max)
 {
 	char *u, *p, *q;
-	size_t n;
+	size_t n, i, e;
+
+	/* Plain ASCII (most header fields) needs no conversion: the same
+	 * result straight from s. */
+	for (i = 0; i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0';
+	    i++)
+		;
+	if (i == len) {
+		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
+		    i++)
+			;
+		for (e = len; e > i &&
+		    is_ctl_or_space((unsigned char)s[e - 1]); e--)
+			;
+		n = e - i < max ? e - i : max;
+		q = xmalloc(n + 1);
+		for (e = 0; e < n; e++) {
+			unsigned char c = (unsigned char)s[i + e];
+
+			q[e] = c < 32 || c == 0x7f ? ' ' : (char)c;
+		}
+		q[n] = '\0';
+		return q;
+	}
 
 	u = text_to_utf8(NULL, s, len, &n);
 	for (p = u; *p; p++)
@@ -629,6 +665,32 @@ scan_run(struct scan *s, char *buf, size_t len)
 		scan_fix(s, len);
 }
 
+/*
+ * Whether the header block hdr[0..len) (the fields handed to libetpan)
+ * leaves the scan in a body with no part around it: no multipart with a
+ * boundary, no message type, nothing refused.  The scan then reads the
+ * body's lines for nothing but the count of boundary lines.
+ */
+static int
+scan_single(const char *hdr, size_t len)
+{
+	struct scan *s = xmalloc(sizeof(*s));
+	char *blk = xmalloc(len + 2);
+	int r;
+
+	if (len > 0)
+		memcpy(blk, hdr, len);
+	blk[len] = '\n';
+	blk[len + 1] = '\0';
+	scan_run(s, blk, len + 1);
+	r = s->toobig == NULL && !s->unsafe && s->depth == 0 &&
+	    s->state == SC_BODY && s->nblocks == 1;
+	scan_free(s);
+	free(s);
+	free(blk);
+	return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* The message being built. */
 
@@ -1042,77 +1104,446 @@ part_charset(struct mailmime_content *ct)
 	return r;
 }
 
-static int
-charset_known(const char *cs)
-{
-	iconv_t cd;
-
-	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
-		return 0;
-	iconv_close(cd);
-	return 1;
-}
-
 enum { TX_PLAIN, TX_HTML, TX_TEXTUAL };
 
-/* Copy with LF line ends and NULs as spaces. */
-static char *
-normalise(const char *raw, size_t len, size_t *outlen)
+/* Bytes from s[0..len) before the first byte a or b, eight at a time. */
+static size_t
+run_until(const char *s, size_t len, unsigned char a, unsigned char b)
 {
-	char *r = xmalloc(len + 1);
-	size_t i, j = 0;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	const uint64_t as = ones * a, bs = ones * b;
+	size_t i = 0;
+	uint64_t v, x, y;
 
-	for (i = 0; i < len; i++) {
+	while (i + 8 <= len) {
+		memcpy(&v, s + i, 8);
+		x = v ^ as;
+		y = v ^ bs;
+		/* A zero byte in x or in y (an a or a b in v). */
+		if ((((x - ones) & ~x) | ((y - ones) & ~y)) & highs)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)s[i] != a && (unsigned char)s[i] != b)
+		i++;
+	return i;
+}
+
+/* Whether the last line of out[0..n) is empty or holds two bytes or
+ * more: whether it opens with "--" is then known. */
+static int
+line_settled(const char *out, size_t n)
+{
+	return n == 0 || out[n - 1] == '\n' || (n >= 2 && out[n - 2] != '\n');
+}
+
+/*
+ * Copy raw[*ip..len) to out + *jp with LF line ends and NULs as spaces,
+ * until want bytes or more are out and the last line is settled, or to
+ * the end; *ip and *jp move on.  out has room for len - *ip more bytes
+ * (the text never grows).  A CRLF is never split.
+ */
+static void
+normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
+    size_t want)
+{
+	size_t i = *ip, j = *jp, lim, n;
+
+	while (i < len && !(j >= want && line_settled(out, j))) {
+		lim = len - i;
+		if (j < want && lim > want - j)
+			lim = want - j;
+		else if (j >= want)
+			lim = 1;
+		n = run_until(raw + i, lim, '\r', '\0');
+		memcpy(out + j, raw + i, n);
+		i += n;
+		j += n;
+		if (n == lim)
+			continue;
+		/* raw[i] is a CR or a NUL. */
 		if (raw[i] == '\r') {
-			r[j++] = '\n';
+			out[j++] = '\n';
 			if (i + 1 < len && raw[i + 1] == '\n')
 				i++;
-		} else if (raw[i] == '\0')
-			r[j++] = ' ';
-		else
-			r[j++] = raw[i];
+		} else
+			out[j++] = ' ';
+		i++;
 	}
-	r[j] = '\0';
+	*ip = i;
+	*jp = j;
+}
+
+/* Copy with LF line ends and NULs as spaces, after head spare bytes;
+ * NUL-terminated.  Malloc'd. */
+static char *
+normalise(const char *raw, size_t len, size_t head, size_t *outlen)
+{
+	char *r = xmalloc(head + len + 1);
+	size_t i = 0, j = 0;
+
+	normalise_to(raw, len, &i, r + head, &j, SIZE_MAX);
+	r[head + j] = '\0';
 	*outlen = j;
 	return r;
 }
 
 /*
- * A part's body without its transfer encoding, LF line ends, at most max
- * bytes (*cut set when more was there); NULL when unreadable or, with
- * TX_TEXTUAL, when it does not look like text.
+ * A message's text as normalise() makes it, made only as far as it is
+ * needed: TEXT_HEAD spare bytes, then the text, in one allocation with
+ * room for all of it.  The spare bytes let the header handed to libetpan
+ * be put in place before the body (parse_into()).
+ */
+#define TEXT_HEAD	2
+#define TEXT_CHUNK	(64u * 1024)	/* made at a time to find the header */
+#define TEXT_HUGE	(8u * 1024 * 1024)	/* huge pages asked for from here */
+
+struct lftext {
+	char	*buf;		/* malloc'd */
+	char	*text;		/* buf + TEXT_HEAD */
+	size_t	 len;		/* text made so far */
+	const char *raw;	/* what it is made from */
+	size_t	 rawlen;
+	size_t	 rawoff;	/* raw bytes read so far */
+};
+
+/*
+ * Writing a large text into fresh memory costs a page fault every 4 KiB,
+ * more than the copy itself: let the kernel use huge pages for it, when
+ * it can.  Only a hint; nothing changes when it is not taken.
+ */
+static void
+advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(pg - 1);
+
+	if (len >= TEXT_HUGE && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+static void
+lf_init(struct lftext *t, const char *raw, size_t len)
+{
+	t->buf = xmalloc(TEXT_HEAD + len + 1);
+	advise_huge(t->buf, TEXT_HEAD + len + 1);
+	t->text = t->buf + TEXT_HEAD;
+	t->len = 0;
+	t->text[0] = '\0';
+	t->raw = raw;
+	t->rawlen = len;
+	t->rawoff = 0;
+}
+
+/* Text made already, by normalise() with TEXT_HEAD spare bytes. */
+static void
+lf_take(struct lftext *t, char *buf, size_t len)
+{
+	t->buf = buf;
+	t->text = buf + TEXT_HEAD;
+	t->len = len;
+	t->raw = NULL;
+	t->rawlen = 0;
+	t->rawoff = 0;
+}
+
+static int
+lf_done(const struct lftext *t)
+{
+	return t->rawoff == t->rawlen;
+}
+
+/* Make want bytes of text or more (normalise_to()), NUL-terminated. */
+static void
+lf_more(struct lftext *t, size_t want)
+{
+	if (!lf_done(t))
+		normalise_to(t->raw, t->rawlen, &t->rawoff, t->text, &t->len,
+		    want);
+	t->text[t->len] = '\0';
+}
+
+/* Make the text up to its first blank line, where the header ends at the
+ * latest (header_next()), or all of it. */
+static void
+lf_header(struct lftext *t)
+{
+	size_t from = 0;
+
+	lf_more(t, TEXT_CHUNK);
+	while (!lf_done(t) && t->text[0] != '\n' &&
+	    memmem(t->text + from, t->len - from, "\n\n", 2) == NULL) {
+		from = t->len - 1;
+		lf_more(t, t->len * 2);
+	}
+}
+
+/*
+ * Lines of raw[off..len) that open with "--", as the pre-scan counts them
+ * in the text normalise() makes (CR, LF and CRLF end a line), up to
+ * max + 1.  The first line counts only when at_start; else it is the end
+ * of a line counted already.
+ */
+static size_t
+raw_delims(const char *raw, size_t len, size_t off, int at_start, size_t max)
+{
+	size_t n = 0, i = off;
+
+	while (i < len && n <= max) {
+		if (at_start && len - i >= 2 && raw[i] == '-' &&
+		    raw[i + 1] == '-')
+			n++;
+		at_start = 1;
+		i += run_until(raw + i, len - i, '\r', '\n');
+		if (i + 1 < len && raw[i] == '\r' && raw[i + 1] == '\n')
+			i++;
+		i++;
+	}
+	return n;
+}
+
+/*
+ * Base64 as libetpan 1.9.4 reads it: bytes outside the alphabet (padding
+ * included) are skipped, every four letters give three bytes, and a last
+ * group of two or three letters gives one or two.  Decoding stops once
+ * more than lim bytes are out.  Malloc'd.
  */
 static char *
-part_decode(struct mime_ctx *c, struct mailmime *mm, size_t partno,
-    int how, size_t max, size_t *outlen, int *cut)
+base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
+{
+	static signed char val[256];
+	static int ready;
+	unsigned char chunk[4];
+	size_t i, o = 0;
+	int k = 0, v;
+	char *out;
+
+	if (!ready) {
+		memset(val, -1, sizeof(val));
+		for (v = 0; v < 26; v++) {
+			val['A' + v] = (signed char)v;
+			val['a' + v] = (signed char)(v + 26);
+		}
+		for (v = 0; v < 10; v++)
+			val['0' + v] = (signed char)(v + 52);
+		val['+'] = 62;
+		val['/'] = 63;
+		ready = 1;
+	}
+	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
+	for (i = 0; i < n && o <= lim; i++) {
+		if ((v = val[(unsigned char)s[i]]) < 0)
+			continue;
+		chunk[k++] = (unsigned char)v;
+		if (k == 4) {
+			out[o++] = (char)(chunk[0] << 2 | chunk[1] >> 4);
+			out[o++] = (char)(chunk[1] << 4 | chunk[2] >> 2);
+			out[o++] = (char)(chunk[2] << 6 | chunk[3]);
+			k = 0;
+		}
+	}
+	if (k > 0) {
+		if (k == 1)
+			chunk[1] = 0;
+		out[o++] = (char)(chunk[0] << 2 | chunk[1] >> 4);
+		if (k == 3)
+			out[o++] = (char)(chunk[1] << 4 | chunk[2] >> 2);
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+static int
+qp_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 0;
+}
+
+/*
+ * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
+ * decoder appends to a string a call at a time): "=XX" is a byte (a
+ * digit that is not hex counts as 0), "=" before a line end joins the
+ * lines, line ends come out as CRLF, and a "=" too near the end is kept
+ * or dropped as libetpan does.  Like libetpan, a "=" and one byte at the
+ * very end also give the byte after them: m[n] must be readable (every
+ * body here lies inside a NUL-terminated message).  Decoding stops once
+ * more than lim bytes are out.  Malloc'd.
+ */
+static char *
+qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
+{
+	enum { QP_NORMAL, QP_CODED, QP_OUT, QP_CR } state = QP_NORMAL;
+	size_t cur = 0, count = 0, o = 0;
+	const char *start = m;
+	char *out = xmalloc(2 * n + 2);
+
+#define QP_FLUSH() do {						\
+		memcpy(out + o, start, count);			\
+		o += count;					\
+		count = 0;					\
+	} while (0)
+	while (state != QP_OUT && cur < n && o <= lim) {
+		switch (state) {
+		case QP_CODED:
+			QP_FLUSH();
+			/* m[cur] is '=' */
+			if (cur + 1 >= n) {
+				state = QP_NORMAL;
+				start = m + cur;
+				cur++;
+				count++;
+				break;
+			}
+			switch (m[cur + 1]) {
+			case '\n':
+				cur += 2;
+				start = m + cur;
+				state = QP_NORMAL;
+				break;
+			case '\r':
+				if (cur + 2 >= n) {
+					state = QP_OUT;
+					break;
+				}
+				cur += m[cur + 2] == '\n' ? 3 : 2;
+				start = m + cur;
+				state = QP_NORMAL;
+				break;
+			default:
+				if (cur + 2 >= n) {
+					cur++;
+					start = m + cur;
+					count++;
+					state = QP_NORMAL;
+					break;
+				}
+				out[o++] = (char)(qp_hex(m[cur + 1]) << 4 |
+				    qp_hex(m[cur + 2]));
+				cur += 3;
+				start = m + cur;
+				state = QP_NORMAL;
+				break;
+			}
+			break;
+		case QP_NORMAL:
+			/* Plain bytes up to the next '=' or line end. */
+			while (cur < n && m[cur] != '=' && m[cur] != '\n' &&
+			    m[cur] != '\r') {
+				count++;
+				cur++;
+			}
+			if (cur >= n)
+				break;
+			switch (m[cur]) {
+			case '=':
+				state = QP_CODED;
+				break;
+			case '\n':
+				QP_FLUSH();
+				out[o++] = '\r';
+				out[o++] = '\n';
+				cur++;
+				start = m + cur;
+				break;
+			case '\r':
+				state = QP_CR;
+				cur++;
+				break;
+			default:
+				count++;
+				cur++;
+				break;
+			}
+			break;
+		case QP_CR:
+			QP_FLUSH();
+			if (m[cur] == '\n') {
+				out[o++] = '\r';
+				out[o++] = '\n';
+				cur++;
+				start = m + cur;
+				state = QP_NORMAL;
+			} else {
+				start = m + cur;
+				out[o++] = '\r';
+				out[o++] = '\n';
+				state = QP_NORMAL;
+			}
+			break;
+		case QP_OUT:
+			break;
+		}
+	}
+	QP_FLUSH();
+#undef QP_FLUSH
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/*
+ * A part's body without its transfer encoding, LF line ends, at most
+ * LIMIT_PART_TEXT bytes (*cut set when more was there), after head spare
+ * bytes; NULL when there is no body or, with TX_TEXTUAL, when it does not
+ * look like text.  It reads no more than PART_RAW_BYTES of the body, and
+ * the byte after them.
+ */
+static char *
+part_decode(struct mailmime *mm, int how, size_t head, size_t *outlen,
+    int *cut)
 {
 	struct mailmime_data *d = part_body(mm);
 	char *dec = NULL, *r;
-	size_t rawlen, declen, idx = 0;
+	size_t rawlen, declen;
+	int own = 0;
 
 	if (d == NULL)
 		return NULL;
 	rawlen = d->dt_data.dt_text.dt_length;
-	/* Decoding never yields more than it reads. */
-	if (rawlen > max * 4) {
-		rawlen = max * 4;
+	if (rawlen > PART_RAW_BYTES) {
+		rawlen = PART_RAW_BYTES;
 		*cut = 1;
 	}
-	if (mailmime_part_parse(d->dt_data.dt_text.dt_data, rawlen, &idx,
-	    d->dt_encoding, &dec, &declen) != MAILIMF_NO_ERROR) {
-		note(c, "part %zu: transfer encoding unreadable", partno);
-		return NULL;
+	/* libetpan 1.9.4 decodes base64 and quoted-printable a few bytes a
+	 * call and copies the other encodings: the same is done here, as far
+	 * as shows whether the text goes past the cap. */
+	if (d->dt_encoding == MAILMIME_MECHANISM_BASE64) {
+		dec = base64_decode(d->dt_data.dt_text.dt_data, rawlen,
+		    LIMIT_PART_TEXT, &declen);
+		own = 1;
+	} else if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+		dec = qp_decode(d->dt_data.dt_text.dt_data, rawlen,
+		    LIMIT_PART_TEXT, &declen);
+		own = 1;
+	} else {
+		dec = (char *)d->dt_data.dt_text.dt_data;
+		declen = rawlen;
 	}
-	if (how == TX_TEXTUAL && !looks_textual(dec, declen)) {
-		mmap_string_unref(dec);
-		return NULL;
+	if (how == TX_TEXTUAL && !looks_textual(dec, declen))
+		r = NULL;
+	else {
+		if (declen > LIMIT_PART_TEXT) {
+			declen = LIMIT_PART_TEXT;
+			*cut = 1;
+		}
+		r = normalise(dec, declen, head, outlen);
 	}
-	if (declen > max) {
-		declen = max;
-		*cut = 1;
-	}
-	r = normalise(dec, declen, outlen);
-	mmap_string_unref(dec);
+	if (own)
+		free(dec);
 	return r;
 }
 
@@ -1130,12 +1561,11 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 	size_t n, un;
 	int cut = 0, delsp;
 
-	if ((lf = part_decode(c, mm, partno, how, LIMIT_PART_TEXT, &n,
-	    &cut)) == NULL)
+	if ((lf = part_decode(mm, how, 0, &n, &cut)) == NULL)
 		return NULL;
 	cs = part_charset(ct);
 	u = text_to_utf8(cs, lf, n, &un);
-	if (cs != NULL && !charset_known(cs)) {
+	if (cs != NULL && !text_charset_known(cs)) {
 		/* text.c maps a few labels iconv lacks: only say so when
 		 * the text came out as the fallback reading. */
 		size_t fn;
@@ -1176,8 +1606,7 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 	return u;
 }
 
-static int parse_into(struct mime_ctx *, const char *, size_t, int, int,
-    size_t);
+static int parse_into(struct mime_ctx *, struct lftext *, int, int, size_t);
 
 /* A forwarded message that came base64 or quoted-printable encoded:
  * libetpan leaves it whole, so it is decoded and parsed here. */
@@ -1185,6 +1614,7 @@ static void
 encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
     int depth)
 {
+	struct lftext t;
 	char *raw;
 	size_t n;
 	int cut = 0;
@@ -1194,15 +1624,15 @@ encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
 		c->msg->truncated = 1;
 		return;
 	}
-	if ((raw = part_decode(c, mm, partno, TX_PLAIN, LIMIT_PART_TEXT, &n,
-	    &cut)) == NULL)
+	if ((raw = part_decode(mm, TX_PLAIN, TEXT_HEAD, &n, &cut)) == NULL)
 		return;
 	if (cut) {
 		note(c, "part %zu: encoded message cut", partno);
 		c->msg->truncated = 1;
 	}
+	lf_take(&t, raw, n);
 	c->reparse++;
-	parse_into(c, raw, n, 0, depth + 1, partno);
+	parse_into(c, &t, 0, depth + 1, partno);
 	c->reparse--;
 	free(raw);
 }
@@ -1412,52 +1842,115 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 	return p;
 }
 
+/* Whether libetpan found no parts: the part walked is a single one. */
+static int
+root_single(const struct mailmime *root)
+{
+	if (root != NULL && root->mm_type == MAILMIME_MESSAGE)
+		root = root->mm_data.mm_message.mm_msg_mime;
+	return root != NULL && root->mm_type == MAILMIME_SINGLE;
+}
+
 /*
- * Parse one message in LF form, norm[0..nlen): the top-level one, or (top
- * 0) a forwarded one found encoded in part partno, whose header is not
- * the message's.  Returns 0, -1 for an unsafe boundary at the top, -2
- * when the top-level message holds nothing at all.
+ * libetpan's tree of lin[0..len), or NULL.  With capped, lin is hl bytes
+ * of header put before t's text from boff on, not all of it made: libetpan
+ * must find no parts in it either, or it is given the rest.
+ */
+static struct mailmime *
+lin_parse(struct lftext *t, char *lin, size_t len, size_t hl, size_t boff,
+    int capped)
+{
+	struct mailmime *root = NULL;
+	size_t idx = 0;
+	int r;
+
+	r = mailmime_parse(lin, len, &idx, &root);
+	if (capped && (r != MAILIMF_NO_ERROR || !root_single(root))) {
+		if (r == MAILIMF_NO_ERROR && root != NULL)
+			mailmime_free(root);
+		root = NULL;
+		idx = 0;
+		lf_more(t, SIZE_MAX);
+		r = mailmime_parse(lin, hl + t->len - boff, &idx, &root);
+	}
+	return r == MAILIMF_NO_ERROR ? root : NULL;
+}
+
+/*
+ * Parse one message, the text t: the top-level one, or (top 0) a
+ * forwarded one found encoded in part partno, whose header is not the
+ * message's.  Returns 0, -1 for an unsafe boundary at the top, -2 when
+ * the top-level message holds nothing at all.
  */
 static int
-parse_into(struct mime_ctx *c, const char *norm, size_t nlen, int top,
-    int depth, size_t partno)
+parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
+    size_t partno)
 {
 	struct mime_message *m = c->msg;
-	struct buf mimehdr, lin;
+	struct buf mimehdr;
 	struct scan *s;
-	struct mailmime *root = NULL;
+	struct mailmime *root;
 	const char *body;
-	char where[40] = "";
-	size_t idx = 0;
-	int r = 0;
+	char where[40] = "", *lin, *own = NULL;
+	size_t boff, hl, linlen;
+	int r = 0, capped;
 
 	if (!top)
 		snprintf(where, sizeof(where), "part %zu: ", partno);
-	buf_init(&mimehdr, nlen + 1);
-	body = read_header(c, norm, norm + nlen, &mimehdr, top);
-	if (top && m->nheaders == 0 && only_space(body, norm + nlen)) {
-		buf_free(&mimehdr);
-		return -2;
+	lf_header(t);
+	buf_init(&mimehdr, t->len + 1);
+	body = read_header(c, t->text, t->text + t->len, &mimehdr, top);
+	boff = (size_t)(body - t->text);
+	if (top && m->nheaders == 0) {
+		lf_more(t, SIZE_MAX);
+		if (only_space(t->text + boff, t->text + t->len)) {
+			buf_free(&mimehdr);
+			return -2;
+		}
 	}
 
-	/* libetpan's input: the MIME fields, a blank line, the body. */
-	buf_init(&lin, nlen + 2);
-	buf_add(&lin, mimehdr.data ? mimehdr.data : "", mimehdr.len);
-	buf_addch(&lin, '\n');
-	buf_add(&lin, body, (size_t)(norm + nlen - body));
+	/*
+	 * libetpan's input: the MIME fields, a blank line, the body.  The
+	 * fields go just before the body, over the header they came from:
+	 * each was copied with at most one line end added, and TEXT_HEAD
+	 * leaves room for that and the blank line.  A body the scan and
+	 * libetpan find no parts in is read no further than part_decode()
+	 * reads it; the rest is only counted for boundary lines.
+	 */
+	hl = mimehdr.len + 1;
+	if (!lf_done(t) && TEXT_HEAD + boff >= hl &&
+	    scan_single(mimehdr.data, mimehdr.len))
+		lf_more(t, boff + PART_RAW_BYTES + 1);
+	else
+		lf_more(t, SIZE_MAX);
+	capped = !lf_done(t);
+	if (TEXT_HEAD + boff >= hl)
+		lin = t->buf + (TEXT_HEAD + boff - hl);
+	else {
+		own = xmalloc(hl + t->len - boff + 1);
+		memcpy(own + hl, t->text + boff, t->len - boff + 1);
+		lin = own;
+	}
+	if (mimehdr.len > 0)
+		memcpy(lin, mimehdr.data, mimehdr.len);
+	lin[mimehdr.len] = '\n';
+	linlen = hl + t->len - boff;
 	buf_free(&mimehdr);
 
 	s = xmalloc(sizeof(*s));
-	scan_run(s, lin.data, lin.len);
+	scan_run(s, lin, linlen);
+	if (capped && s->toobig == NULL && !s->unsafe &&
+	    s->delims + raw_delims(t->raw, t->rawlen, t->rawoff,
+	    t->text[t->len - 1] == '\n', LIMIT_MIME_DELIMS - s->delims) >
+	    LIMIT_MIME_DELIMS)
+		s->toobig = "too many boundary lines";
 	if (s->nfix > 0 && s->toobig == NULL && !s->unsafe) {
 		size_t n;
-		char *fixed = scan_repair(s, lin.data, lin.len, &n);
+		char *fixed = scan_repair(s, lin, linlen, &n);
 
-		buf_free(&lin);
-		lin.data = fixed;
-		lin.len = n;
-		lin.size = n + 1;
-		lin.max = n;
+		free(own);
+		own = lin = fixed;
+		linlen = n;
 	}
 	scan_free(s);
 	if (s->unsafe) {
@@ -1476,8 +1969,8 @@ parse_into(struct mime_ctx *c, const char *norm, size_t nlen, int top,
 			m->truncated = 1;
 			if (s->root_report && top)
 				m->is_report = 1;
-		} else if (mailmime_parse(lin.data, lin.len, &idx, &root) !=
-		    MAILIMF_NO_ERROR || root == NULL) {
+		} else if ((root = lin_parse(t, lin, linlen, hl, boff,
+		    capped)) == NULL) {
 			note(c, "%sheader only: MIME structure unreadable",
 			    where);
 			m->truncated = 1;
@@ -1491,7 +1984,7 @@ parse_into(struct mime_ctx *c, const char *norm, size_t nlen, int top,
 		}
 	}
 	free(s);
-	buf_free(&lin);
+	free(own);
 	return r;
 }
 
@@ -1501,8 +1994,7 @@ mime_parse(const char *raw, size_t len, struct mime_message **out,
 {
 	struct mime_ctx c;
 	struct mime_message *m;
-	char *norm;
-	size_t nlen;
+	struct lftext t;
 	int cut = 0, r;
 
 	*out = NULL;
@@ -1521,9 +2013,9 @@ mime_parse(const char *raw, size_t len, struct mime_message **out,
 		m->truncated = 1;
 		note(&c, "message over %u MiB cut", LIMIT_MESSAGE_BYTES >> 20);
 	}
-	norm = normalise(raw, len, &nlen);
-	r = parse_into(&c, norm, nlen, 1, 0, 0);
-	free(norm);
+	lf_init(&t, raw, len);
+	r = parse_into(&c, &t, 1, 0, 0);
+	free(t.buf);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", r == -1 ? "unsafe MIME boundary" :
 		    "no header and no text");

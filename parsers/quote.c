@@ -129,14 +129,9 @@ blank(const struct line *l)
 static char *
 fold_line(const struct line *l)
 {
-	char *s, *f;
-
 	if (l->n > PHRASE_LINE)
 		return NULL;
-	s = xstrndup(l->p, l->n);
-	f = text_fold(s);
-	free(s);
-	return f;
+	return text_fold_n(l->p, l->n, NULL);
 }
 
 /* Last character of the line that is not white space, or 0. */
@@ -424,7 +419,10 @@ quote_strip(const char *text)
 	for (p = text; next_line(&p, &l) && (cut == NULL || l.p < cut); ) {
 		if (forward_header(&l, &fwd) || quoted(&l))
 			continue;
-		f = may_be_phrase(&l, p) ? fold_line(&l) : NULL;
+		/* Only a forward marker matters here: a line opening with
+		 * '-' or ending with ':'. */
+		f = l.n > 0 && (l.p[0] == '-' || last_char(&l) == ':') &&
+		    may_be_phrase(&l, p) ? fold_line(&l) : NULL;
 		if (forward_marker(&l, f)) {
 			free(f);
 			fwd = 1;

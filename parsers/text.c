@@ -33,6 +33,28 @@ utf8_seq(const unsigned char *s, size_t left)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* Bytes from s[0..len) that are plain ASCII without NUL, eight at a
+ * time: most mail is, and a byte at a time costs most of a pass. */
+static size_t
+ascii_run(const unsigned char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	uint64_t v;
+
+	while (i + 8 <= len) {
+		memcpy(&v, s + i, 8);
+		/* A high bit set, or a zero byte (v - ones borrows). */
+		if ((v & highs) != 0 || ((v - ones) & ~v & highs) != 0)
+			break;
+		i += 8;
+	}
+	while (i < len && s[i] < 0x80 && s[i] != 0)
+		i++;
+	return i;
+}
+
 int
 text_is_utf8(const char *s, size_t len)
 {
@@ -40,10 +62,9 @@ text_is_utf8(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
-		if (p[i] < 0x80 && p[i] != 0) {
-			i++;
-			continue;
-		}
+		i += ascii_run(p + i, len - i);
+		if (i >= len)
+			break;
 		if ((n = utf8_seq(p + i, len - i)) == 0)
 			return 0;
 		i += n;
@@ -55,33 +76,41 @@ char *
 text_sanitize(const char *s, size_t len, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	struct buf b;
-	size_t i = 0, run, n;
+	size_t i = 0, o = 0, size = len + 1, run, n;
+	char *out = xmalloc(size);
 
-	buf_init(&b, (size_t)-1 / 2);
 	while (i < len) {
 		/* Copy runs of plain ASCII in one go: most mail is. */
-		for (run = i; run < len && p[run] < 0x80 && p[run] != 0; run++)
-			;
-		if (run > i) {
-			buf_add(&b, p + i, run - i);
-			i = run;
+		run = ascii_run(p + i, len - i);
+		if (run > 0) {
+			memcpy(out + o, p + i, run);
+			o += run;
+			i += run;
 			continue;
 		}
 		if (p[i] == 0) {
-			buf_addch(&b, ' ');
+			out[o++] = ' ';
 			i++;
 		} else if ((n = utf8_seq(p + i, len - i)) == 0) {
-			buf_addstr(&b, replacement);
+			/* U+FFFD is longer than the byte it replaces: the
+			 * output may outgrow the input. */
+			if (size - o < (len - i) + sizeof(replacement)) {
+				size = size * 2 + sizeof(replacement);
+				out = xrealloc(out, size);
+			}
+			memcpy(out + o, replacement, 3);
+			o += 3;
 			i++;
 		} else {
-			buf_add(&b, p + i, n);
+			memcpy(out + o, p + i, n);
+			o += n;
 			i += n;
 		}
 	}
+	out[o] = '\0';
 	if (outlen)
-		*outlen = b.len;
-	return buf_release(&b);
+		*outlen = o;
+	return out;
 }
 
 /* Charsets whose labels mail clients misuse for windows-1252 text. */
@@ -122,6 +151,78 @@ charset_alias(const char *cs)
 	return cs;
 }
 
+/*
+ * Conversion descriptors, opened once per charset name and kept: opening
+ * one looks the charset up in iconv's module tables, which costs more
+ * than converting a short part.  A name iconv does not know is kept too
+ * (cd (iconv_t)-1).  Names longer than a charset label are not kept.
+ */
+#define ICONV_CACHE	8
+#define ICONV_NAME	64
+
+static struct {
+	char	 name[ICONV_NAME + 1];
+	iconv_t	 cd;
+} iconv_cache[ICONV_CACHE];
+static int iconv_used, iconv_next;
+
+/* A descriptor for charset -> UTF-8 in its initial state, or (iconv_t)-1.
+ * *owned = 1 when the caller must close it (not cached). */
+static iconv_t
+iconv_get(const char *charset, int *owned)
+{
+	size_t n = strlen(charset);
+	iconv_t cd;
+	int i;
+
+	*owned = 0;
+	for (i = 0; i < iconv_used; i++)
+		if (strcmp(iconv_cache[i].name, charset) == 0) {
+			cd = iconv_cache[i].cd;
+			if (cd != (iconv_t)-1)
+				iconv(cd, NULL, NULL, NULL, NULL);
+			return cd;
+		}
+	cd = iconv_open("UTF-8", charset);
+	if (n > ICONV_NAME) {
+		*owned = cd != (iconv_t)-1;
+		return cd;
+	}
+	if (iconv_used < ICONV_CACHE)
+		i = iconv_used++;
+	else {
+		i = iconv_next;
+		iconv_next = (iconv_next + 1) % ICONV_CACHE;
+		if (iconv_cache[i].cd != (iconv_t)-1)
+			iconv_close(iconv_cache[i].cd);
+	}
+	memcpy(iconv_cache[i].name, charset, n + 1);
+	iconv_cache[i].cd = cd;
+	return cd;
+}
+
+int
+text_charset_known(const char *charset)
+{
+	int owned;
+	iconv_t cd = iconv_get(charset, &owned);
+
+	if (owned)
+		iconv_close(cd);
+	return cd != (iconv_t)-1;
+}
+
+void
+text_cleanup(void)
+{
+	int i;
+
+	for (i = 0; i < iconv_used; i++)
+		if (iconv_cache[i].cd != (iconv_t)-1)
+			iconv_close(iconv_cache[i].cd);
+	iconv_used = iconv_next = 0;
+}
+
 /* Convert with iconv; each invalid input byte becomes U+FFFD.  Returns -1
  * when iconv does not know the charset. */
 static int
@@ -131,8 +232,9 @@ convert(const char *charset, const char *s, size_t len, struct buf *out)
 	char tmp[4096];
 	char *in = (char *)s;
 	size_t inleft = len;
+	int owned;
 
-	cd = iconv_open("UTF-8", charset);
+	cd = iconv_get(charset, &owned);
 	if (cd == (iconv_t)-1)
 		return -1;
 	while (inleft > 0) {
@@ -151,7 +253,8 @@ convert(const char *charset, const char *s, size_t len, struct buf *out)
 			iconv(cd, NULL, NULL, NULL, NULL);
 		}
 	}
-	iconv_close(cd);
+	if (owned)
+		iconv_close(cd);
 	return 0;
 }
 
@@ -164,8 +267,8 @@ text_to_utf8(const char *charset, const char *s, size_t len, size_t *outlen)
 
 	if (charset == NULL || *charset == '\0' || charset_is_latin(charset) ||
 	    strcasecmp(charset, "utf-8") == 0) {
-		if (text_is_utf8(s, len) || (charset &&
-		    strcasecmp(charset, "utf-8") == 0)) {
+		if ((charset && strcasecmp(charset, "utf-8") == 0) ||
+		    text_is_utf8(s, len)) {
 			/* Declared UTF-8 with bad bytes: replace them.  Plain
 			 * ASCII and valid UTF-8 pass unchanged. */
 			return text_sanitize(s, len, outlen);
@@ -301,67 +404,211 @@ squeeze(const char *s, int (*keep)(int32_t), int32_t (*map)(int32_t))
 }
 
 /*
- * Fold one code point at a time: ASCII by hand, the rest through
- * utf8proc's decomposition of that code point alone (case fold,
- * compatibility forms, marks stripped).  Comparing decomposed base
- * letters needs no recomposition, and no pass over the whole string.
+ * How one code point folds: the UTF-8 of the code points it keeps, in
+ * order, with a space byte where one is dropped (a space is never kept, so
+ * it can stand for "a separator here").  Filled from utf8proc on first
+ * use and kept in a small direct-mapped cache: mail in one language uses
+ * few distinct letters, and asking utf8proc costs a hundred times more
+ * than a copy.  The cache is per process (intaked parses in one thread).
  */
-char *
-text_fold(const char *s)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	struct out o = { NULL, 0, 0, 0 };
-	utf8proc_int32_t c, dec[FOLD_MAX_CP];
-	utf8proc_ssize_t n, k, i;
-	int bound = 0;
+#define FOLD_CACHE	4096
+#define FOLD_CACHED	15	/* longest folding kept in the cache */
 
-	out_room(&o);
-	while (*p) {
-		out_room(&o);
-		if (*p < 0x80) {
-			/* The common case, without a call per character. */
-			c = *p++;
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-			else if (c == '`')
-				c = '\'';
-			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			    c == '@' || c == '+' || c == '.' || c == '-' ||
-			    c == '\'') {
-				if (o.space && o.len > 0)
-					o.s[o.len++] = ' ';
-				o.space = 0;
-				o.s[o.len++] = (char)c;
-			} else
-				o.space = 1;
+struct fold_entry {
+	int32_t		 cp;	/* 0: empty */
+	unsigned char	 n;
+	char		 s[FOLD_CACHED];
+};
+
+static struct fold_entry fold_cache[FOLD_CACHE];
+
+/* Fold code point c into tok (room for 4 * FOLD_MAX_CP bytes); returns
+ * its length. */
+static size_t
+fold_cp(int32_t c, char *tok)
+{
+	utf8proc_int32_t dec[FOLD_MAX_CP];
+	utf8proc_ssize_t k, i;
+	int bound = 0;
+	size_t n = 0;
+
+	c = fold_punct(c);
+	k = utf8proc_decompose_char(c, dec, FOLD_MAX_CP,
+	    UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
+	    UTF8PROC_STRIPMARK, &bound);
+	if (k < 0 || k > FOLD_MAX_CP) {
+		tok[0] = ' ';
+		return 1;
+	}
+	for (i = 0; i < k; i++) {
+		c = fold_punct(dec[i]);
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (!fold_keep(c))
+			tok[n++] = ' ';
+		else if (c < 0x80)
+			tok[n++] = (char)c;
+		else
+			n += (size_t)utf8proc_encode_char(c,
+			    (utf8proc_uint8_t *)tok + n);
+	}
+	return n;
+}
+
+/* What each byte folds to: the lower-case ASCII byte kept, FOLD_SEP
+ * (a separator), FOLD_END (NUL) or FOLD_MB (not ASCII). */
+#define FOLD_SEP	0
+#define FOLD_END	1
+#define FOLD_MB		0x80
+
+static unsigned char fold_byte[256];
+static int fold_byte_ready;
+
+static void
+fold_byte_init(void)
+{
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		int d = c;
+
+		if (c >= 0x80) {
+			fold_byte[c] = FOLD_MB;
 			continue;
 		}
-		n = utf8proc_iterate(p, 4, &c);
+		if (d >= 'A' && d <= 'Z')
+			d += 'a' - 'A';
+		else if (d == '`')
+			d = '\'';
+		if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+		    d == '@' || d == '+' || d == '.' || d == '-' || d == '\'')
+			fold_byte[c] = (unsigned char)d;
+		else
+			fold_byte[c] = FOLD_SEP;
+	}
+	fold_byte[0] = FOLD_END;
+	fold_byte_ready = 1;
+}
+
+/*
+ * Fold s[0..len) (stopping at a NUL) one code point at a time: ASCII by a
+ * table, the rest through utf8proc's decomposition of that code point
+ * alone (case fold, compatibility forms, marks stripped), cached.
+ * Comparing decomposed base letters needs no recomposition, and no pass
+ * over the whole string.  The output never needs more room than the
+ * input has bytes left, plus what one code point may add: that is checked
+ * once per non-ASCII code point.  When mark_out is not NULL it gets the
+ * length of the output that s[0..mark) alone folds to.
+ */
+static char *
+fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
+    size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const unsigned char *pmark = p + (mark < len ? mark : len), *wend;
+	utf8proc_int32_t c;
+	utf8proc_ssize_t n;
+	char tok[4 * FOLD_MAX_CP], *out;
+	const char *t;
+	size_t tn, i, ol = 0, size, mlen = 0;
+	int space = 0;
+	unsigned char d;
+
+	if (!fold_byte_ready)
+		fold_byte_init();
+	size = len + 2 + 4 * FOLD_MAX_CP;
+	out = xmalloc(size);
+	while (p < end) {
+		if (p <= pmark)
+			mlen = ol;
+		d = fold_byte[*p];
+		if (d > FOLD_END && d < FOLD_MB) {
+			if (space && ol > 0)
+				out[ol++] = ' ';
+			space = 0;
+			/* The rest of the word (up to the mark first). */
+			wend = p < pmark ? pmark : end;
+			do {
+				out[ol++] = (char)d;
+				p++;
+			} while (p < wend && (d = fold_byte[*p]) > FOLD_END &&
+			    d < FOLD_MB);
+			continue;
+		}
+		if (d == FOLD_SEP) {
+			space = 1;
+			p++;
+			continue;
+		}
+		if (d == FOLD_END)
+			break;
+		n = utf8proc_iterate(p, end - p < 4 ? end - p : 4, &c);
 		if (n <= 0) {
 			p++;
-			o.space = 1;
+			space = 1;
 			continue;
 		}
 		p += n;
-		c = fold_punct(c);
-		k = utf8proc_decompose_char(c, dec, FOLD_MAX_CP,
-		    UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
-		    UTF8PROC_STRIPMARK, &bound);
-		if (k < 0 || k > FOLD_MAX_CP) {
-			o.space = 1;
-			continue;
+		{
+			struct fold_entry *e = &fold_cache[c % FOLD_CACHE];
+
+			if (e->cp == c && c != 0) {
+				t = e->s;
+				tn = e->n;
+			} else {
+				tn = fold_cp(c, tok);
+				t = tok;
+				if (tn <= FOLD_CACHED) {
+					e->cp = c;
+					e->n = (unsigned char)tn;
+					memcpy(e->s, tok, tn);
+				}
+			}
 		}
-		for (i = 0; i < k; i++) {
-			c = fold_punct(dec[i]);
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-			if (fold_keep(c))
-				out_cp(&o, c);
-			else
-				o.space = 1;
+		/* Room for this code point's output (at most tn bytes and a
+		 * pending space), all that is left, a space and the NUL. */
+		if (size - ol < tn + 3 + (size_t)(end - p)) {
+			size = size * 2 + tn + 3 + (size_t)(end - p);
+			out = xrealloc(out, size);
+		}
+		for (i = 0; i < tn; i++) {
+			if (t[i] == ' ') {
+				space = 1;
+				continue;
+			}
+			if (space && ol > 0)
+				out[ol++] = ' ';
+			space = 0;
+			out[ol++] = t[i];
 		}
 	}
-	return out_finish(&o);
+	if (p <= pmark)
+		mlen = ol;
+	out[ol] = '\0';
+	if (mark_out)
+		*mark_out = mlen;
+	if (outlen)
+		*outlen = ol;
+	return out;
+}
+
+char *
+text_fold(const char *s)
+{
+	return fold_n(s, strlen(s), 0, NULL, NULL);
+}
+
+char *
+text_fold_n(const char *s, size_t len, size_t *outlen)
+{
+	return fold_n(s, len, 0, NULL, outlen);
+}
+
+char *
+text_fold_mark(const char *s, size_t len, size_t mark, size_t *mark_out,
+    size_t *outlen)
+{
+	return fold_n(s, len, mark, mark_out, outlen);
 }
 
 static int

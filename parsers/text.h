@@ -33,6 +33,19 @@ int	 text_is_utf8(const char *s, size_t len);
  * white space, trim.  "Côte d’Ivoire " -> "cote d'ivoire".
  */
 char	*text_fold(const char *s);
+/* The same for s[0..len) (stopping at a NUL, if any); *outlen (may be
+ * NULL) gets the length. */
+char	*text_fold_n(const char *s, size_t len, size_t *outlen);
+/* The same, and *mark_out gets the length of what s[0..mark) alone folds
+ * to: a prefix of the whole (a character cut at mark folds to nothing). */
+char	*text_fold_mark(const char *s, size_t len, size_t mark,
+	    size_t *mark_out, size_t *outlen);
+
+/* 1 when iconv can convert charset to UTF-8. */
+int	 text_charset_known(const char *charset);
+
+/* Close the conversion descriptors kept between calls (at exit). */
+void	 text_cleanup(void);
 
 /* Trim ASCII and Unicode white space (incl. U+00A0) at both ends, collapse
  * inner runs of white space to one space. */

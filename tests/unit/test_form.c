@@ -300,7 +300,59 @@ test_label_lookup(void **state)
 		assert_non_null(l);
 		assert_string_equal(l->folded, f->labels[i].folded);
 		assert_true(l <= &f->labels[i]);
+		assert_true(l == f->labels ||
+		    strcmp(l[-1].folded, l->folded) != 0);
 		assert_int_equal(l->field, f->labels[i].field);
+		assert_ptr_equal(form_label_exact_n(f, f->labels[i].folded,
+		    strlen(f->labels[i].folded)), l);
+	}
+	/* A prefix of a label is not that label. */
+	assert_null(form_label_exact_n(f, "telephone", 4));
+	assert_int_equal(form_label_exact_n(f, "telephone number", 9)->field,
+	    FIELD_PHONE);
+	form_free(f);
+}
+
+/* Hint words: each is found with its own languages, others are not. */
+static void
+test_word_langs(void **state)
+{
+	struct form *f = NULL;
+	char err[2048];
+	size_t i;
+	int l, k;
+
+	(void)state;
+	assert_int_equal(form_load(REAL_FORM, &f, err, sizeof(err)), 0);
+	for (l = 0; l < LANG_COUNT; l++) {
+		assert_true(f->nlang_words[l] > 0);
+		for (i = 0; i < f->nlang_words[l]; i++) {
+			const char *w = f->lang_words[l][i];
+			unsigned want = 0;
+			size_t j;
+
+			for (k = 0; k < LANG_COUNT; k++)
+				for (j = 0; j < f->nlang_words[k]; j++)
+					if (strcmp(f->lang_words[k][j], w) == 0)
+						want |= 1u << k;
+			assert_int_equal(form_word_langs(f, w, strlen(w)),
+			    want);
+			assert_true(want & (1u << l));
+		}
+	}
+	assert_int_equal(form_word_langs(f, "zzqx", 4), 0);
+	assert_int_equal(form_word_langs(f, "", 0), 0);
+	/* The languages of a label's run. */
+	for (i = 0; i < f->nlabels; i++) {
+		const struct form_label *q = form_label_exact(f,
+		    f->labels[i].folded);
+		unsigned want = 0;
+
+		for (; q < f->labels + f->nlabels &&
+		    strcmp(q->folded, f->labels[i].folded) == 0; q++)
+			want |= 1u << q->lang;
+		assert_int_equal(form_label_langs(f,
+		    form_label_exact(f, f->labels[i].folded)), want);
 	}
 	form_free(f);
 }
@@ -512,6 +564,7 @@ main(void)
 		cmocka_unit_test(test_real_form_loads),
 		cmocka_unit_test(test_labels_sorted),
 		cmocka_unit_test(test_label_lookup),
+		cmocka_unit_test(test_word_langs),
 		cmocka_unit_test(test_shared_label_languages),
 		cmocka_unit_test(test_relative_data_paths),
 		cmocka_unit_test(test_unknown_section_and_key),

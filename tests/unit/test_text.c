@@ -138,6 +138,79 @@ test_fold(void **state)
 	fold("", "");
 }
 
+/* Folding a letter the second time (from the cache) gives what the first
+ * did, and one that expands to many code points is read whole. */
+static void
+test_fold_again(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fold("\xc3\x89l\xc3\xa8ve \xc3\x89L\xc3\x88VE", "eleve eleve");
+		/* U+FDFA, eighteen code points folded, spaces among them. */
+		fold("x\xef\xb7\xbay", "x\xd8\xb5\xd9\x84\xd9\x89 "
+		    "\xd8\xa7\xd9\x84\xd9\x84\xd9\x87 \xd8\xb9\xd9\x84"
+		    "\xd9\x8a\xd9\x87 \xd9\x88\xd8\xb3\xd9\x84\xd9\x85y");
+		fold("\xe2\x80\x98quoted\xe2\x80\x99", "'quoted'");
+	}
+}
+
+/* A length-bounded fold stops at the length and at a NUL; the mark gives
+ * the length of what the text up to it folds to on its own. */
+static void
+test_fold_n_and_mark(void **state)
+{
+	static const char t[] = "Caf\xc3\xa9 OLE  r\xc3\xa9sum\xc3\xa9 end";
+	size_t n, m, cut;
+	char *s, *p;
+
+	(void)state;
+	s = text_fold_n("Caf\xc3\xa9 au lait", 7, &n);
+	assert_string_equal(s, "cafe a");
+	assert_int_equal(n, 6);
+	free(s);
+	s = text_fold_n("ab\0cd", 5, &n);
+	assert_string_equal(s, "ab");
+	free(s);
+	/* Every cut, a letter's bytes split included. */
+	for (cut = 0; cut <= sizeof(t) - 1; cut++) {
+		s = text_fold_mark(t, sizeof(t) - 1, cut, &m, &n);
+		p = text_fold_n(t, cut, NULL);
+		assert_string_equal(s, "cafe ole resume end");
+		assert_int_equal(n, strlen(s));
+		assert_int_equal(m, strlen(p));
+		assert_memory_equal(s, p, m);
+		free(p);
+		free(s);
+	}
+}
+
+static void
+test_charset_known(void **state)
+{
+	(void)state;
+	assert_true(text_charset_known("ISO-8859-2"));
+	assert_true(text_charset_known("ISO-8859-2"));	/* kept */
+	assert_false(text_charset_known("x-no-such-charset"));
+	assert_false(text_charset_known("x-no-such-charset"));
+	/* More names than are kept: each still converts. */
+	CONV("iso-8859-3", "\xb1", "\xc4\xa7");
+	CONV("iso-8859-4", "\xb1", "\xc4\x85");
+	CONV("iso-8859-5", "\xb1", "\xd0\x91");
+	CONV("iso-8859-7", "\xb1", "\xc2\xb1");
+	CONV("iso-8859-9", "\xfd", "\xc4\xb1");
+	CONV("iso-8859-13", "\xb1", "\xc2\xb1");
+	CONV("iso-8859-15", "\xa4", "\xe2\x82\xac");
+	CONV("koi8-u", "\xa4", "\xd1\x94");
+	CONV("iso-8859-2", "\xb3", "\xc5\x82");
+	CONV("iso-2022-jp", "\x1b$B$3\x1b(B!", "\xe3\x81\x93!");
+	CONV("iso-2022-jp", "\x1b$B$3$s", "\xe3\x81\x93\xe3\x82\x93");
+	CONV("iso-2022-jp", "ab", "ab");
+	text_cleanup();
+	CONV("iso-8859-2", "\xb3", "\xc5\x82");
+}
+
 static void
 squeeze(const char *in, const char *out)
 {
@@ -169,6 +242,9 @@ main(void)
 		cmocka_unit_test(test_unknown_and_broken),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_fold_again),
+		cmocka_unit_test(test_fold_n_and_mark),
+		cmocka_unit_test(test_charset_known),
 		cmocka_unit_test(test_squeeze),
 	};
 

@@ -258,6 +258,113 @@ test_child_descriptors(void **state)
 	worker_stop(w);
 }
 
+/*
+ * A batch with a bad message in the middle: the bad one alone is
+ * quarantined with its reason, every other gets the answer it gets on its
+ * own, in order, and a large message (over a pipe's default buffer) and a
+ * header-only one go through too.
+ */
+static void
+batch_with(const char *bad, const char *reason, unsigned timeout_ms)
+{
+	enum { N = 12, BAD = 5, BIG = 8, HDR = 9 };
+	struct worker *w = start(timeout_ms, 1);
+	struct intake_result *out[N], *one;
+	const char *raw[N];
+	size_t len[N];
+	int hdr[N], i;
+	unsigned long parsed, restarts;
+	struct buf big;
+	char *ja, *jb;
+
+	buf_init(&big, 1 << 22);
+	buf_addstr(&big, request);
+	for (i = 0; i < 50000; i++)
+		buf_addstr(&big, "Some more words of prose here.\n");
+	for (i = 0; i < N; i++) {
+		raw[i] = request;
+		len[i] = strlen(request);
+		hdr[i] = 0;
+	}
+	raw[BAD] = bad;
+	len[BAD] = strlen(bad);
+	raw[BIG] = big.data;
+	len[BIG] = big.len;
+	hdr[HDR] = 1;
+	worker_parse_batch(w, N, raw, len, hdr, out);
+	for (i = 0; i < N; i++) {
+		assert_non_null(out[i]);
+		if (i == BAD) {
+			assert_int_equal(out[i]->class, CLASS_QUARANTINED);
+			assert_string_equal(out[i]->reason, reason);
+			intake_result_free(out[i]);
+			continue;
+		}
+		one = worker_parse(w, raw[i], len[i], hdr[i]);
+		ja = json_of(out[i]);
+		jb = json_of(one);
+		assert_string_equal(ja, jb);
+		assert_int_equal(out[i]->class, CLASS_REQUEST);
+		assert_int_equal(out[i]->status, i == HDR ? STATUS_REVIEW :
+		    STATUS_COMPLETE);
+		free(ja);
+		free(jb);
+		intake_result_free(one);
+		intake_result_free(out[i]);
+	}
+	worker_stats(w, &parsed, &restarts);
+	assert_int_equal(parsed, N + N - 1);
+	assert_int_equal(restarts, 1);
+	buf_free(&big);
+	worker_stop(w);
+}
+
+static void
+test_batch_crash(void **state)
+{
+	(void)state;
+	batch_with("X-Intaked-Test: crash\nSubject: x\n\nbody\n",
+	    "parser crashed: signal 11", 10000);
+}
+
+static void
+test_batch_hang(void **state)
+{
+	(void)state;
+	batch_with("X-Intaked-Test: loop\nSubject: x\n\nbody\n",
+	    "parser timed out", 1000);
+}
+
+/* A batch through no worker at all gives the same answers. */
+static void
+test_batch_in_process(void **state)
+{
+	struct worker *iso = start(10000, 1), *direct = start(10000, 0);
+	struct intake_result *a[3], *b[3];
+	const char *raw[3] = { request, "Subject: hello\n\nJust a note.\n",
+	    request };
+	size_t len[3];
+	int hdr[3] = { 0, 0, 1 }, i;
+	char *ja, *jb;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		len[i] = strlen(raw[i]);
+	worker_parse_batch(iso, 3, raw, len, hdr, a);
+	worker_parse_batch(direct, 3, raw, len, hdr, b);
+	for (i = 0; i < 3; i++) {
+		ja = json_of(a[i]);
+		jb = json_of(b[i]);
+		assert_string_equal(ja, jb);
+		free(ja);
+		free(jb);
+		intake_result_free(a[i]);
+		intake_result_free(b[i]);
+	}
+	worker_stop(iso);
+	worker_stop(direct);
+}
+
 int
 main(void)
 {
@@ -269,6 +376,9 @@ main(void)
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_crafted_boundary),
 		cmocka_unit_test(test_child_descriptors),
+		cmocka_unit_test(test_batch_crash),
+		cmocka_unit_test(test_batch_hang),
+		cmocka_unit_test(test_batch_in_process),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
