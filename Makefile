@@ -18,10 +18,10 @@ OPT	?= -O2 -g
 SAN	?=
 CPPFLAGS += -D_GNU_SOURCE -iquote parsers -iquote daemon \
 	    -DDATADIR='"$(PREFIX)/share/intaked"'
-CFLAGS	+= -std=gnu11 $(OPT) $(WARN) $(SAN) \
+CFLAGS	+= -std=gnu11 -pthread $(OPT) $(WARN) $(SAN) \
 	   $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -letpan
-LDFLAGS	+= $(SAN)
+LDFLAGS	+= -pthread $(SAN)
 
 TEST_CFLAGS = $(shell pkg-config --cflags cmocka)
 TEST_LIBS   = $(shell pkg-config --libs cmocka)
@@ -108,7 +108,9 @@ check: bootstrap
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g' \
 	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    all tests-build
-	$(Q)tests/run-all build build-asan
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT='-O1 -g' \
+	    SAN='-fsanitize=thread' all
+	$(Q)TSAN_BUILD=build-tsan tests/run-all build build-asan
 
 tests-build: $(PROGS) $(TEST_BINS) $(ITEST_BINS)
 
@@ -122,7 +124,8 @@ asan: bootstrap
 # Functions that invite overflows have no place here (curl's checksrc).
 lint:
 	$(Q)if grep -nE '\<(sprintf|vsprintf|strcpy|strcat|gets|strtok)[[:space:]]*\(' \
-	    parsers/*.c daemon/*.c tests/unit/*.c tests/integration/*.c 2>/dev/null; then \
+	    parsers/*.c daemon/*.c tests/unit/*.c tests/integration/*.c \
+	    tests/fuzz/*.c 2>/dev/null; then \
 	    echo "lint: banned function above" >&2; exit 1; fi
 
 # Units and man pages name the installed paths: @SBINDIR@ and the like are
@@ -175,7 +178,62 @@ $(BUILD)/bench/floor: tests/bench/floor.c $(LIB)
 bench: bootstrap all $(BUILD)/bench/floor
 	$(Q)tests/bench/run
 
+# ---- fuzzing (tests/fuzz/README.md) --------------------------------------
+# Each target tests/fuzz/fuzz_NAME.c builds into $(BUILD)/fuzz/fuzz_NAME:
+# with libFuzzer in build-fuzz/ (clang, `make fuzz`), and with the small
+# replay main of tests/fuzz/replay.c in every other build, where
+# tests/fuzz/run-regress replays the inputs of tests/fuzz/regress/.
+FUZZ_TARGETS = parse form config reply
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=all
+FUZZ_BINS     = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_MAIN    ?= $(BUILD)/fuzz/replay.o
+FUZZ_LINK    ?=
+# fuzz_config watches which password files config.c opens.
+FUZZ_LINK_config = -Wl,--wrap=open
+
+.PRECIOUS: $(BUILD)/fuzz/%.o
+
+.PHONY: fuzz-build fuzz-clean
+
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) -iquote tests/fuzz $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/common.o \
+    $(FUZZ_MAIN) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) $(FUZZ_LINK) $(FUZZ_LINK_$*) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# The replay drivers are built with the tests, for tests/fuzz/regress.
+tests-build: $(FUZZ_BINS)
+
+# Build the targets with libFuzzer and run each for FUZZ_SECONDS,
+# FUZZ_JOBS at a time; non-zero exit on any finding.
+fuzz:
+	$(Q)if ! echo 'int LLVMFuzzerTestOneInput(void){return 0;}' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined \
+	    -o /dev/null - 2>/dev/null; \
+	    then echo "fuzz: $(FUZZ_CC) cannot build with libFuzzer and" \
+	    "AddressSanitizer (Debian: apt-get install clang" \
+	    "libclang-rt-14-dev)" >&2; exit 1; fi
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+	    OPT='-O1 -g' SAN='-fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+	    FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer fuzz-build
+	$(Q)tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) \
+	    $(FUZZ_TARGETS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

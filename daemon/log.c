@@ -27,6 +27,10 @@ log_init(int verbose, const char *progname)
 
 static void
 log_emit(int pri, int with_errno, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+log_emit(int pri, int with_errno, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int saved = errno, n, m;

@@ -999,16 +999,17 @@ qp_body(struct out *o, const char *text)
 			tok[2] = hexdigits[*p & 15];
 			tn = 3;
 		}
-		if (col == 0 && *p == 'F' && strncmp((const char *)p, "From ",
-		    5) == 0) {
-			memcpy(tok, "=46", 3);
-			tn = 3;
-		}
 		/* Room for the token, and for a soft break unless the line
 		 * ends right after it. */
 		if (col + tn > (last ? QP_WIDTH : QP_WIDTH - 1)) {
 			put(o, "=\r\n", 3);
 			col = 0;
+		}
+		/* Checked after the soft break, which also starts a line. */
+		if (col == 0 && *p == 'F' && strncmp((const char *)p, "From ",
+		    5) == 0) {
+			memcpy(tok, "=46", 3);
+			tn = 3;
 		}
 		put(o, tok, tn);
 		col += tn;
