@@ -82,6 +82,7 @@ enum key {
 	K_TRIAGE_SECRETARIAT,
 	K_TRIAGE_MAX_MESSAGE_SIZE,
 	K_TRIAGE_MAX_REPLIES_PER_DAY,
+	K_TRIAGE_MAX_REPLIES_PER_DOMAIN,
 	K_TRIAGE_MAX_REPLY_AGE,
 	K_TRIAGE_REPLY_POLICY,
 	K_TRIAGE_TRUSTED_AUTHSERV_ID,
@@ -123,6 +124,8 @@ static const struct {
 	[K_TRIAGE_SECRETARIAT] =	{ "triage", "secretariat" },
 	[K_TRIAGE_MAX_MESSAGE_SIZE] =	{ "triage", "max_message_size" },
 	[K_TRIAGE_MAX_REPLIES_PER_DAY] = { "triage", "max_replies_per_day" },
+	[K_TRIAGE_MAX_REPLIES_PER_DOMAIN] =
+	    { "triage", "max_replies_per_domain_per_day" },
 	[K_TRIAGE_MAX_REPLY_AGE] =	{ "triage", "max_reply_age" },
 	[K_TRIAGE_REPLY_POLICY] =	{ "triage", "reply_policy" },
 	[K_TRIAGE_TRUSTED_AUTHSERV_ID] = { "triage", "trusted_authserv_id" },
@@ -1379,6 +1382,9 @@ check_triage(struct loader *l)
 	t->max_replies_per_day = (unsigned int)get_number(l,
 	    K_TRIAGE_MAX_REPLIES_PER_DAY, NULL, 0, 10000, 5,
 	    "a number from 0 to 10000");
+	t->max_replies_per_domain = (unsigned int)get_number(l,
+	    K_TRIAGE_MAX_REPLIES_PER_DOMAIN, NULL, 0, 100000, 20,
+	    "a number from 0 to 100000");
 	t->max_reply_age = (unsigned int)get_number(l, K_TRIAGE_MAX_REPLY_AGE,
 	    duration_units, 1, 3650ULL * 86400, 14 * 86400,
 	    "a duration such as 14d, 36h, 90m, 3600s or 3600 (up to 3650d)");

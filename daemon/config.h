@@ -103,6 +103,8 @@ struct config_triage {
 	char			*secretariat;	/* addr-spec */
 	size_t			 max_message_size;	/* bytes */
 	unsigned int		 max_replies_per_day;	/* per sender */
+	unsigned int		 max_replies_per_domain; /* per domain, a day;
+					 * free-mail domains have none */
 	unsigned int		 max_reply_age;		/* seconds */
 	enum config_reply_policy reply_policy;
 	char			*trusted_authserv_id;	/* NULL when unset */

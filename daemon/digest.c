@@ -127,11 +127,11 @@ struct section {
 
 static const struct dcol complete_cols[] = {
 	{ "Reference", 0, 1 }, { "Country", 0, 0 }, { "Received", 0, 0 },
-	{ "From", 0, 0 }, { "Officials", 1, 0 },
+	{ "From", 0, 0 }, { "Officials", 1, 0 }, { "Notes", 1, 0 },
 };
 static const struct dcol incomplete_cols[] = {
 	{ "Reference", 0, 1 }, { "Country", 0, 0 }, { "Waiting", 0, 0 },
-	{ "From", 0, 0 }, { "Missing or invalid", 1, 0 },
+	{ "From", 0, 0 }, { "Missing or invalid", 1, 0 }, { "Notes", 1, 0 },
 };
 static const struct dcol review_cols[] = {
 	{ "Reference", 0, 1 }, { "Waiting", 0, 0 }, { "From", 0, 0 },
@@ -306,6 +306,25 @@ flag_text(struct buf *b, unsigned flags, const char *reason,
 	}
 }
 
+/*
+ * What a person should know before forwarding a request or waiting for
+ * it: its flags in words (a free-mail official, a domain that does not
+ * fit, a sender that failed authentication, ...) and, when no reply went
+ * out, why.  "" when there is nothing to say.
+ */
+static void
+notes_text(struct buf *b, unsigned flags, const char *reason)
+{
+	flag_text(b, flags & ~FLAG_REPLY_SUPPRESSED, NULL, "");
+	if (!(flags & FLAG_REPLY_SUPPRESSED))
+		return;
+	if (b->len > 0)
+		buf_addstr(b, "; ");
+	buf_addstr(b, "no reply was sent");
+	if (reason && *reason)
+		buf_printf(b, " (%s)", reason);
+}
+
 #define COUNTRIES_SQL \
 	"(SELECT group_concat(v, ', ') FROM (SELECT DISTINCT c.value AS v" \
 	" FROM officials c WHERE c.request_id = r.id" \
@@ -390,13 +409,14 @@ gather_complete(struct digest *d)
 {
 	struct section *sec = &d->sec[SEC_COMPLETE];
 	sqlite3_stmt *s, *q;
-	struct buf names;
+	struct buf names, notes;
 	char when[64];
 	int rc;
 
 	section_init(sec, SEC_COMPLETE, complete_cols, NCOLS(complete_cols));
 	if ((s = prepare(d, "SELECT r.id, r.reference, r.created_at,"
-	    " r.from_addr, " COUNTRIES_SQL " FROM requests r"
+	    " r.from_addr, " COUNTRIES_SQL ", r.flags, r.reason"
+	    " FROM requests r"
 	    " WHERE r.status = :complete AND r.updated_at >= :since"
 	    " ORDER BY r.id")) == NULL)
 		return -1;
@@ -407,21 +427,27 @@ gather_complete(struct digest *d)
 		return -1;
 	}
 	buf_init(&names, 1024u * 1024);
+	buf_init(&notes, 64u * 1024);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *row[5];
+		const char *row[6];
 
 		buf_truncate(&names, 0);
+		buf_truncate(&notes, 0);
 		if (sec->nrows < DIGEST_MAX_ROWS && official_lines(d, q,
 		    sqlite3_column_int64(s, 0), &names) == -1)
 			break;
+		notes_text(&notes, (unsigned)sqlite3_column_int64(s, 5),
+		    col(s, 6));
 		report_time(sqlite3_column_int64(s, 2), 0, when, sizeof(when));
 		row[0] = col(s, 1);
 		row[1] = col(s, 4);
 		row[2] = when;
 		row[3] = col(s, 3);
 		row[4] = names.data;
+		row[5] = notes.data ? notes.data : "";
 		section_add(sec, row);
 	}
+	buf_free(&notes);
 	buf_free(&names);
 	sqlite3_finalize(q);
 	sqlite3_finalize(s);
@@ -463,14 +489,15 @@ gather_incomplete(struct digest *d)
 {
 	struct section *sec = &d->sec[SEC_INCOMPLETE];
 	sqlite3_stmt *s, *q;
-	struct buf miss;
+	struct buf miss, notes;
 	char wait[32];
 	int rc;
 
 	section_init(sec, SEC_INCOMPLETE, incomplete_cols,
 	    NCOLS(incomplete_cols));
 	if ((s = prepare(d, "SELECT r.id, r.reference, r.created_at,"
-	    " r.from_addr, " COUNTRIES_SQL " FROM requests r"
+	    " r.from_addr, " COUNTRIES_SQL ", r.flags, r.reason"
+	    " FROM requests r"
 	    " WHERE r.status = :incomplete ORDER BY r.created_at, r.id")) ==
 	    NULL)
 		return -1;
@@ -482,21 +509,27 @@ gather_incomplete(struct digest *d)
 		return -1;
 	}
 	buf_init(&miss, 1024u * 1024);
+	buf_init(&notes, 64u * 1024);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *row[5];
+		const char *row[6];
 
 		buf_truncate(&miss, 0);
+		buf_truncate(&notes, 0);
 		if (sec->nrows < DIGEST_MAX_ROWS && missing_lines(d, q,
 		    sqlite3_column_int64(s, 0), &miss) == -1)
 			break;
+		notes_text(&notes, (unsigned)sqlite3_column_int64(s, 5),
+		    col(s, 6));
 		waited(d, sqlite3_column_int64(s, 2), wait, sizeof(wait));
 		row[0] = col(s, 1);
 		row[1] = col(s, 4);
 		row[2] = wait;
 		row[3] = col(s, 3);
 		row[4] = miss.data;
+		row[5] = notes.data ? notes.data : "";
 		section_add(sec, row);
 	}
+	buf_free(&notes);
 	buf_free(&miss);
 	sqlite3_finalize(q);
 	sqlite3_finalize(s);

@@ -11,7 +11,11 @@
  *
  * SCAN takes the UIDs above the store's high-water mark in batches: fetch,
  * decide and record each message (process.c, one transaction each), then
- * send the outbox (outbox.c), then move what was recorded (here).  WAIT is
+ * hand the batch's replies to the outbox's sender thread (outbox.c) and
+ * move what was recorded (here).  The two overlap: batch N's replies go
+ * out while batch N + 1 is fetched and decided, and batch N moves once its
+ * replies are done, with batch N + 1; a scan ends with every round sent
+ * and everything recorded moved.  WAIT is
  * IDLE where the server has it, else a poll_interval sleep; it ends early
  * for a signal or a due retry.  Signal handlers only set flags.
  */
@@ -19,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +56,8 @@
 #define KEYWORD_SEEN	"$IntakedSeen"	/* on mail we leave in place */
 #define IDLE_MAX	(25 * 60)	/* re-IDLE well before 29 minutes */
 #define BACKOFF_MAX	300		/* seconds between reconnects, at most */
+#define STALL_RETRY	10		/* seconds between tries of a store
+					 * that cannot write */
 
 static volatile sig_atomic_t	 got_stop;
 static volatile sig_atomic_t	 got_reload;
@@ -72,6 +79,10 @@ struct daemon {
 	struct store		*store;
 	struct worker		*worker;
 	struct imap_session	*imap;
+	struct outbox		*outbox;	/* the sender thread */
+	int64_t			 round_mark;	/* store_mark() and the last */
+	int64_t			 round_upto;	/* message id at the last
+						 * round handed over */
 	struct imap_mailbox_info box;
 	struct store_mailbox	 mark;		/* the store's state */
 	int			 ready;		/* READY=1 sent */
@@ -79,6 +90,10 @@ struct daemon {
 	time_t			 last_ping;
 	unsigned		 attempt;	/* reconnects in a row */
 	int			 status;	/* exit status, EX_OK unless set */
+	time_t			 stalled_since;	/* the store cannot write; 0:
+						 * it can */
+	uint32_t		 stalled_uid;	/* parsed, not recorded: its
+						 * parse marker is no crash */
 	struct store_parsing	*stale;		/* parser died on these */
 	size_t			 nstale;
 	/* counts for STATUS= */
@@ -86,6 +101,8 @@ struct daemon {
 };
 
 enum state { S_CONNECT, S_SELECT, S_SCAN, S_WAIT, S_DONE };
+
+static void	stop_outbox(struct daemon *, int finish);
 
 static const char *const state_names[] = {
 	"connect", "select", "scan", "wait", "done"
@@ -157,6 +174,9 @@ setup_load(const char *path, struct setup *s, struct buf *errors)
 	}
 	free(tdir);
 	s->opts.own_address = s->cfg->smtp.from_addr;
+	/* Whose Authentication-Results to believe (NULL: nobody's, and no
+	 * sender is flagged unauthenticated). */
+	s->opts.trusted_authserv_id = s->cfg->triage.trusted_authserv_id;
 	return 0;
 }
 
@@ -216,13 +236,16 @@ reload(struct daemon *d)
 	if (strcmp(next.cfg->store.path, d->s.cfg->store.path) != 0)
 		log_warnx("reload: [store] path changes only at restart");
 	/* Reconnect with the new settings; closed first, so that the new
-	 * worker is not forked holding a live IMAP session. */
+	 * worker is not forked holding a live IMAP or SMTP session. */
 	imap_close(d->imap);
 	d->imap = NULL;
+	stop_outbox(d, 1);
+	outbox_free(d->outbox);
 	worker_stop(d->worker);
 	setup_free(&d->s);
 	d->s = next;
 	d->s.opts.own_address = d->s.cfg->smtp.from_addr;
+	d->outbox = outbox_new(d->s.cfg);
 	if (start_worker(d) == -1)
 		got_stop = 1;
 	log_info("configuration reloaded");
@@ -263,6 +286,109 @@ nap(struct daemon *d, unsigned secs)
 		ping(d);
 		poll(NULL, 0, 500);
 	}
+}
+
+/* ---- a store that cannot write ---- */
+
+/*
+ * The store refused a write (its file system is full, most likely).  What
+ * is recorded stays as it is; new mail waits in the mailbox, undecided, and
+ * nothing is sent or moved until a write succeeds again, tried every
+ * STALL_RETRY seconds.  One line when it starts and one when it ends, not
+ * one per try.  With --once there is no waiting: the run ends, status 75.
+ */
+static void
+stall(struct daemon *d, const char *why)
+{
+	if (d->stalled_since != 0) {
+		log_debug("store: still cannot write: %s", why);
+		return;
+	}
+	d->stalled_since = time(NULL);
+	if (d->once) {
+		log_warnx("store: cannot write: %s; stopping (--once)", why);
+		d->status = EX_TEMPFAIL;
+		got_stop = 1;
+		return;
+	}
+	log_warnx("store: cannot write: %s; new mail stays in %s and no reply "
+	    "goes out until it can (trying every %d s)", why,
+	    d->s.cfg->imap.mailbox, STALL_RETRY);
+	notify_status(d, "the store cannot write");
+}
+
+static void
+unstall(struct daemon *d)
+{
+	if (d->stalled_since == 0)
+		return;
+	log_info("store: writing again after %lld s; taking new mail",
+	    (long long)(time(NULL) - d->stalled_since));
+	d->stalled_since = 0;
+	d->stalled_uid = 0;
+}
+
+/* What a round of the outbox did, into the counts and the stall state. */
+static void
+outbox_done(struct daemon *d, int rc, const struct outbox_counts *c)
+{
+	if (rc == -1)
+		stall(d, store_error(d->store));
+	else if (c->sent + c->deferred + c->failed > 0)
+		unstall(d);
+	d->sent += c->sent;
+	d->failed_sends += c->failed;
+}
+
+/*
+ * Mark the previous round's replies, then hand every due reply to the
+ * sender thread, which sends them while the next batch is fetched and
+ * decided.  A reply the server took while the store could not record it
+ * stays in the outbox's hands, and nothing new is sent, until the store
+ * has it (it would go again).
+ */
+static int
+send_outbox(struct daemon *d)
+{
+	struct outbox_counts c;
+	int rc, n;
+
+	if (d->dry_run)
+		return 0;
+	n = rc = outbox_submit(d->outbox, d->store, time(NULL), 0, &c);
+	if (rc >= 0) {
+		/* Committed and synced so far: what may move once this round
+		 * is done. */
+		d->round_mark = store_mark(d->store);
+		if (store_message_last(d->store, &d->round_upto) == -1)
+			rc = -1;
+	}
+	outbox_done(d, rc < 0 ? -1 : 0, &c);
+	return rc < 0 ? 0 : n;
+}
+
+/* Mark what the sender has finished (wait: the whole round).  Called
+ * after every message too, so that a reply the server took is on record
+ * within a message's time: a crash re-sends only what falls between. */
+static void
+collect_outbox(struct daemon *d, int wait)
+{
+	struct outbox_counts c;
+
+	if (d->dry_run)
+		return;
+	outbox_done(d, outbox_collect(d->outbox, d->store, wait, &c), &c);
+}
+
+/* End the sender thread and its SMTP session (see outbox_stop()). */
+static void
+stop_outbox(struct daemon *d, int finish)
+{
+	struct outbox_counts c;
+
+	if (d->outbox == NULL || d->store == NULL)
+		return;
+	outbox_done(d, outbox_stop(d->outbox, d->store, finish, &c), &c);
 }
 
 /* ---- IMAP states ---- */
@@ -449,9 +575,16 @@ handle(struct batch *b, uint32_t uid, time_t internaldate, const char *raw,
 	m.header_only = header_only;
 	m.stale = is_stale(d, uid);
 	m.now = time(NULL);
+	/* A worker that died is forked again by this parse: the new child
+	 * must not inherit the sender's SMTP session (its copy of the
+	 * password), nor be forked beside a running thread. */
+	if (worker_pid(d->worker) == -1)
+		stop_outbox(d, 1);
 	out = process_message(&ctx, &m, line, sizeof(line), &class);
 	switch (out) {
 	case PROCESS_RECORDED:
+		if (!d->dry_run)
+			unstall(d);
 		d->decided++;
 		if (class == CLASS_REQUEST)
 			d->requests++;
@@ -469,11 +602,15 @@ handle(struct batch *b, uint32_t uid, time_t internaldate, const char *raw,
 		log_debug("uid %u: recorded before", uid);
 		break;
 	case PROCESS_FAILED:
+		stall(d, line);
+		if (!m.stale)
+			d->stalled_uid = uid;
 		b->failed = 1;
 		return;
 	}
 	if (uid > b->done)
 		b->done = uid;
+	collect_outbox(d, 0);
 	ping(d);
 }
 
@@ -499,21 +636,23 @@ on_body(const struct imap_body *body, void *arg)
 }
 
 /* File recorded messages into their folders (SPEC 3.7: after the
- * outbox). */
+ * outbox): those up to message id upto, whose replies the sender has
+ * finished with; their records are durable once `recorded' is. */
 static int
-move_recorded(struct daemon *d)
+move_recorded(struct daemon *d, int64_t recorded, int64_t upto)
 {
 	const char *mbox = d->s.cfg->imap.mailbox;
 	struct store_msgrow *rows = NULL;
-	size_t n = 0, i, j, k;
+	size_t n = 0, i, j, k, ndone = 0, *done;
 	uint32_t *uids;
 	char err[512];
 	int rc = IMAP_OK;
 
 	if (d->dry_run)
 		return IMAP_OK;
-	/* Nothing leaves INBOX before its record is on disk. */
-	if (store_sync(d->store) == -1) {
+	/* Nothing leaves INBOX before its record is on disk: what was
+	 * committed up to `recorded' (the outbox has often synced it). */
+	if (store_sync_to(d->store, recorded) == -1) {
 		log_warnx("store: %s", store_error(d->store));
 		return IMAP_OK;
 	}
@@ -522,7 +661,11 @@ move_recorded(struct daemon *d)
 		log_warnx("store: %s", store_error(d->store));
 		return IMAP_OK;
 	}
+	for (i = 0; i < n; i++)
+		if (rows[i].id > upto)
+			rows[i].moved = -1;	/* its reply may be in flight */
 	uids = xcalloc(n ? n : 1, sizeof(*uids));
+	done = xcalloc(n ? n : 1, sizeof(*done));
 	for (i = 0; i < n && rc == IMAP_OK; i++) {
 		if (rows[i].folder == NULL || rows[i].moved < 0)
 			continue;
@@ -549,13 +692,26 @@ move_recorded(struct daemon *d)
 			if (rows[j].moved < 0 || rows[j].folder == NULL ||
 			    strcmp(rows[j].folder, rows[i].folder) != 0)
 				continue;
-			if (rc == IMAP_OK && store_message_set_moved(d->store,
-			    rows[j].id, rows[j].folder, 0, 0) == -1)
-				log_warnx("store: %s", store_error(d->store));
+			if (rc == IMAP_OK)
+				done[ndone++] = j;
 			rows[j].moved = -1;	/* handled */
 		}
 		rc = rc == IMAP_ERR_GONE ? IMAP_OK : rc;
 	}
+	/* One transaction for the batch's marks.  Killed before it, the
+	 * next run moves them again and the server finds nothing to move. */
+	if (ndone > 0 && store_begin(d->store) == 0) {
+		for (j = 0; j < ndone; j++)
+			if (store_message_set_moved(d->store, rows[done[j]].id,
+			    rows[done[j]].folder, 0, 0) == -1)
+				log_warnx("store: %s", store_error(d->store));
+		if (store_commit(d->store) == -1) {
+			log_warnx("store: %s", store_error(d->store));
+			store_rollback(d->store);
+		}
+	} else if (ndone > 0)
+		log_warnx("store: %s", store_error(d->store));
+	free(done);
 	free(uids);
 	store_msgrows_free(rows, n);
 	if (rc != IMAP_OK)
@@ -653,20 +809,6 @@ refile_elsewhere(struct daemon *d)
 }
 
 static void
-send_outbox(struct daemon *d)
-{
-	struct outbox_counts c;
-
-	if (d->dry_run)
-		return;
-	if (outbox_send_due(d->store, d->s.cfg, time(NULL), 0,
-	    (volatile int *)&got_stop, &c) == -1)
-		log_warnx("store: %s", store_error(d->store));
-	d->sent += c.sent;
-	d->failed_sends += c.failed;
-}
-
-static void
 mark_other(struct daemon *d, struct batch *b)
 {
 	char err[512];
@@ -686,6 +828,7 @@ do_scan(struct daemon *d, int *found_new)
 {
 	const struct config *cfg = d->s.cfg;
 	struct imap_msg_info *info = NULL;
+	int64_t recorded, upto;
 	uint32_t *uids = NULL;
 	size_t n = 0, i, k, start;
 	char err[512];
@@ -764,11 +907,10 @@ do_scan(struct daemon *d, int *found_new)
 		info = NULL;
 		if (b.failed) {
 			/* The store refused: do not skip past the message;
-			 * try the batch again later. */
+			 * try the batch again later (do_wait, stall()). */
 			free(uids);
 			free(b.other);
-			nap(d, 5);
-			return S_WAIT;
+			return got_stop ? S_DONE : S_WAIT;
 		}
 		/* Every present UID of the batch is decided or passed over. */
 		if (!d->dry_run && store_mailbox_advance(d->store,
@@ -776,24 +918,42 @@ do_scan(struct daemon *d, int *found_new)
 		    uids[start + cnt - 1]) == -1)
 			log_warnx("store: %s", store_error(d->store));
 		d->mark.highest_uid = uids[start + cnt - 1];
+		/* Pipelined: this batch's replies go out while the next batch
+		 * is decided, and its messages move after them, with the
+		 * next batch.  send_outbox() waits for the previous round
+		 * first, so everything up to its mark may move now. */
+		recorded = d->round_mark;
+		upto = d->round_upto;
 		send_outbox(d);
 		mark_other(d, &b);
 		free(b.other);
-		if (move_recorded(d) != IMAP_OK) {
+		if (d->stalled_since == 0 &&
+		    move_recorded(d, recorded, upto) != IMAP_OK) {
 			free(uids);
 			return S_CONNECT;
 		}
 		notify_status(d, "working");
 	}
 	free(uids);
-	/* What a run before this one recorded but did not file: it was
-	 * killed, or lost the server, between the commit and the move. */
-	if (!got_stop && n == 0) {
-		send_outbox(d);
-		if (move_recorded(d) != IMAP_OK)
+	/* The last round, and what a run before this one recorded but did
+	 * not file (it was killed, or lost the server, between the commit
+	 * and the move). */
+	if (!got_stop) {
+		int handed = n == 0 ? send_outbox(d) : OUTBOX_ROUND_MAX;
+
+		collect_outbox(d, 1);
+		/* Rounds are capped: a long outbox takes several. */
+		while (handed == OUTBOX_ROUND_MAX && !got_stop &&
+		    d->stalled_since == 0) {
+			handed = send_outbox(d);
+			collect_outbox(d, 1);
+		}
+		if (d->stalled_since == 0 && move_recorded(d, d->round_mark,
+		    d->round_upto) != IMAP_OK)
 			return S_CONNECT;
 	}
-	if (!got_stop && (rc = refile_elsewhere(d)) != 0)
+	if (!got_stop && d->stalled_since == 0 &&
+	    (rc = refile_elsewhere(d)) != 0)
 		return rc < 0 ? S_CONNECT : S_SELECT;
 	return got_stop ? S_DONE : S_WAIT;
 }
@@ -811,6 +971,15 @@ do_wait(struct daemon *d, int found_new)
 	 * here. */
 	if (d->once)
 		return found_new ? S_SCAN : S_DONE;
+	/* Mail that came while the scan worked may have been announced to
+	 * its commands, not to the IDLE that follows: only a scan that finds
+	 * nothing new ends the round.  (Not while the store cannot write:
+	 * then the retry waits STALL_RETRY.) */
+	if (found_new && d->stalled_since == 0)
+		return S_SCAN;
+	/* Busy rounds share one SMTP connection; an idle daemon holds
+	 * none (a server drops idle clients, and a reload may change it). */
+	stop_outbox(d, 1);
 	secs = cfg->imap.idle && imap_has_idle(d->imap) ? IDLE_MAX :
 	    cfg->imap.poll_interval;
 	if (store_replies_next(d->store, &next) == 0 && next > 0) {
@@ -821,6 +990,8 @@ do_wait(struct daemon *d, int found_new)
 		if ((uint64_t)in < secs)
 			secs = (unsigned)in;
 	}
+	if (d->stalled_since != 0)
+		secs = STALL_RETRY;
 	if (d->watchdog_usec > 0 && secs > d->watchdog_usec / 2000000)
 		secs = (unsigned)(d->watchdog_usec / 2000000) + 1;
 	notify_status(d, "waiting");
@@ -952,6 +1123,15 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	log_init(verbose, "intaked");
+	/*
+	 * Each message allocates and frees a few hundred KB; by default
+	 * glibc hands the top of the heap back after each, and takes it
+	 * again for the next (a brk, and a TLB flush on every core the
+	 * process runs on).  Keep what the busiest batch needed instead:
+	 * the peak is the same, the churn goes.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
 
 	buf_init(&errors, 64 * 1024);
 	if (setup_load(d.config_path, &d.s, &errors) == -1) {
@@ -994,6 +1174,7 @@ main(int argc, char **argv)
 		d.status = EX_OSERR;
 		goto out;
 	}
+	d.outbox = outbox_new(d.s.cfg);
 	if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
 		d.watchdog_usec = 0;
 	log_info("started%s%s: %s on %s", d.once ? " (once)" : "",
@@ -1002,11 +1183,21 @@ main(int argc, char **argv)
 
 	run(&d);
 
+	/* Stopped while the store could not write: the message in hand was
+	 * parsed, and its marker must not make the next start take it for
+	 * one the parser died on.  Best effort: space may be back by now. */
+	if (d.stalled_uid != 0 && !d.dry_run &&
+	    store_parsing_end(d.store, d.s.cfg->imap.mailbox,
+	    d.box.uidvalidity, d.stalled_uid) == -1)
+		log_warnx("store: uid %u stays marked as in the parser: %s",
+		    d.stalled_uid, store_error(d.store));
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %lu decided, %lu requests, %lu replies sent",
 	    d.decided, d.requests, d.sent);
 out:
 	imap_close(d.imap);
+	stop_outbox(&d, 0);
+	outbox_free(d.outbox);
 	worker_stop(d.worker);
 	store_parsing_free(d.stale, d.nstale);
 	store_close(d.store);

@@ -4,8 +4,16 @@
  * The order inside the one transaction matters for the foreign keys and
  * for the promise that nothing is half-recorded: the request (created, or
  * merged into), then the message row, then the reply in the outbox and the
- * sender's daily counter, then the mailbox's high-water mark and the end
- * of the parse marker.  Only a commit makes any of it visible.
+ * daily counters (the recipient's, and its domain's), then the mailbox's
+ * high-water mark and the end of the parse marker.  Only a commit makes
+ * any of it visible.
+ *
+ * The daily reply limits live in the store, so a restart does not reset
+ * them.  The per-domain one keeps a forged run of many addresses at one
+ * domain from turning intaked into a source of backscatter to that domain.
+ * A free-mail domain (data/freemail.txt) has no domain budget: its users
+ * are strangers to each other, and a shared budget would let one of them
+ * silence all the others; each still has the per-sender limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +77,31 @@ domain_of(const char *addr)
 	const char *at = addr ? strrchr(addr, '@') : NULL;
 
 	return at ? at + 1 : NULL;
+}
+
+/*
+ * The key of rcpt's domain counter, "@domain" in lower case, into key;
+ * "" when the domain has no budget of its own (free-mail, or no domain).
+ */
+static void
+domain_key(const struct form *form, const char *rcpt, char *key,
+    size_t keylen)
+{
+	const char *dom = domain_of(rcpt);
+	size_t i, n;
+
+	key[0] = '\0';
+	if (dom == NULL || *dom == '\0' || keylen < 2 ||
+	    domainset_has(form->freemail, dom))
+		return;
+	n = strlen(dom);
+	if (n + 2 > keylen)
+		return;
+	key[0] = '@';
+	for (i = 0; i < n; i++)
+		key[i + 1] = (char)(dom[i] >= 'A' && dom[i] <= 'Z' ?
+		    dom[i] | 0x20 : dom[i]);
+	key[n + 1] = '\0';
 }
 
 /* The request this follow-up answers, or 0. */
@@ -245,9 +278,10 @@ static const char *const kind_names[] = { "ack", "missing", "review" };
 static const char *
 no_reply_reason(struct process_ctx *ctx, const struct process_msg *m,
     const struct intake_result *r, const struct decision *d,
-    const char *rcpt, char *day, unsigned *count)
+    const char *rcpt, const char *domkey, char *day)
 {
 	const struct config_triage *t = &ctx->cfg->triage;
+	unsigned count = 0;
 
 	if (d->status == STATUS_QUARANTINED)
 		return "quarantined";
@@ -265,10 +299,16 @@ no_reply_reason(struct process_ctx *ctx, const struct process_msg *m,
 	if (rcpt == NULL)
 		return "no address to reply to";
 	if (store_day(m->now, day) == -1 ||
-	    store_reply_count(ctx->store, rcpt, day, count) == -1)
+	    store_reply_count(ctx->store, rcpt, day, &count) == -1)
 		return "reply counter unavailable";
-	if (*count >= t->max_replies_per_day)
+	if (count >= t->max_replies_per_day)
 		return "over max_replies_per_day";
+	if (domkey[0] != '\0') {
+		if (store_reply_count(ctx->store, domkey, day, &count) == -1)
+			return "reply counter unavailable";
+		if (count >= t->max_replies_per_domain)
+			return "over max_replies_per_domain_per_day";
+	}
 	return NULL;
 }
 
@@ -283,14 +323,15 @@ queue_reply(struct process_ctx *ctx, const struct process_msg *m,
 	struct buf msg;
 	unsigned char token[12];
 	char msgid[REPLY_MSGID_MAX], err[256], day[11];
+	char domkey[2 + 255];	/* "@", a domain (reply_addr_valid), NUL */
 	const char *rcpt, *why;
-	unsigned count = 0;
 	int64_t replyid;
 	size_t idlen;
 	int rc = -1;
 
 	rcpt = reply_recipient(r->from_addr, r->reply_to, NULL);
-	why = no_reply_reason(ctx, m, r, d, rcpt, day, &count);
+	domain_key(ctx->form, rcpt, domkey, sizeof(domkey));
+	why = no_reply_reason(ctx, m, r, d, rcpt, domkey, day);
 	if (why != NULL) {
 		d->reply = "none";
 		snprintf(d->why, sizeof(d->why), "%s", why);
@@ -344,7 +385,9 @@ queue_reply(struct process_ctx *ctx, const struct process_msg *m,
 	out.len = msg.len;
 	out.state = STORE_REPLY_QUEUED;
 	if (store_reply_add(ctx->store, &out, m->now, &replyid) == -1 ||
-	    store_reply_count_bump(ctx->store, rcpt, day, NULL) == -1) {
+	    store_reply_count_bump(ctx->store, rcpt, day, NULL) == -1 ||
+	    (domkey[0] != '\0' &&
+	    store_reply_count_bump(ctx->store, domkey, day, NULL) == -1)) {
 		buf_free(&msg);
 		goto done;
 	}
@@ -464,6 +507,17 @@ describe(const struct process_msg *m, const struct intake_result *r,
 	buf_free(&b);
 }
 
+/* PROCESS_FAILED, with why in line. */
+static enum process_outcome
+not_recorded(struct process_ctx *ctx, const struct process_msg *m,
+    char *line, size_t linelen)
+{
+	if (line && linelen)
+		snprintf(line, linelen, "uid %u: not recorded: %s", m->uid,
+		    store_error(ctx->store));
+	return PROCESS_FAILED;
+}
+
 enum process_outcome
 process_message(struct process_ctx *ctx, const struct process_msg *m,
     char *line, size_t linelen, enum intake_class *class)
@@ -476,11 +530,24 @@ process_message(struct process_ctx *ctx, const struct process_msg *m,
 
 	if (line && linelen)
 		line[0] = '\0';
-	if (store_hash(m->raw, m->len, hash) == -1)
-		return PROCESS_FAILED;
-	if (store_message_lookup(ctx->store, NULL, hash, &row, &found) == -1)
-		return PROCESS_FAILED;
+	/*
+	 * Two transactions a message, each lookup inside the write that
+	 * depends on it: (1) is this copy known, else note it is in the
+	 * parser; (2) is its Message-ID known, else record it.
+	 */
+	if (store_hash(m->raw, m->len, hash) == -1 ||
+	    store_begin(ctx->store) == -1)
+		return not_recorded(ctx, m, line, linelen);
+	rc = store_message_lookup(ctx->store, NULL, hash, &row, &found);
 	store_msgrow_clear(&row);
+	if (rc == 0 && !found && !m->stale && !ctx->dry_run)
+		rc = store_parsing_begin(ctx->store, m->mailbox,
+		    m->uidvalidity, m->uid, m->now);
+	if (rc == 0 && !ctx->dry_run)
+		rc = store_commit(ctx->store);
+	store_rollback(ctx->store);	/* when still open */
+	if (rc == -1)
+		return not_recorded(ctx, m, line, linelen);
 	if (found)
 		return PROCESS_KNOWN;
 
@@ -488,49 +555,51 @@ process_message(struct process_ctx *ctx, const struct process_msg *m,
 		/* Not parsed again: the Message-ID from a plain scan. */
 		r = intake_quarantined("parser died on this message");
 		r->message_id = mime_peek_msgid(m->raw, m->len);
-	} else {
-		if (!ctx->dry_run && store_parsing_begin(ctx->store,
-		    m->mailbox, m->uidvalidity, m->uid, m->now) == -1)
-			return PROCESS_FAILED;
+	} else
 		r = worker_parse(ctx->worker, m->raw, m->len, m->header_only);
-	}
-	if (r->message_id) {
-		if (store_message_lookup(ctx->store, r->message_id, NULL, &row,
-		    &found) == -1) {
-			intake_result_free(r);
-			return PROCESS_FAILED;
-		}
-		store_msgrow_clear(&row);
-	}
 	memset(&d, 0, sizeof(d));
-	if (found)
-		rc = 1;
-	else if (store_begin(ctx->store) == -1)
+	if (store_begin(ctx->store) == -1)
 		rc = -1;
 	else {
-		rc = record(ctx, m, r, hash, &d);
-		if (rc != 0 || ctx->dry_run)
+		found = 0;
+		if (r->message_id != NULL && store_message_lookup(ctx->store,
+		    r->message_id, NULL, &row, &found) == -1)
+			rc = -1;
+		else if (found) {
+			/* Another copy of a recorded message: nothing to
+			 * decide.  Clearing its marker is best effort. */
+			rc = 1;
+			if (!ctx->dry_run) {
+				store_parsing_end(ctx->store, m->mailbox,
+				    m->uidvalidity, m->uid);
+				store_mailbox_advance(ctx->store, m->mailbox,
+				    m->uidvalidity, m->uid);
+			}
+		} else
+			rc = record(ctx, m, r, hash, &d);
+		store_msgrow_clear(&row);
+		/* record() says 1 when the message turned out known: it
+		 * leaves nothing of itself. */
+		if (rc == -1 || (rc == 1 && !found) || ctx->dry_run)
 			store_rollback(ctx->store);
 		else if (store_commit(ctx->store) == -1) {
 			store_rollback(ctx->store);
 			rc = -1;
 		}
 	}
-	if (rc == 1 && !ctx->dry_run) {
-		/* Another copy of a recorded message: nothing to decide. */
-		store_parsing_end(ctx->store, m->mailbox, m->uidvalidity,
-		    m->uid);
-		store_mailbox_advance(ctx->store, m->mailbox, m->uidvalidity,
-		    m->uid);
-	}
 	if (rc == 0) {
 		describe(m, r, &d, ctx->dry_run, line, linelen);
 		if (class)
 			*class = r->class;
+	} else if (rc == -1) {
+		not_recorded(ctx, m, line, linelen);
+		/* The parser did not die on it: without its marker, a restart
+		 * before the store can write again parses it again rather
+		 * than quarantine it.  Best effort (the store may be full). */
+		if (!m->stale && !ctx->dry_run)
+			store_parsing_end(ctx->store, m->mailbox,
+			    m->uidvalidity, m->uid);
 	}
-	else if (rc == -1)
-		log_warnx("uid %u: not recorded: %s", m->uid,
-		    store_error(ctx->store));
 	intake_result_free(r);
 	return rc == 0 ? PROCESS_RECORDED : rc == 1 ? PROCESS_KNOWN :
 	    PROCESS_FAILED;

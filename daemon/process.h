@@ -51,7 +51,9 @@ enum process_outcome {
  * Decide and record one message.  line (may be NULL) gets the one log line
  * of SPEC's "one line per decided message" ("REQ-000042 complete
  * from=... reply=ack"), never any of the body; *class (may be NULL) the
- * class decided when PROCESS_RECORDED.
+ * class decided when PROCESS_RECORDED.  On PROCESS_FAILED line says why
+ * ("uid 12: not recorded: ..."), for the caller to log or not: a store
+ * that cannot write fails every message until it can.
  */
 enum process_outcome process_message(struct process_ctx *,
 		    const struct process_msg *, char *line, size_t linelen,

@@ -8,12 +8,11 @@
  * Connection settings, and why:
  *   journal_mode=WAL	readers (intakectl, a digest) never block the daemon,
  *			and the daemon never blocks them.
- *   synchronous=FULL	the WAL is synced at every commit.  NORMAL would keep
- *			the file consistent but may lose the last commits on
- *			power loss; losing a "sent" mark or a recorded message
- *			means answering a sender twice, which the daemon
- *			promises not to do.  One fsync per message is nothing
- *			at a mailbox's pace.
+ *   synchronous=NORMAL	a commit survives the process being killed at once,
+ *			and a power loss once store_sync() has run: the
+ *			daemon syncs before anything it decided leaves the
+ *			machine (a reply, a move), one fsync a round instead
+ *			of one a commit.
  *   foreign_keys=ON	per connection; checked after it is set.
  *   busy_timeout	a second writer waits this long for BEGIN IMMEDIATE.
  *   defensive, trusted_schema off: the file cannot be used to run anything.
@@ -222,6 +221,7 @@ enum {
 	Q_MSG_SET_MOVED,
 	Q_MSG_KEEP,
 	Q_MSG_UNMOVED,
+	Q_MSG_LAST,
 	Q_PARSING_BEGIN,
 	Q_PARSING_END,
 	Q_PARSING_LIST,
@@ -360,6 +360,7 @@ static const char *const queries[Q_COUNT] = {
 	    "ORDER BY r.next_attempt, r.id LIMIT ?2",
 	[Q_REPLY_NEXT] =
 	    "SELECT min(next_attempt) FROM replies WHERE state = 'queued'",
+	[Q_MSG_LAST] = "SELECT max(id) FROM messages",
 	[Q_REPLY_SENT] =
 	    "UPDATE replies SET state = 'sent', attempts = attempts + 1, "
 	    "sent_at = ?2 WHERE id = ?1 AND state = 'queued'",
@@ -416,6 +417,8 @@ struct store {
 	sqlite3_stmt	*q[Q_COUNT];
 	int		 busy_ms;
 	int		 readonly;
+	int		 nospace;	/* the last failure: no room to write */
+	int64_t		 synced;	/* store_mark() at the last sync */
 	char		 err[512];
 };
 
@@ -431,6 +434,7 @@ errorf(struct store *st, const char *fmt, ...)
 {
 	va_list ap;
 
+	st->nospace = 0;
 	va_start(ap, fmt);
 	vsnprintf(st->err, sizeof st->err, fmt, ap);
 	va_end(ap);
@@ -446,7 +450,13 @@ dberr(struct store *st, const char *what)
 	if ((code & 0xff) == SQLITE_BUSY)
 		return errorf(st, "%s: %s (still busy after %d ms)", what,
 		    sqlite3_errmsg(st->db), st->busy_ms);
-	return errorf(st, "%s: %s", what, sqlite3_errmsg(st->db));
+	errorf(st, "%s: %s", what, sqlite3_errmsg(st->db));
+	/* ENOSPC comes back as SQLITE_FULL; a write refused on the way to
+	 * the file (EDQUOT, a full journal) as one of the I/O errors. */
+	st->nospace = (code & 0xff) == SQLITE_FULL ||
+	    code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC ||
+	    code == SQLITE_IOERR_TRUNCATE || code == SQLITE_IOERR_SHMSIZE;
+	return -1;
 }
 
 static void
@@ -747,6 +757,7 @@ store_connect(struct store *st, const char *path, int flags, int busy_ms,
 	int oflags, on;
 
 	st->busy_ms = busy_ms < 0 ? STORE_BUSY_MS : busy_ms;
+	st->synced = -1;	/* a run before this one may have left commits */
 	st->readonly = (flags & STORE_READONLY) != 0;
 	if (st->readonly)
 		oflags = SQLITE_OPEN_READONLY;
@@ -805,13 +816,28 @@ store_connect(struct store *st, const char *path, int flags, int busy_ms,
 	return -1;
 }
 
+int64_t
+store_mark(struct store *st)
+{
+	return sqlite3_total_changes64(st->db);
+}
+
+int
+store_sync_to(struct store *st, int64_t mark)
+{
+	return st->synced >= mark ? 0 : store_sync(st);
+}
+
 int
 store_sync(struct store *st)
 {
 	const char *db;
 	char wal[4096 + 8];
+	int64_t mark = store_mark(st);
 	int fd, rc, e;
 
+	if (mark == st->synced)
+		return 0;	/* nothing committed since the last sync */
 	if (st->readonly || (db = sqlite3_db_filename(st->db, "main")) ==
 	    NULL || *db == '\0')
 		return 0;
@@ -827,6 +853,7 @@ store_sync(struct store *st)
 	close(fd);
 	if (rc == -1)
 		return errorf(st, "%s: cannot sync: %s", wal, strerror(e));
+	st->synced = mark;
 	return 0;
 }
 
@@ -923,6 +950,12 @@ store_close(struct store *st)
 		run(st, Q_ROLLBACK, 0, "rollback");
 	store_disconnect(st);
 	free(st);
+}
+
+int
+store_out_of_space(const struct store *st)
+{
+	return st != NULL && st->nospace;
 }
 
 const char *
@@ -1854,6 +1887,12 @@ store_replies_due(struct store *st, int64_t now, size_t limit,
 	*listp = list;
 	*np = n;
 	return 0;
+}
+
+int
+store_message_last(struct store *st, int64_t *id)
+{
+	return id_query(st, Q_MSG_LAST, 0, id, "last message");
 }
 
 int

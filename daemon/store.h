@@ -49,6 +49,12 @@ int	 store_open(const char *path, int flags, int busy_ms,
 	    struct store **stp, char *err, size_t errlen);
 void	 store_close(struct store *);	/* accepts NULL */
 const char *store_error(const struct store *);
+/*
+ * 1 when the last failure was the file system refusing a write (disk or
+ * quota full, SQLITE_FULL, a failed write or sync): a state of the machine
+ * that passes when space returns, not a fault of the data.
+ */
+int	 store_out_of_space(const struct store *);
 
 /* The schema version this code writes. */
 int	 store_schema_version(void);
@@ -133,8 +139,14 @@ struct store_msgrow {
 
 /* Make every commit so far durable (they survive a crash of the process
  * as soon as they are made; this makes them survive a power loss).  Call
- * it before acting on them outside: a reply sent, a message moved. */
+ * it before acting on them outside: a reply sent, a message moved.  A
+ * no-op when nothing was committed since the last one. */
 int	 store_sync(struct store *);
+
+/* What has been committed so far, as a number that only grows; and
+ * store_sync() unless a sync since that mark has covered it already. */
+int64_t	 store_mark(struct store *);
+int	 store_sync_to(struct store *, int64_t mark);
 
 /*
  * Find a recorded message: by Message-ID when message_id is not NULL, else
@@ -159,6 +171,8 @@ int	 store_message_set_moved(struct store *, int64_t id,
  * or deleted it): it stays wherever it now is, and is not looked for
  * again. */
 int	 store_message_keep(struct store *, int64_t id);
+/* The newest message row's id (ids only grow), 0 when there is none. */
+int	 store_message_last(struct store *, int64_t *id);
 /*
  * Messages waiting to be moved (folder set, moved = 0) that are now in
  * mailbox (NULL: anywhere), oldest first, at most limit (0: no limit).

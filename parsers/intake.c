@@ -74,6 +74,7 @@ void
 intake_cleanup(void)
 {
 	extract_cleanup();
+	text_cleanup();
 }
 
 struct intake_result *
@@ -556,33 +557,106 @@ read_suppress(struct intake_result *r, const struct mime_message *m)
 	}
 }
 
-/* Value of "method=" in an Authentication-Results value ("pass", "fail",
- * ...), the first one given, into out; "" when absent. */
-static void
-auth_result(const char *v, const char *method, char *out, size_t outlen)
+/* Skip white space and (nested, escaped) comments: RFC 5322 CFWS. */
+static const char *
+skip_cfws(const char *p)
 {
-	size_t ml = strlen(method), n;
-	const char *p;
+	size_t depth = 0;
 
-	out[0] = '\0';
-	for (p = v; (p = strcasestr(p, method)) != NULL; p += ml) {
-		int start = p == v || p[-1] == ';' || p[-1] == ' ' ||
-		    p[-1] == '\t';
+	for (; *p != '\0'; p++) {
+		if (depth > 0) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+		} else if (*p == '(')
+			depth = 1;
+		else if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			break;
+	}
+	return p;
+}
 
-		if (!start || p[ml] != '=')
-			continue;
-		p += ml + 1;
-		for (n = 0; n + 1 < outlen && (p[n] == '_' || p[n] == '-' ||
-		    (p[n] >= 'a' && p[n] <= 'z') ||
-		    (p[n] >= 'A' && p[n] <= 'Z')); n++)
-			out[n] = (char)(p[n] | 0x20);
-		out[n] = '\0';
-		return;
+/* The ';' that ends the result at p (or the end): none inside a comment
+ * or a quoted string counts, where a sender's own words can appear. */
+static const char *
+result_end(const char *p)
+{
+	size_t depth = 0;
+	int quoted = 0;
+
+	for (; *p != '\0'; p++) {
+		if ((quoted || depth > 0) && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (quoted) {
+			if (*p == '"')
+				quoted = 0;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && *p == '"')
+			quoted = 1;
+		else if (depth == 0 && *p == ';')
+			break;
+	}
+	return p;
+}
+
+/* A method or result token at p, lower-cased into out; past it. */
+static const char *
+auth_token(const char *p, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+	    p++)
+		if (n + 1 < outlen)
+			out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p | 0x20 : *p);
+	out[n] = '\0';
+	return p;
+}
+
+/*
+ * The results of one Authentication-Results value (RFC 8601): after the
+ * authserv-id, each ";"-separated result starts "method[/version] =
+ * result".  Only that start is read: a "dmarc=pass" inside a comment, a
+ * quoted string or a property value (all of which can hold a sender's
+ * words) is never taken for a result.  The first result of each method
+ * counts.
+ */
+static void
+auth_results(const char *v, char *dmarc, char *spf, char *dkim, size_t len)
+{
+	char method[16], result[16];
+	const char *p = result_end(v);	/* past authserv-id and version */
+
+	dmarc[0] = spf[0] = dkim[0] = '\0';
+	while (*p == ';') {
+		p = auth_token(skip_cfws(p + 1), method, sizeof(method));
+		if (*p == '/')		/* method version */
+			p = auth_token(skip_cfws(p + 1), result,
+			    sizeof(result));
+		p = skip_cfws(p);
+		if (*p == '=') {
+			p = auth_token(skip_cfws(p + 1), result,
+			    sizeof(result));
+			if (strcmp(method, "dmarc") == 0 && dmarc[0] == '\0')
+				snprintf(dmarc, len, "%s", result);
+			else if (strcmp(method, "spf") == 0 && spf[0] == '\0')
+				snprintf(spf, len, "%s", result);
+			else if (strcmp(method, "dkim") == 0 && dkim[0] == '\0')
+				snprintf(dkim, len, "%s", result);
+		}
+		p = result_end(p);
 	}
 }
 
 /*
- * SPEC issue 6: Authentication-Results are believed only from our own
+ * Authentication-Results are believed only from our own
  * MTA's authserv-id, and only the topmost such header (the one our MTA
  * added; RFC 8601 has MTAs drop look-alikes, and one written further down
  * by a sender proves nothing).  Authenticated means DMARC passed, or,
@@ -606,9 +680,7 @@ authenticated(const struct mime_message *m, const char *authserv_id)
 		if (strncasecmp(v, authserv_id, idl) != 0 ||
 		    (v[idl] != ';' && v[idl] != ' ' && v[idl] != '\t'))
 			continue;
-		auth_result(v, "dmarc", dmarc, sizeof(dmarc));
-		auth_result(v, "spf", spf, sizeof(spf));
-		auth_result(v, "dkim", dkim, sizeof(dkim));
+		auth_results(v, dmarc, spf, dkim, sizeof(dmarc));
 		if (strcmp(dmarc, "pass") == 0)
 			return 1;
 		if (strcmp(dmarc, "fail") == 0)
@@ -724,7 +796,8 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	struct extraction ex;
 	struct buf alltext;
 	char err[256], *folded;
-	const char *why;
+	const char *why, *text;
+	size_t langlen;
 	int trigger, concerns, labels;
 
 	if (len == 0)
@@ -753,10 +826,19 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 		extract_message(form, m, &ex, &alltext);
 	if (ex.truncated)
 		r->flags |= FLAG_TRUNCATED;
-	extract_language(form, alltext.data ? alltext.data : "", &ex);
+	/* Text without NULs (as every part is) folds the same way sanitised
+	 * or not: one folding serves the language (its first
+	 * LIMIT_LANG_BYTES) and the trigger words (all of it). */
+	text = alltext.data ? alltext.data : "";
+	if (strlen(text) == alltext.len) {
+		folded = text_fold_mark(text, alltext.len, LIMIT_LANG_BYTES,
+		    &langlen, NULL);
+		extract_language_folded(form, folded, langlen, &ex);
+	} else {
+		extract_language(form, text, &ex);
+		folded = text_fold(text);
+	}
 	r->lang = best_lang(ex.lang_score);
-
-	folded = text_fold(alltext.data ? alltext.data : "");
 	trigger = has_trigger(form, folded);
 	free(folded);
 	buf_free(&alltext);

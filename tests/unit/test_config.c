@@ -179,6 +179,7 @@ static const char full_conf[] =
 	"secretariat = registry@example.org\n"
 	"max_message_size = 10M\n"
 	"max_replies_per_day = 3\n"
+	"max_replies_per_domain_per_day = 7\n"
 	"max_reply_age = 36h\n"
 	"reply_policy = authenticated\n"
 	"trusted_authserv_id = mx.example.org\n";
@@ -313,6 +314,7 @@ test_full_file(void **state)
 	assert_string_equal(c->triage.secretariat, "registry@example.org");
 	assert_int_equal(c->triage.max_message_size, 10 * 1024 * 1024);
 	assert_int_equal(c->triage.max_replies_per_day, 3);
+	assert_int_equal(c->triage.max_replies_per_domain, 7);
 	assert_int_equal(c->triage.max_reply_age, 36 * 3600);
 	assert_int_equal(c->triage.reply_policy, CONFIG_REPLY_AUTHENTICATED);
 	assert_string_equal(c->triage.trusted_authserv_id, "mx.example.org");
@@ -361,6 +363,7 @@ test_defaults(void **state)
 	    "Requests/Quarantine");
 	assert_int_equal(c->triage.max_message_size, 26214400);
 	assert_int_equal(c->triage.max_replies_per_day, 5);
+	assert_int_equal(c->triage.max_replies_per_domain, 20);
 	assert_int_equal(c->triage.max_reply_age, 14 * 86400);
 	assert_int_equal(c->triage.reply_policy, CONFIG_REPLY_ALL);
 	assert_null(c->triage.trusted_authserv_id);
@@ -606,6 +609,23 @@ test_sizes_and_counts(void **state)
 	    "max_replies_per_day = 0\n", &c, &errs), 0);
 	assert_int_equal(c->triage.max_message_size, 1024);
 	assert_int_equal(c->triage.max_replies_per_day, 0);
+	config_free(c);
+	free(errs);
+	assert_int_equal(load(MIN_CONF "max_replies_per_domain_per_day = "
+	    "100001\n", &c, &errs), -1);
+	assert_error_at(errs, "max_replies_per_domain_per_day",
+	    "[triage] max_replies_per_domain_per_day: '100001' is not a "
+	    "number from 0 to 100000");
+	assert_int_equal(count_lines(errs), 1);
+	free(errs);
+	assert_int_equal(load(MIN_CONF "max_replies_per_domain_per_day = "
+	    "-3\n", &c, &errs), -1);
+	assert_error_at(errs, "max_replies_per_domain_per_day",
+	    "[triage] max_replies_per_domain_per_day: '-3'");
+	free(errs);
+	assert_int_equal(load(MIN_CONF "max_replies_per_domain_per_day = "
+	    "0\n", &c, &errs), 0);
+	assert_int_equal(c->triage.max_replies_per_domain, 0);
 	config_free(c);
 	free(errs);
 }

@@ -1100,6 +1100,51 @@ test_reply_counts(void **state)
 	    &c), -1);
 }
 
+/*
+ * The daily counters (a sender's, and "@domain" for its domain) are rows of
+ * the store: a restart (close, open again) keeps them, and a bump inside a
+ * transaction that is rolled back (a message not recorded) never counts.
+ */
+static void
+test_reply_counts_persist(void **state)
+{
+	struct fx *fx = *state;
+	char err[512];
+	unsigned c;
+
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(store_reply_count_bump(fx->st, "a@example.org",
+	    "2024-03-01", NULL), 0);
+	assert_int_equal(store_reply_count_bump(fx->st, "@example.org",
+	    "2024-03-01", NULL), 0);
+	assert_int_equal(store_commit(fx->st), 0);
+	assert_int_equal(store_begin(fx->st), 0);
+	assert_int_equal(store_reply_count_bump(fx->st, "b@example.org",
+	    "2024-03-01", NULL), 0);
+	assert_int_equal(store_reply_count_bump(fx->st, "@example.org",
+	    "2024-03-01", &c), 0);
+	assert_int_equal(c, 2);
+	assert_int_equal(store_rollback(fx->st), 0);
+
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(store_open(fx->path, 0, -1, &fx->st, err,
+	    sizeof err), 0);
+	assert_int_equal(store_reply_count(fx->st, "a@example.org",
+	    "2024-03-01", &c), 0);
+	assert_int_equal(c, 1);
+	assert_int_equal(store_reply_count(fx->st, "@EXAMPLE.org",
+	    "2024-03-01", &c), 0);
+	assert_int_equal(c, 1);
+	assert_int_equal(store_reply_count(fx->st, "b@example.org",
+	    "2024-03-01", &c), 0);
+	assert_int_equal(c, 0);
+	/* An address and its domain's key never share a row. */
+	assert_int_equal(store_reply_count(fx->st, "example.org",
+	    "2024-03-01", &c), 0);
+	assert_int_equal(c, 0);
+}
+
 static void
 test_parsing_markers(void **state)
 {
@@ -1503,6 +1548,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_counts, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_reply_counts_persist,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parsing_markers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
