@@ -253,27 +253,70 @@ clean_line(const char *s, size_t len, size_t max)
 	return q;
 }
 
+/* libetpan joins adjacent encoded words by growing one string a word at
+ * a time, which is quadratic: a long value goes to it in pieces of about
+ * this size, cut between two encoded words. */
+#define DECODE_PIECE	4096
+
+/* Where to end the piece of s[0..len) that starts at 0: after an encoded
+ * word followed by white space and another encoded word (that white space
+ * is dropped: RFC 2047 6.2), else at the last white space, else at len;
+ * *next gets where the next piece starts. */
+static size_t
+piece_end(const char *s, size_t len, size_t *next)
+{
+	size_t i, j, ws = 0;
+
+	if (len <= DECODE_PIECE) {
+		*next = len;
+		return len;
+	}
+	for (i = DECODE_PIECE; i > 2; i--) {
+		if (s[i - 1] != ' ' && s[i - 1] != '\t')
+			continue;
+		if (ws == 0)
+			ws = i;
+		for (j = i; j > 0 && (s[j - 1] == ' ' || s[j - 1] == '\t'); j--)
+			;
+		if (j >= 2 && s[j - 2] == '?' && s[j - 1] == '=' &&
+		    i + 1 < len && s[i] == '=' && s[i + 1] == '?') {
+			*next = i;
+			return j;
+		}
+	}
+	*next = ws ? ws - 1 : DECODE_PIECE;
+	return *next;
+}
+
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
  * UTF-8 when valid, else as windows-1252.  Returns a clean line. */
 static char *
 decode_words(const char *s, size_t len, size_t max)
 {
-	char *tmp, *out = NULL, *r;
-	size_t idx = 0;
+	const char *from;
+	char *tmp, *out, *r;
+	size_t idx, pos, end, next;
+	struct buf b;
 
 	if (len == 0 || memmem(s, len, "=?", 2) == NULL)
 		return clean_line(s, len, max);
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
-	if (mailmime_encoded_phrase_parse(text_is_utf8(tmp, len) ? "utf-8" :
-	    "windows-1252", tmp, len, &idx, "utf-8", &out) !=
-	    MAILIMF_NO_ERROR || out == NULL) {
-		free(out);
-		r = clean_line(tmp, len, max);
-	} else {
-		r = clean_line(out, strlen(out), max);
+	from = text_is_utf8(tmp, len) ? "utf-8" : "windows-1252";
+	buf_init(&b, len * 4 + 16);
+	for (pos = 0; pos < len && b.len <= max; pos += next) {
+		end = piece_end(tmp + pos, len - pos, &next);
+		idx = 0;
+		out = NULL;
+		if (mailmime_encoded_phrase_parse(from, tmp + pos, end, &idx,
+		    "utf-8", &out) == MAILIMF_NO_ERROR && out != NULL)
+			buf_addstr(&b, out);
+		else
+			buf_add(&b, tmp + pos, end);
 		free(out);
 	}
+	r = clean_line(b.data ? b.data : "", b.len, max);
+	buf_free(&b);
 	free(tmp);
 	return r;
 }
