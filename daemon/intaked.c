@@ -80,9 +80,9 @@ struct daemon {
 	struct worker		*worker;
 	struct imap_session	*imap;
 	struct outbox		*outbox;	/* the sender thread */
-	int64_t			 round_mark;	/* store_mark() and the last */
-	int64_t			 round_upto;	/* message id at the last
-						 * round handed over */
+	int64_t			 round_upto;	/* last message id when the
+						 * last round was handed over
+						 * (and the store synced) */
 	struct imap_mailbox_info box;
 	struct store_mailbox	 mark;		/* the store's state */
 	int			 ready;		/* READY=1 sent */
@@ -356,13 +356,10 @@ send_outbox(struct daemon *d)
 	if (d->dry_run)
 		return 0;
 	n = rc = outbox_submit(d->outbox, d->store, time(NULL), 0, &c);
-	if (rc >= 0) {
-		/* Committed and synced so far: what may move once this round
-		 * is done. */
-		d->round_mark = store_mark(d->store);
-		if (store_message_last(d->store, &d->round_upto) == -1)
-			rc = -1;
-	}
+	/* Recorded and synced so far: what may move once this round is
+	 * done. */
+	if (rc >= 0 && store_message_last(d->store, &d->round_upto) == -1)
+		rc = -1;
 	outbox_done(d, rc < 0 ? -1 : 0, &c);
 	return rc < 0 ? 0 : n;
 }
@@ -637,9 +634,9 @@ on_body(const struct imap_body *body, void *arg)
 
 /* File recorded messages into their folders (SPEC 3.7: after the
  * outbox): those up to message id upto, whose replies the sender has
- * finished with; their records are durable once `recorded' is. */
+ * finished with and whose records send_outbox() synced. */
 static int
-move_recorded(struct daemon *d, int64_t recorded, int64_t upto)
+move_recorded(struct daemon *d, int64_t upto)
 {
 	const char *mbox = d->s.cfg->imap.mailbox;
 	struct store_msgrow *rows = NULL;
@@ -650,12 +647,6 @@ move_recorded(struct daemon *d, int64_t recorded, int64_t upto)
 
 	if (d->dry_run)
 		return IMAP_OK;
-	/* Nothing leaves INBOX before its record is on disk: what was
-	 * committed up to `recorded' (the outbox has often synced it). */
-	if (store_sync_to(d->store, recorded) == -1) {
-		log_warnx("store: %s", store_error(d->store));
-		return IMAP_OK;
-	}
 	if (store_messages_unmoved(d->store, mbox, LIMIT_IMAP_SET_UIDS, &rows,
 	    &n) == -1) {
 		log_warnx("store: %s", store_error(d->store));
@@ -828,7 +819,7 @@ do_scan(struct daemon *d, int *found_new)
 {
 	const struct config *cfg = d->s.cfg;
 	struct imap_msg_info *info = NULL;
-	int64_t recorded, upto;
+	int64_t upto;
 	uint32_t *uids = NULL;
 	size_t n = 0, i, k, start;
 	char err[512];
@@ -921,14 +912,13 @@ do_scan(struct daemon *d, int *found_new)
 		/* Pipelined: this batch's replies go out while the next batch
 		 * is decided, and its messages move after them, with the
 		 * next batch.  send_outbox() waits for the previous round
-		 * first, so everything up to its mark may move now. */
-		recorded = d->round_mark;
+		 * first, so everything it covered may move now. */
 		upto = d->round_upto;
 		send_outbox(d);
 		mark_other(d, &b);
 		free(b.other);
 		if (d->stalled_since == 0 &&
-		    move_recorded(d, recorded, upto) != IMAP_OK) {
+		    move_recorded(d, upto) != IMAP_OK) {
 			free(uids);
 			return S_CONNECT;
 		}
@@ -939,17 +929,16 @@ do_scan(struct daemon *d, int *found_new)
 	 * not file (it was killed, or lost the server, between the commit
 	 * and the move). */
 	if (!got_stop) {
-		int handed = n == 0 ? send_outbox(d) : OUTBOX_ROUND_MAX;
+		int handed;
 
-		collect_outbox(d, 1);
 		/* Rounds are capped: a long outbox takes several. */
-		while (handed == OUTBOX_ROUND_MAX && !got_stop &&
-		    d->stalled_since == 0) {
+		do {
 			handed = send_outbox(d);
 			collect_outbox(d, 1);
-		}
-		if (d->stalled_since == 0 && move_recorded(d, d->round_mark,
-		    d->round_upto) != IMAP_OK)
+		} while (handed == OUTBOX_ROUND_MAX && !got_stop &&
+		    d->stalled_since == 0);
+		if (d->stalled_since == 0 &&
+		    move_recorded(d, d->round_upto) != IMAP_OK)
 			return S_CONNECT;
 	}
 	if (!got_stop && d->stalled_since == 0 &&

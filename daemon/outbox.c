@@ -6,7 +6,7 @@
  * SMTP session and writing the outcome into res[], then advances `done'
  * under the mutex.  Entries below `done' are never written again, so the
  * owning thread reads them without the lock, marks them in the store and
- * publishes how far it got in `recorded'.  The sender starts reply i only
+ * advances `marked' under the mutex.  The sender starts reply i only
  * when replies 0..i-1 are recorded: as with a sender in the owning thread,
  * at most one reply is ever out and not on record, so a crash sends at
  * most one reply twice.  The list itself is read-only for both until the
@@ -42,11 +42,13 @@ struct outbox {
 	struct store_reply	*list;
 	struct outbox_result	*res;
 	size_t			 n;
-	size_t			 marked;	/* results marked in the store */
 
 	/* Under mu. */
 	size_t			 done;		/* results written */
-	size_t			 recorded;	/* results marked in the store */
+	size_t			 marked;	/* results marked in the store
+						 * (written by the owning
+						 * thread, which may read it
+						 * without the lock) */
 	int			 work;		/* a new round is waiting */
 	int			 stop;		/* after the reply in hand */
 
@@ -131,7 +133,7 @@ sender_main(void *arg)
 		memset(&fail, 0, sizeof(fail));
 		fail.res = SMTP_OK;
 		for (i = ob->done; i < ob->n; i = ob->done) {
-			while (ob->recorded < i && !ob->stop)
+			while (ob->marked < i && !ob->stop)
 				pthread_cond_wait(&ob->cv, &ob->mu);
 			if (ob->stop)
 				break;
@@ -173,9 +175,8 @@ start_thread(struct outbox *ob)
 static void
 publish(struct outbox *ob)
 {
-	ob->marked++;
 	pthread_mutex_lock(&ob->mu);
-	ob->recorded = ob->marked;
+	ob->marked++;
 	pthread_cond_broadcast(&ob->cv);
 	pthread_mutex_unlock(&ob->mu);
 }
@@ -222,7 +223,9 @@ round_free(struct outbox *ob)
 	free(ob->res);
 	ob->list = NULL;
 	ob->res = NULL;
+	pthread_mutex_lock(&ob->mu);
 	ob->n = ob->marked = ob->done = 0;
+	pthread_mutex_unlock(&ob->mu);
 }
 
 int
@@ -264,12 +267,12 @@ outbox_submit(struct outbox *ob, struct store *st, int64_t now,
 
 	if (outbox_collect(ob, st, 1, c) == -1)
 		return -1;
-	if (ob->list != NULL)
-		return 0;	/* the sender stopped mid-round: not now */
 	/* What a reply answers must be on disk before the reply leaves
 	 * (and before a message moves: see intaked.c). */
 	if (store_sync(st) == -1)
 		return -1;
+	if (ob->list != NULL)
+		return 0;	/* the sender stopped mid-round: not now */
 	if (store_replies_due(st, now, max ? max : OUTBOX_ROUND_MAX, &list,
 	    &n) == -1)
 		return -1;
@@ -281,22 +284,14 @@ outbox_submit(struct outbox *ob, struct store *st, int64_t now,
 		return 0;	/* still queued: the next round tries again */
 	}
 	ob->res = xcalloc(n, sizeof(*ob->res));
-	ob->marked = 0;
 	pthread_mutex_lock(&ob->mu);
 	ob->list = list;
 	ob->n = n;
-	ob->done = 0;
-	ob->recorded = 0;
+	ob->done = ob->marked = 0;
 	ob->work = 1;
 	pthread_cond_broadcast(&ob->cv);
 	pthread_mutex_unlock(&ob->mu);
 	return (int)n;
-}
-
-int
-outbox_busy(const struct outbox *ob)
-{
-	return ob->list != NULL;
 }
 
 /* End the thread, after the reply in hand. */

@@ -49,7 +49,8 @@ struct outbox	*outbox_new(const struct config *cfg);
 
 /*
  * Start a round: wait for the previous round and mark its results (as
- * outbox_collect(wait = 1)), make every commit so far durable, then hand
+ * outbox_collect(wait = 1)), make every commit so far durable (whatever
+ * the return, unless -1), then hand
  * every reply due at now (at most max, 0: OUTBOX_ROUND_MAX) to the sender
  * thread, started when none runs.  Returns how many were handed over, or
  * -1 when the store failed (nothing handed over).  *c gets the previous
@@ -77,9 +78,6 @@ int		 outbox_collect(struct outbox *, struct store *, int wait,
  */
 int		 outbox_stop(struct outbox *, struct store *, int finish,
 		    struct outbox_counts *c);
-
-/* Whether a round is in the sender's hands (submitted, not collected). */
-int		 outbox_busy(const struct outbox *);
 
 /* Stops as outbox_stop(finish = 0) would, without a store to mark in:
  * call outbox_stop() first.  Accepts NULL. */

@@ -306,7 +306,7 @@ static const char *const queries[Q_COUNT] = {
 	    "SELECT " MSGROW_COLS " FROM messages WHERE moved = 0 "
 	    "AND folder IS NOT NULL AND (?1 IS NULL OR location = ?1) "
 	    "ORDER BY id LIMIT ?2",
-
+	[Q_MSG_LAST] = "SELECT max(id) FROM messages",
 	[Q_PARSING_BEGIN] =
 	    "INSERT INTO parsing (mailbox, uidvalidity, uid, started_at) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -360,7 +360,6 @@ static const char *const queries[Q_COUNT] = {
 	    "ORDER BY r.next_attempt, r.id LIMIT ?2",
 	[Q_REPLY_NEXT] =
 	    "SELECT min(next_attempt) FROM replies WHERE state = 'queued'",
-	[Q_MSG_LAST] = "SELECT max(id) FROM messages",
 	[Q_REPLY_SENT] =
 	    "UPDATE replies SET state = 'sent', attempts = attempts + 1, "
 	    "sent_at = ?2 WHERE id = ?1 AND state = 'queued'",
@@ -417,8 +416,7 @@ struct store {
 	sqlite3_stmt	*q[Q_COUNT];
 	int		 busy_ms;
 	int		 readonly;
-	int		 nospace;	/* the last failure: no room to write */
-	int64_t		 synced;	/* store_mark() at the last sync */
+	int64_t		 synced;	/* total changes at the last sync */
 	char		 err[512];
 };
 
@@ -434,7 +432,6 @@ errorf(struct store *st, const char *fmt, ...)
 {
 	va_list ap;
 
-	st->nospace = 0;
 	va_start(ap, fmt);
 	vsnprintf(st->err, sizeof st->err, fmt, ap);
 	va_end(ap);
@@ -450,13 +447,7 @@ dberr(struct store *st, const char *what)
 	if ((code & 0xff) == SQLITE_BUSY)
 		return errorf(st, "%s: %s (still busy after %d ms)", what,
 		    sqlite3_errmsg(st->db), st->busy_ms);
-	errorf(st, "%s: %s", what, sqlite3_errmsg(st->db));
-	/* ENOSPC comes back as SQLITE_FULL; a write refused on the way to
-	 * the file (EDQUOT, a full journal) as one of the I/O errors. */
-	st->nospace = (code & 0xff) == SQLITE_FULL ||
-	    code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC ||
-	    code == SQLITE_IOERR_TRUNCATE || code == SQLITE_IOERR_SHMSIZE;
-	return -1;
+	return errorf(st, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
 static void
@@ -816,24 +807,14 @@ store_connect(struct store *st, const char *path, int flags, int busy_ms,
 	return -1;
 }
 
-int64_t
-store_mark(struct store *st)
-{
-	return sqlite3_total_changes64(st->db);
-}
-
-int
-store_sync_to(struct store *st, int64_t mark)
-{
-	return st->synced >= mark ? 0 : store_sync(st);
-}
-
 int
 store_sync(struct store *st)
 {
 	const char *db;
 	char wal[4096 + 8];
-	int64_t mark = store_mark(st);
+	/* Rows changed by this connection so far: a number that only grows
+	 * with every commit. */
+	int64_t mark = sqlite3_total_changes64(st->db);
 	int fd, rc, e;
 
 	if (mark == st->synced)
@@ -950,12 +931,6 @@ store_close(struct store *st)
 		run(st, Q_ROLLBACK, 0, "rollback");
 	store_disconnect(st);
 	free(st);
-}
-
-int
-store_out_of_space(const struct store *st)
-{
-	return st != NULL && st->nospace;
 }
 
 const char *

@@ -49,12 +49,6 @@ int	 store_open(const char *path, int flags, int busy_ms,
 	    struct store **stp, char *err, size_t errlen);
 void	 store_close(struct store *);	/* accepts NULL */
 const char *store_error(const struct store *);
-/*
- * 1 when the last failure was the file system refusing a write (disk or
- * quota full, SQLITE_FULL, a failed write or sync): a state of the machine
- * that passes when space returns, not a fault of the data.
- */
-int	 store_out_of_space(const struct store *);
 
 /* The schema version this code writes. */
 int	 store_schema_version(void);
@@ -142,11 +136,6 @@ struct store_msgrow {
  * it before acting on them outside: a reply sent, a message moved.  A
  * no-op when nothing was committed since the last one. */
 int	 store_sync(struct store *);
-
-/* What has been committed so far, as a number that only grows; and
- * store_sync() unless a sync since that mark has covered it already. */
-int64_t	 store_mark(struct store *);
-int	 store_sync_to(struct store *, int64_t mark);
 
 /*
  * Find a recorded message: by Message-ID when message_id is not NULL, else

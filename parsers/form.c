@@ -672,17 +672,11 @@ struct form_index {
 	size_t		 mask;
 };
 
+/* The index keeps the low half of text_hash(). */
 static uint32_t
 key_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)text_hash(s, n);
 }
 
 /* The slot of s[0..n): its key, or the empty slot where it would go. */

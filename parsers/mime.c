@@ -386,19 +386,6 @@ struct scan {
 	size_t	 fixalloc;
 };
 
-static uint64_t
-hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static void
 scan_pop(struct scan *s, size_t keep)
 {
@@ -429,7 +416,7 @@ scan_push(struct scan *s, char *boundary)
 		while (n > 0 && is_wsp(boundary[n - 1]))
 			n--;
 		l->blen = n;
-		l->hash = hash_bytes(boundary, n);
+		l->hash = text_hash(boundary, n);
 		s->nmultipart++;
 	}
 }
@@ -444,7 +431,7 @@ scan_match(struct scan *s, const char *tok, const char *e)
 
 	while (n > 0 && is_wsp(tok[n - 1]))
 		n--;
-	h = hash_bytes(tok, n);
+	h = text_hash(tok, n);
 	for (i = 0; i < s->depth; i++) {
 		struct scan_level *l = &s->stack[i];
 

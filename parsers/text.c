@@ -201,6 +201,19 @@ iconv_get(const char *charset, int *owned)
 	return cd;
 }
 
+uint64_t
+text_hash(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 int
 text_charset_known(const char *charset)
 {

@@ -9,6 +9,7 @@
 #define INTAKE_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Convert len bytes in charset (NULL or "" = undeclared) to UTF-8.
@@ -40,6 +41,10 @@ char	*text_fold_n(const char *s, size_t len, size_t *outlen);
  * to: a prefix of the whole (a character cut at mark folds to nothing). */
 char	*text_fold_mark(const char *s, size_t len, size_t mark,
 	    size_t *mark_out, size_t *outlen);
+
+/* A 64-bit FNV-1a hash of s[0..len), for the parsers' lookup tables (not
+ * for anything a stranger could use to collide on purpose at a cost). */
+uint64_t text_hash(const char *s, size_t len);
 
 /* 1 when iconv can convert charset to UTF-8. */
 int	 text_charset_known(const char *charset);

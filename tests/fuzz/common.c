@@ -80,3 +80,16 @@ fuzz_fail(const char *what, const char *detail)
 	    detail ? ": " : "", detail ? detail : "");
 	abort();
 }
+
+void
+fuzz_mkdtemp(const char *name, char *dir, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/intaked-fuzz-%s.XXXXXX", t && *t ? t : "/tmp",
+	    name);
+	if (mkdtemp(dir) == NULL) {
+		perror(dir);
+		exit(2);
+	}
+}

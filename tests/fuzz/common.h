@@ -24,6 +24,10 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 const char	*fuzz_srcdir(void);
 
+/* Make a new private directory $TMPDIR/intaked-fuzz-NAME.XXXXXX (/tmp
+ * when TMPDIR is unset) into dir[0..len); exits when it cannot. */
+void		 fuzz_mkdtemp(const char *name, char *dir, size_t len);
+
 /* "srcdir/rel", malloc'd. */
 char		*fuzz_path(const char *rel);
 

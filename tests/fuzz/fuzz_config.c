@@ -97,16 +97,9 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/intaked-fuzz-config.XXXXXX",
-	    t && *t ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror(tmpdir);
-		exit(2);
-	}
+	fuzz_mkdtemp("config", tmpdir, sizeof(tmpdir));
 	snprintf(conf, sizeof(conf), "%s/intaked.conf", tmpdir);
 	snprintf(credir, sizeof(credir), "%s/credentials", tmpdir);
 	if (mkdir(credir, 0700) == -1) {

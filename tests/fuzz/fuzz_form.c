@@ -76,16 +76,9 @@ copy_head(const char *name, const char *dst)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/intaked-fuzz-form.XXXXXX",
-	    t && *t ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror(tmpdir);
-		exit(2);
-	}
+	fuzz_mkdtemp("form", tmpdir, sizeof(tmpdir));
 	snprintf(formdir, sizeof(formdir), "%s/forms", tmpdir);
 	snprintf(datadir, sizeof(datadir), "%s/data", tmpdir);
 	snprintf(formpath, sizeof(formpath), "%s/fuzz.form", formdir);
