@@ -56,6 +56,7 @@
 #define KEYWORD_SEEN	"$IntakedSeen"	/* on mail we leave in place */
 #define IDLE_MAX	(25 * 60)	/* re-IDLE well before 29 minutes */
 #define BACKOFF_MAX	300		/* seconds between reconnects, at most */
+#define MOVE_EVERY	500		/* decisions between moves in a scan */
 #define STALL_RETRY	10		/* seconds between tries of a store
 					 * that cannot write */
 
@@ -80,9 +81,7 @@ struct daemon {
 	struct worker		*worker;
 	struct imap_session	*imap;
 	struct outbox		*outbox;	/* the sender thread */
-	int64_t			 round_upto;	/* last message id when the
-						 * last round was handed over
-						 * (and the store synced) */
+	unsigned long		 moved_at;	/* decided at the last move */
 	struct imap_mailbox_info box;
 	struct store_mailbox	 mark;		/* the store's state */
 	int			 ready;		/* READY=1 sent */
@@ -333,7 +332,7 @@ static void
 outbox_done(struct daemon *d, int rc, const struct outbox_counts *c)
 {
 	if (rc == -1)
-		stall(d, store_error(d->store));
+		stall(d, outbox_error(d->outbox));
 	else if (c->sent + c->deferred + c->failed > 0)
 		unstall(d);
 	d->sent += c->sent;
@@ -341,32 +340,33 @@ outbox_done(struct daemon *d, int rc, const struct outbox_counts *c)
 }
 
 /*
- * Mark the previous round's replies, then hand every due reply to the
- * sender thread, which sends them while the next batch is fetched and
- * decided.  A reply the server took while the store could not record it
- * stays in the outbox's hands, and nothing new is sent, until the store
- * has it (it would go again).
+ * When the sender thread is done with its round, hand it every reply now
+ * due; it sends them while the next batches are fetched and decided.
+ * Returns how many were handed over.  The round is tagged with the last
+ * message recorded: once it is over, that message and every one before
+ * it have had their replies tried and may move (outbox_settled()).
  */
 static int
 send_outbox(struct daemon *d)
 {
 	struct outbox_counts c;
-	int rc, n;
+	int64_t last = 0;
+	int n;
 
 	if (d->dry_run)
 		return 0;
-	n = rc = outbox_submit(d->outbox, d->store, time(NULL), 0, &c);
-	/* Recorded and synced so far: what may move once this round is
-	 * done. */
-	if (rc >= 0 && store_message_last(d->store, &d->round_upto) == -1)
-		rc = -1;
-	outbox_done(d, rc < 0 ? -1 : 0, &c);
-	return rc < 0 ? 0 : n;
+	if (store_message_last(d->store, &last) == -1) {
+		stall(d, store_error(d->store));
+		return 0;
+	}
+	n = outbox_submit(d->outbox, d->store, time(NULL), last, &c);
+	outbox_done(d, n < 0 ? -1 : 0, &c);
+	return n < 0 ? 0 : n;
 }
 
-/* Mark what the sender has finished (wait: the whole round).  Called
- * after every message too, so that a reply the server took is on record
- * within a message's time: a crash re-sends only what falls between. */
+/* Record what the sender has finished (wait: the whole round).  Called
+ * after every message too, so that the store has a reply within a
+ * message's time of its sending (until then the journal has it). */
 static void
 collect_outbox(struct daemon *d, int wait)
 {
@@ -529,6 +529,8 @@ struct batch {
 	const struct imap_msg_info *info;	/* the batch, for INTERNALDATE */
 	size_t		 ninfo;
 	uint32_t	 done;		/* highest UID handled */
+	int		 parsing;	/* pend is in the worker */
+	struct process_pending pend;
 };
 
 static int
@@ -545,39 +547,24 @@ is_stale(struct daemon *d, uint32_t uid)
 }
 
 static void
-handle(struct batch *b, uint32_t uid, time_t internaldate, const char *raw,
-    size_t len, int header_only)
+process_ctx_of(struct daemon *d, struct process_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->store = d->store;
+	ctx->cfg = d->s.cfg;
+	ctx->form = d->s.form;
+	ctx->templates = d->s.templates;
+	ctx->worker = d->worker;
+	ctx->dry_run = d->dry_run;
+}
+
+/* What became of message uid: the counts, its log line, the batch. */
+static void
+handled(struct batch *b, uint32_t uid, enum process_outcome out,
+    enum intake_class class, const char *line)
 {
 	struct daemon *d = b->d;
-	struct process_ctx ctx;
-	struct process_msg m;
-	enum process_outcome out;
-	enum intake_class class = CLASS_OTHER;
-	char line[1024];
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.store = d->store;
-	ctx.cfg = d->s.cfg;
-	ctx.form = d->s.form;
-	ctx.templates = d->s.templates;
-	ctx.worker = d->worker;
-	ctx.dry_run = d->dry_run;
-	memset(&m, 0, sizeof(m));
-	m.mailbox = d->s.cfg->imap.mailbox;
-	m.uidvalidity = d->box.uidvalidity;
-	m.uid = uid;
-	m.internaldate = internaldate;
-	m.raw = raw;
-	m.len = len;
-	m.header_only = header_only;
-	m.stale = is_stale(d, uid);
-	m.now = time(NULL);
-	/* A worker that died is forked again by this parse: the new child
-	 * must not inherit the sender's SMTP session (its copy of the
-	 * password), nor be forked beside a running thread. */
-	if (worker_pid(d->worker) == -1)
-		stop_outbox(d, 1);
-	out = process_message(&ctx, &m, line, sizeof(line), &class);
 	switch (out) {
 	case PROCESS_RECORDED:
 		if (!d->dry_run)
@@ -600,15 +587,74 @@ handle(struct batch *b, uint32_t uid, time_t internaldate, const char *raw,
 		break;
 	case PROCESS_FAILED:
 		stall(d, line);
-		if (!m.stale)
+		if (!b->pend.m.stale)
 			d->stalled_uid = uid;
 		b->failed = 1;
+		return;
+	case PROCESS_PARSING:
 		return;
 	}
 	if (uid > b->done)
 		b->done = uid;
 	collect_outbox(d, 0);
 	ping(d);
+}
+
+/* Decide and record the message in the worker, if any. */
+static void
+finish_parsing(struct batch *b)
+{
+	struct process_ctx ctx;
+	enum process_outcome out;
+	enum intake_class class = CLASS_OTHER;
+	char line[1024];
+
+	if (!b->parsing)
+		return;
+	b->parsing = 0;
+	process_ctx_of(b->d, &ctx);
+	out = process_finish(&ctx, &b->pend, line, sizeof(line), &class);
+	handled(b, b->pend.m.uid, out, class, line);
+}
+
+/*
+ * Take message uid: the one before it, parsed meanwhile, is decided and
+ * recorded first; then this one goes to the worker, which parses it while
+ * the next message comes in (finish_parsing() when none comes).  At most
+ * one message is ever between its parse marker and its record.
+ */
+static void
+handle(struct batch *b, uint32_t uid, time_t internaldate, const char *raw,
+    size_t len, int header_only)
+{
+	struct daemon *d = b->d;
+	struct process_ctx ctx;
+	struct process_msg m;
+	enum process_outcome out;
+	char line[1024];
+
+	finish_parsing(b);
+	if (b->failed)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.mailbox = d->s.cfg->imap.mailbox;
+	m.uidvalidity = d->box.uidvalidity;
+	m.uid = uid;
+	m.internaldate = internaldate;
+	m.raw = raw;
+	m.len = len;
+	m.header_only = header_only;
+	m.stale = is_stale(d, uid);
+	m.now = time(NULL);
+	/* A worker that died is forked again by this parse: the new child
+	 * must not inherit the sender's SMTP session (its copy of the
+	 * password), nor be forked beside a running thread. */
+	if (worker_pid(d->worker) == -1)
+		stop_outbox(d, 1);
+	process_ctx_of(d, &ctx);
+	out = process_begin(&ctx, &m, &b->pend, line, sizeof(line));
+	b->parsing = out == PROCESS_PARSING;
+	handled(b, uid, out, CLASS_OTHER, line);
 }
 
 static int
@@ -819,7 +865,6 @@ do_scan(struct daemon *d, int *found_new)
 {
 	const struct config *cfg = d->s.cfg;
 	struct imap_msg_info *info = NULL;
-	int64_t upto;
 	uint32_t *uids = NULL;
 	size_t n = 0, i, k, start;
 	char err[512];
@@ -873,8 +918,10 @@ do_scan(struct daemon *d, int *found_new)
 				free(hdr);
 				if (rc != IMAP_OK && rc != IMAP_ERR_PROTO &&
 				    rc != IMAP_ERR_GONE) {
+					finish_parsing(&b);
 					free(info);
 					free(uids);
+					free(b.other);
 					return lost(d, rc, "fetch", err);
 				}
 				continue;
@@ -883,10 +930,13 @@ do_scan(struct daemon *d, int *found_new)
 		}
 		b.info = info;
 		b.ninfo = k;
-		if (k > 0) {
+		rc = IMAP_OK;
+		if (k > 0)
 			rc = imap_fetch_bodies(d->imap, info, k,
 			    8u * 1024 * 1024, cfg->triage.max_message_size,
 			    on_body, &b, err, sizeof(err));
+		finish_parsing(&b);	/* the last message of the batch */
+		if (k > 0) {
 			if (rc != IMAP_OK) {
 				free(info);
 				free(uids);
@@ -909,18 +959,21 @@ do_scan(struct daemon *d, int *found_new)
 		    uids[start + cnt - 1]) == -1)
 			log_warnx("store: %s", store_error(d->store));
 		d->mark.highest_uid = uids[start + cnt - 1];
-		/* Pipelined: this batch's replies go out while the next batch
-		 * is decided, and its messages move after them, with the
-		 * next batch.  send_outbox() waits for the previous round
-		 * first, so everything it covered may move now. */
-		upto = d->round_upto;
+		/* Pipelined: replies go out while the next batches are
+		 * decided, and messages move once theirs are done, every
+		 * MOVE_EVERY decisions: a move costs the server about as
+		 * much for one message as for hundreds. */
 		send_outbox(d);
 		mark_other(d, &b);
 		free(b.other);
 		if (d->stalled_since == 0 &&
-		    move_recorded(d, upto) != IMAP_OK) {
-			free(uids);
-			return S_CONNECT;
+		    d->decided - d->moved_at >= MOVE_EVERY) {
+			d->moved_at = d->decided;
+			if (move_recorded(d, outbox_settled(d->outbox)) !=
+			    IMAP_OK) {
+				free(uids);
+				return S_CONNECT;
+			}
 		}
 		notify_status(d, "working");
 	}
@@ -929,16 +982,14 @@ do_scan(struct daemon *d, int *found_new)
 	 * not file (it was killed, or lost the server, between the commit
 	 * and the move). */
 	if (!got_stop) {
-		int handed;
-
-		/* Rounds are capped: a long outbox takes several. */
-		do {
-			handed = send_outbox(d);
+		/* Every round to its end, until nothing is due. */
+		do
 			collect_outbox(d, 1);
-		} while (handed == OUTBOX_ROUND_MAX && !got_stop &&
+		while (send_outbox(d) > 0 && !got_stop &&
 		    d->stalled_since == 0);
+		d->moved_at = d->decided;
 		if (d->stalled_since == 0 &&
-		    move_recorded(d, d->round_upto) != IMAP_OK)
+		    move_recorded(d, outbox_settled(d->outbox)) != IMAP_OK)
 			return S_CONNECT;
 	}
 	if (!got_stop && d->stalled_since == 0 &&

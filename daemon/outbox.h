@@ -2,20 +2,20 @@
  * outbox.h -- send the replies queued in the store (SPEC 3.7).
  *
  * The daemon hands each round of due replies to a sender thread and goes
- * on fetching and parsing the next batch while the SMTP server answers;
- * the results come back to the thread that owns the store, which marks
- * them.  The sender thread never touches the store, the IMAP session or
- * the log: it holds one SMTP session and a read-only view of the round.
+ * on fetching and parsing the next batches while the SMTP server answers.
+ * The sender thread holds one SMTP session and never touches the store,
+ * the IMAP session or the log; the owning thread records and logs what it
+ * did.
  *
- * A reply is marked sent only after the server accepted it, each in its
- * own small transaction, and the sender starts a reply only when every
- * earlier one of its round is on record: a crash between the server's 250
- * and that commit is the one window in which a reply can go out twice, and
- * it holds one reply at most.  Temporary failures
- * stay queued with backoff (store.c); a permanent refusal is marked failed
- * and waits for `intakectl retry`.  After a connection-level failure the
- * rest of the round waits its backoff with the same error, rather than
- * knock on a dead server once a reply.
+ * A reply is marked sent only after the server accepted it.  Between the
+ * two, the sender notes it in a journal beside the store before it starts
+ * the next reply, and a run records what an earlier one noted: a crash
+ * between the server's 250 and that note is the one window in which a
+ * reply can go out twice, and it holds one reply at most.  Temporary
+ * failures stay queued with backoff (store.c); a permanent refusal is
+ * marked failed and waits for `intakectl retry`.  After a connection-level
+ * failure the rest of the round waits its backoff with the same error,
+ * rather than knock on a dead server once a reply.
  */
 #ifndef INTAKE_OUTBOX_H
 #define INTAKE_OUTBOX_H
@@ -48,33 +48,43 @@ struct outbox	*outbox_new(const struct config *cfg);
 #define OUTBOX_ROUND_MAX	256
 
 /*
- * Start a round: wait for the previous round and mark its results (as
- * outbox_collect(wait = 1)), make every commit so far durable (whatever
- * the return, unless -1), then hand
- * every reply due at now (at most max, 0: OUTBOX_ROUND_MAX) to the sender
- * thread, started when none runs.  Returns how many were handed over, or
- * -1 when the store failed (nothing handed over).  *c gets the previous
- * round's counts.
+ * Start a round when the sender has none: record the previous round's
+ * results (as outbox_collect(wait = 0)); at the first round, what an
+ * earlier run noted and did not record; make every commit so far durable,
+ * then hand every reply due at now (at most OUTBOX_ROUND_MAX) to the
+ * sender thread, started when none runs.  tag is the caller's (the last
+ * message recorded): see outbox_settled().  Returns how many were handed
+ * over (0: none due, or the round in hand is not over), or -1 when the
+ * store failed (outbox_error() says why).  *c gets what was counted.
  */
 int		 outbox_submit(struct outbox *, struct store *, int64_t now,
-		    unsigned max, struct outbox_counts *c);
+		    int64_t tag, struct outbox_counts *c);
 
 /*
- * Mark in the store what the sender thread has finished of the current
- * round; with wait, wait for the whole round first.  *c gets the counts
- * of what was marked here.  Returns 0, or -1 when the store failed (the
- * unmarked replies stay queued and may be sent again).
+ * Record in the store, in one transaction, and log what the sender has
+ * finished of the current round; with wait, wait for the whole round
+ * first.  *c gets the counts.  Returns 0, or -1 when the store failed
+ * (outbox_error() says why): the results are kept for the next call, and
+ * the replies the server took stay noted in the journal.
  */
 int		 outbox_collect(struct outbox *, struct store *, int wait,
 		    struct outbox_counts *c);
 
+/* The tag of the latest round that ended having taken every reply due
+ * when it began (or of a submit that found none due); 0 before any.
+ * Every reply queued before it was tagged has been tried. */
+int64_t		 outbox_settled(const struct outbox *);
+
+/* Why the last outbox_submit() or outbox_collect() returned -1. */
+const char	*outbox_error(const struct outbox *);
+
 /*
- * Stop the sender: with finish, after the round in hand (marked as it
- * goes); without, after the reply in hand (the rest stays queued in the
- * store).  Then mark what
- * was done, end the thread and close the SMTP connection, wiping its copy
- * of the password.  The next round starts them again.  Call it before the
- * daemon forks, before it waits idle, and when the configuration changes.
+ * Stop the sender: with finish, after the round in hand; without, after
+ * the reply in hand (the rest stays queued in the store).  Then end the
+ * thread, record what it did, and close its SMTP connection, wiping its
+ * copy of the password.  The next round starts
+ * them again.  Call it before the daemon forks, before it waits idle, and
+ * when the configuration changes.
  */
 int		 outbox_stop(struct outbox *, struct store *, int finish,
 		    struct outbox_counts *c);

@@ -519,15 +519,16 @@ not_recorded(struct process_ctx *ctx, const struct process_msg *m,
 }
 
 enum process_outcome
-process_message(struct process_ctx *ctx, const struct process_msg *m,
-    char *line, size_t linelen, enum intake_class *class)
+process_begin(struct process_ctx *ctx, const struct process_msg *m,
+    struct process_pending *p, char *line, size_t linelen)
 {
 	struct store_msgrow row;
-	struct intake_result *r;
-	struct decision d;
-	char hash[STORE_HASHLEN];
 	int found = 0, rc;
 
+	memset(p, 0, sizeof(*p));
+	p->m = *m;
+	p->m.raw = NULL;	/* the caller's, for this call only */
+	p->m.len = 0;
 	if (line && linelen)
 		line[0] = '\0';
 	/*
@@ -535,10 +536,10 @@ process_message(struct process_ctx *ctx, const struct process_msg *m,
 	 * depends on it: (1) is this copy known, else note it is in the
 	 * parser; (2) is its Message-ID known, else record it.
 	 */
-	if (store_hash(m->raw, m->len, hash) == -1 ||
+	if (store_hash(m->raw, m->len, p->hash) == -1 ||
 	    store_begin(ctx->store) == -1)
 		return not_recorded(ctx, m, line, linelen);
-	rc = store_message_lookup(ctx->store, NULL, hash, &row, &found);
+	rc = store_message_lookup(ctx->store, NULL, p->hash, &row, &found);
 	store_msgrow_clear(&row);
 	if (rc == 0 && !found && !m->stale && !ctx->dry_run)
 		rc = store_parsing_begin(ctx->store, m->mailbox,
@@ -551,12 +552,36 @@ process_message(struct process_ctx *ctx, const struct process_msg *m,
 	if (found)
 		return PROCESS_KNOWN;
 
-	if (m->stale) {
-		/* Not parsed again: the Message-ID from a plain scan. */
-		r = intake_quarantined("parser died on this message");
-		r->message_id = mime_peek_msgid(m->raw, m->len);
-	} else
-		r = worker_parse(ctx->worker, m->raw, m->len, m->header_only);
+	/* Quarantined unparsed, the Message-ID from a plain scan still
+	 * dedupes it and names it for the Secretariat. */
+	p->msgid = mime_peek_msgid(m->raw, m->len);
+	if (m->stale)	/* not parsed again */
+		p->r = intake_quarantined("parser died on this message");
+	else
+		worker_send(ctx->worker, m->raw, m->len, m->header_only);
+	return PROCESS_PARSING;
+}
+
+enum process_outcome
+process_finish(struct process_ctx *ctx, struct process_pending *p,
+    char *line, size_t linelen, enum intake_class *class)
+{
+	const struct process_msg *m = &p->m;
+	const char *hash = p->hash;
+	struct store_msgrow row;
+	struct intake_result *r;
+	struct decision d;
+	int found, rc = 0;
+
+	memset(&row, 0, sizeof(row));
+	r = p->r != NULL ? p->r : worker_receive(ctx->worker);
+	p->r = NULL;
+	if (r->class == CLASS_QUARANTINED && r->message_id == NULL) {
+		r->message_id = p->msgid;
+		p->msgid = NULL;
+	}
+	free(p->msgid);
+	p->msgid = NULL;
 	memset(&d, 0, sizeof(d));
 	if (store_begin(ctx->store) == -1)
 		rc = -1;

@@ -44,19 +44,41 @@ struct process_msg {
 enum process_outcome {
 	PROCESS_RECORDED,	/* decided and committed */
 	PROCESS_KNOWN,		/* recorded before: nothing changed */
-	PROCESS_FAILED		/* store error: nothing changed; retry later */
+	PROCESS_FAILED,		/* store error: nothing changed; retry later */
+	PROCESS_PARSING		/* process_begin(): in the worker */
+};
+
+/* A message between process_begin() and process_finish(). */
+struct process_pending {
+	struct process_msg	 m;		/* raw and len not kept */
+	char			 hash[STORE_HASHLEN];
+	char			*msgid;		/* from a plain scan */
+	struct intake_result	*r;		/* decided without parsing */
 };
 
 /*
- * Decide and record one message.  line (may be NULL) gets the one log line
- * of SPEC's "one line per decided message" ("REQ-000042 complete
- * from=... reply=ack"), never any of the body; *class (may be NULL) the
- * class decided when PROCESS_RECORDED.  On PROCESS_FAILED line says why
- * ("uid 12: not recorded: ..."), for the caller to log or not: a store
- * that cannot write fails every message until it can.
+ * Decide and record one message, in two halves so that the caller can
+ * fetch the next message while the worker parses this one.
+ *
+ * process_begin() dedupes the raw copy and notes in the store that it is
+ * in the parser (a crash before process_finish() quarantines it at the
+ * next start, SPEC 3.9), then hands it to the worker: PROCESS_PARSING,
+ * with *p to be given to process_finish() before the worker gets anything
+ * else; or PROCESS_KNOWN, or PROCESS_FAILED, and nothing to finish.
+ *
+ * process_finish() takes the worker's result, threads, merges, decides and
+ * commits.  line (may be NULL) gets the one log line of SPEC's "one line
+ * per decided message" ("REQ-000042 complete from=... reply=ack"), never
+ * any of the body; *class (may be NULL) the class decided when
+ * PROCESS_RECORDED.  On PROCESS_FAILED line says why ("uid 12: not
+ * recorded: ..."), for the caller to log or not: a store that cannot
+ * write fails every message until it can.
  */
-enum process_outcome process_message(struct process_ctx *,
-		    const struct process_msg *, char *line, size_t linelen,
+enum process_outcome process_begin(struct process_ctx *,
+		    const struct process_msg *, struct process_pending *,
+		    char *line, size_t linelen);
+enum process_outcome process_finish(struct process_ctx *,
+		    struct process_pending *, char *line, size_t linelen,
 		    enum intake_class *class);
 
 /* The configured triage folder for a class/status, or NULL (left in

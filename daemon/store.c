@@ -8,6 +8,9 @@
  * Connection settings, and why:
  *   journal_mode=WAL	readers (intakectl, a digest) never block the daemon,
  *			and the daemon never blocks them.
+ *   wal_autocheckpoint	STORE_WAL_PAGES (32 MB of 4 KB pages): a checkpoint
+ *			costs about as much for one commit's pages as for
+ *			many commits' worth of the same pages.
  *   synchronous=NORMAL	a commit survives the process being killed at once,
  *			and a power loss once store_sync() has run: the
  *			daemon syncs before anything it decided leaves the
@@ -411,6 +414,8 @@ static const char *const state_names[STORE_REPLY_STATE_COUNT] = {
 	[STORE_REPLY_SUPPRESSED] = "suppressed",
 };
 
+#define STORE_WAL_PAGES	"8192"	/* pages in the WAL before a checkpoint */
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[Q_COUNT];
@@ -783,6 +788,12 @@ store_connect(struct store *st, const char *path, int flags, int busy_ms,
 	 * one fsync a batch instead of one a commit.
 	 */
 	if (exec_sql(st, "PRAGMA synchronous = NORMAL", "synchronous") == -1)
+		goto fail;
+	/* Checkpoint when the WAL holds STORE_WAL_PAGES pages, not SQLite's
+	 * 1000: a decision rewrites the same index pages, and a checkpoint
+	 * copies each page once however many commits changed it. */
+	if (!st->readonly && exec_sql(st, "PRAGMA wal_autocheckpoint = "
+	    STORE_WAL_PAGES, "wal_autocheckpoint") == -1)
 		goto fail;
 	if (exec_sql(st, "PRAGMA foreign_keys = ON", "foreign_keys") == -1 ||
 	    pragma_int(st, "PRAGMA foreign_keys", &fk) == -1)

@@ -75,6 +75,10 @@ struct worker {
 	int			 from_child;	/* read end */
 	unsigned long		 parsed;
 	unsigned long		 restarts;
+	/* Between worker_send() and worker_receive(). */
+	int			 sent;
+	struct intake_result	*ready;		/* known at the send */
+	struct timespec		 deadline;	/* for the answer */
 };
 
 /* ---- wire format ---- */
@@ -686,29 +690,30 @@ deadline_from_now(const struct worker *w, struct timespec *deadline)
 	}
 }
 
-static struct intake_result *
-parse_in_child(struct worker *w, const char *raw, size_t len, int header_only)
+int
+worker_send(struct worker *w, const char *raw, size_t len, int header_only)
 {
 	struct intake_opts opts;
-	struct intake_result *r = NULL;
-	struct timespec deadline;
-	uint32_t hdr[2], rlen;
+	uint32_t hdr[2];
 	char why[128] = "", err[256];
-	char *data;
-	int rc;
 
+	if (w->sent)
+		return -1;
+	w->sent = 1;
 	w->parsed++;
 	if (len > LIMIT_MESSAGE_BYTES)
 		len = LIMIT_MESSAGE_BYTES;
 	if (!w->isolate) {
 		opts = *w->opts;
 		opts.header_only = header_only;
-		return intake_parse(w->form, &opts, raw, len);
+		w->ready = intake_parse(w->form, &opts, raw, len);
+		return 0;
 	}
-	if (w->pid <= 0 && worker_spawn(w, err, sizeof(err)) == -1)
-		return intake_quarantined(err);
-
-	deadline_from_now(w, &deadline);
+	if (w->pid <= 0 && worker_spawn(w, err, sizeof(err)) == -1) {
+		w->ready = intake_quarantined(err);
+		return 0;
+	}
+	deadline_from_now(w, &w->deadline);
 	hdr[0] = (uint32_t)len;
 	hdr[1] = (uint32_t)(header_only != 0);
 	/* A message larger than the pipe buffer blocks until the child
@@ -717,15 +722,35 @@ parse_in_child(struct worker *w, const char *raw, size_t len, int header_only)
 	if (write_all(w->to_child, hdr, sizeof(hdr)) == -1 ||
 	    write_all(w->to_child, raw, len) == -1) {
 		worker_reap(w, 1, why, sizeof(why));
-		return intake_quarantined(why[0] ? why :
+		w->ready = intake_quarantined(why[0] ? why :
 		    "parser crashed while reading the message");
 	}
-	rc = read_deadline(w->from_child, &rlen, sizeof(rlen), &deadline);
+	return 0;
+}
+
+struct intake_result *
+worker_receive(struct worker *w)
+{
+	struct intake_result *r = NULL;
+	uint32_t rlen;
+	char why[128] = "";
+	char *data;
+	int rc;
+
+	if (!w->sent)
+		return intake_quarantined("nothing was sent to the parser");
+	w->sent = 0;
+	if (w->ready != NULL) {
+		r = w->ready;
+		w->ready = NULL;
+		return r;
+	}
+	rc = read_deadline(w->from_child, &rlen, sizeof(rlen), &w->deadline);
 	if (rc == 0 && (rlen == 0 || rlen > WIRE_MAX))
 		rc = -3;
 	if (rc == 0) {
 		data = xmalloc(rlen);
-		rc = read_deadline(w->from_child, data, rlen, &deadline);
+		rc = read_deadline(w->from_child, data, rlen, &w->deadline);
 		if (rc == 0 && (r = wire_decode(data, rlen)) == NULL)
 			rc = -3;
 		free(data);
@@ -1010,13 +1035,17 @@ worker_stop(struct worker *w)
 	if (w == NULL)
 		return;
 	worker_reap(w, 1, NULL, 0);
+	intake_result_free(w->ready);
 	free(w);
 }
 
 struct intake_result *
 worker_parse(struct worker *w, const char *raw, size_t len, int header_only)
 {
-	struct intake_result *r = parse_in_child(w, raw, len, header_only);
+	struct intake_result *r;
+
+	worker_send(w, raw, len, header_only);
+	r = worker_receive(w);
 
 	/* Quarantined unparsed: the Message-ID still dedupes it and names
 	 * it for the Secretariat. */

@@ -47,6 +47,19 @@ struct intake_result *worker_parse(struct worker *, const char *raw,
 		    size_t len, int header_only);
 
 /*
+ * worker_parse() in two halves, so that the caller works while the child
+ * parses: worker_send() hands the child one message (raw may be freed when
+ * it returns; the deadline starts now) and worker_receive() waits for its
+ * result, never NULL, quarantined when the child failed; it does not look
+ * for the Message-ID of a quarantined message (the caller has the raw
+ * bytes).  One message at a time: worker_send() returns -1, doing nothing,
+ * when the last one was not received; else 0.
+ */
+int		 worker_send(struct worker *, const char *raw, size_t len,
+		    int header_only);
+struct intake_result *worker_receive(struct worker *);
+
+/*
  * The same for n messages at once, results in out[0..n) (each never
  * NULL): later messages are written to the child while it parses earlier
  * ones, so parent and child take turns far less often.  Each message has
