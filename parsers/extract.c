@@ -773,55 +773,81 @@ might_be_heading(const char *s, size_t len)
 	};
 #undef ORD
 #define NORD	(sizeof(ordinals) / sizeof(ordinals[0]))
-	/* The ordinals starting with each letter: ord_lo..ord_hi. */
-	static unsigned char ord_lo[26], ord_hi[26];
+#define HC_BLANK	1
+#define HC_DIGIT	2
+	/* The ordinals starting with each letter: ord_lo..ord_hi; their
+	 * first three bytes, lower case, as one number; what each byte is
+	 * to the word count. */
+	static unsigned char ord_lo[26], ord_hi[26], hclass[256];
+	static uint32_t ord_key[NORD];
+	static uint64_t ord_bloom[16];	/* bit per ord_key hash */
 	static int ord_ready;
 	size_t i, j, words = 0, start[10];
-	int in = 0;
+	uint32_t key;
+	int c = 0;
 
 	if (!ord_ready) {
 		for (j = NORD; j-- > 0; ) {
-			int c = ordinals[j].s[0] - 'a';
-
+			c = ordinals[j].s[0] - 'a';
 			if (ord_hi[c] == 0)
 				ord_hi[c] = (unsigned char)(j + 1);
 			ord_lo[c] = (unsigned char)j;
+			ord_key[j] = (uint32_t)(unsigned char)ordinals[j].s[0] |
+			    (uint32_t)(unsigned char)ordinals[j].s[1] << 8 |
+			    (uint32_t)(unsigned char)ordinals[j].s[2] << 16;
+			key = (ord_key[j] * 0x9e3779b1u) >> 22;
+			ord_bloom[key >> 6] |= 1ull << (key & 63);
 		}
+		hclass[' '] = hclass['\t'] = HC_BLANK;
+		for (c = '0'; c <= '9'; c++)
+			hclass[c] = HC_DIGIT;
 		ord_ready = 1;
 	}
 	if (len > HEADING_MAX)
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
+	/* A digit before a tenth word: maybe; a tenth word first: no. */
+	i = 0;
+	for (;;) {
+		while (i < len && (c = hclass[(unsigned char)s[i]]) == HC_BLANK)
+			i++;
+		if (i == len)
+			break;
+		if (c == HC_DIGIT)
 			return 1;
-		if (s[i] == ' ' || s[i] == '\t')
-			in = 0;
-		else if (!in) {
-			in = 1;
-			if (words == 9)
-				return 0;
-			start[words++] = i;
-			/* The rest of the word, to a blank or a digit. */
-			while (i + 1 < len && s[i + 1] != ' ' &&
-			    s[i + 1] != '\t' && (s[i + 1] < '0' || s[i + 1] > '9'))
-				i++;
-		}
+		if (words == 9)
+			return 0;
+		start[words++] = i;
+		/* The rest of the word, to a blank or a digit. */
+		while (++i < len && (c = hclass[(unsigned char)s[i]]) == 0)
+			;
+		if (i == len)
+			break;
+		if (c == HC_DIGIT)
+			return 1;
 	}
-	/* No number: an ordinal word must start one of the words. */
+	/* No number: an ordinal word must start one of the words (all
+	 * ordinals are three bytes or more, and so is the rest of a line
+	 * from a word that starts one). */
 	for (i = 0; i < words; i++) {
 		const char *w = s + start[i];
 		size_t left = len - start[i];
-		char c = (char)tolower((unsigned char)w[0]);
 
-		if (c < 'a' || c > 'z')
+		c = tolower((unsigned char)w[0]);
+		if (c < 'a' || c > 'z' || left < 3)
+			continue;
+		key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
+		    (uint32_t)tolower((unsigned char)w[2]) << 16;
+		/* Most words start no ordinal: one bit tells. */
+		j = (key * 0x9e3779b1u) >> 22;
+		if (!(ord_bloom[j >> 6] & (1ull << (j & 63))))
 			continue;
 		for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
-			if (ordinals[j].n <= left &&
-			    tolower((unsigned char)w[1]) ==
-			    (unsigned char)ordinals[j].s[1] &&
+			if (ordinals[j].n <= left && key == ord_key[j] &&
 			    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
 				return 1;
 	}
+#undef HC_BLANK
+#undef HC_DIGIT
 #undef NORD
 	return 0;
 }
