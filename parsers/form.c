@@ -670,7 +670,18 @@ struct form_key {
 struct form_index {
 	struct form_key	*slot;
 	size_t		 mask;
+	/* A bit per (first byte, last byte, length) of the hint words:
+	 * most words of a text are none, and this tells without hashing. */
+	uint64_t	 wordbits[256];
 };
+
+static unsigned
+word_bit(const char *w, size_t len)
+{
+	return ((unsigned char)w[0] & 31) |
+	    ((unsigned char)w[len - 1] & 31) << 5 |
+	    (unsigned)(len < 15 ? len : 15) << 10;
+}
 
 /* The index keeps the low half of text_hash(). */
 static uint32_t
@@ -731,9 +742,16 @@ index_build(struct form *f)
 		k->label_langs |= 1u << f->labels[i].lang;
 	}
 	for (l = 0; l < LANG_COUNT; l++)
-		for (i = 0; i < f->nlang_words[l]; i++)
-			index_add(x, f->lang_words[l][i])->word_langs |=
-			    1u << l;
+		for (i = 0; i < f->nlang_words[l]; i++) {
+			const char *w = f->lang_words[l][i];
+			unsigned b;
+
+			index_add(x, w)->word_langs |= 1u << l;
+			if (*w != '\0') {
+				b = word_bit(w, strlen(w));
+				x->wordbits[b >> 6] |= 1ull << (b & 63);
+			}
+		}
 	f->index = x;
 }
 
@@ -916,6 +934,12 @@ form_word_langs(const struct form *f, const char *w, size_t len)
 	int l;
 
 	if (f->index != NULL) {
+		if (len > 0) {
+			unsigned b = word_bit(w, len);
+
+			if (!(f->index->wordbits[b >> 6] & (1ull << (b & 63))))
+				return 0;
+		}
 		k = index_slot(f->index, w, len, key_hash(w, len));
 		return k->s != NULL ? k->word_langs : 0;
 	}
