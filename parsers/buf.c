@@ -18,7 +18,7 @@ buf_init(struct buf *b, size_t max)
 	b->max = max;
 }
 
-static int
+int
 buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need, nsize;
@@ -32,6 +32,7 @@ buf_reserve(struct buf *b, size_t extra)
 	while (nsize < need)
 		nsize = nsize > ((size_t)-1) / 2 ? need : nsize * 2;
 	b->data = xrealloc(b->data, nsize);
+	b->data[b->len] = '\0';
 	b->size = nsize;
 	return 0;
 }
