@@ -101,8 +101,11 @@ in_list_n(const char *s, size_t n, const char *const *list)
 {
 	int i;
 
+	if (n == 0)
+		return in_list("", list);
 	for (i = 0; list[i]; i++)
-		if (strncmp(s, list[i], n) == 0 && list[i][n] == '\0')
+		if (list[i][0] == s[0] && strncmp(s, list[i], n) == 0 &&
+		    list[i][n] == '\0')
 			return 1;
 	return 0;
 }
@@ -290,7 +293,7 @@ cut_here(const struct line *l, const char *f, const char *rest)
 	if (outlook_block(l, rest))
 		return 1;
 	/* Outlook's rule above its header block. */
-	if (l->n >= 10 && strspn(l->p, "_") >= l->n &&
+	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
 	    next_line(&rest, &m) && outlook_block(&m, rest))
 		return 1;
 	if (f == NULL)
