@@ -1136,28 +1136,18 @@ part_charset(struct mailmime_content *ct)
 
 enum { TX_PLAIN, TX_HTML, TX_TEXTUAL };
 
-/* Bytes from s[0..len) before the first byte a or b, eight at a time. */
+/* Bytes from s[0..len) before the first byte a or b: libc's memchr()
+ * looks at many bytes an instruction, and a line is short. */
 static size_t
 run_until(const char *s, size_t len, unsigned char a, unsigned char b)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	const uint64_t as = ones * a, bs = ones * b;
-	size_t i = 0;
-	uint64_t v, x, y;
+	const char *p;
 
-	while (i + 8 <= len) {
-		memcpy(&v, s + i, 8);
-		x = v ^ as;
-		y = v ^ bs;
-		/* A zero byte in x or in y (an a or a b in v). */
-		if ((((x - ones) & ~x) | ((y - ones) & ~y)) & highs)
-			break;
-		i += 8;
-	}
-	while (i < len && (unsigned char)s[i] != a && (unsigned char)s[i] != b)
-		i++;
-	return i;
+	if ((p = memchr(s, a, len)) != NULL)
+		len = (size_t)(p - s);
+	if ((p = memchr(s, b, len)) != NULL)
+		len = (size_t)(p - s);
+	return len;
 }
 
 /* Whether the last line of out[0..n) is empty or holds two bytes or
