@@ -852,6 +852,63 @@ might_be_heading(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * Whether a line ends as pat_heading needs: after the closing run of
+ * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
+ * three letters are one of these.  A character that is not ASCII there
+ * (a Unicode space or digit, an accented or case-folding letter) is
+ * left to the regular expression.  Most prose ends otherwise.
+ */
+static int
+heading_tail(const char *s, size_t len)
+{
+	static const char ends[][4] = {
+		"act", "ada", "ado", "ant", "ata", "ate", "ato", "ber", "bre",
+		"bro", "cal", "cer", "dat", "ent", "eur", "gue", "ial", "ice",
+		"iel", "int", "ire", "ive", "lle", "nee", "nne", "nte", "ona",
+		"ria", "rio", "ser", "son", "uee", "use",
+	};
+	/* A bit per three letters a-z, set for the ends. */
+	static uint64_t endbits[(26 * 26 * 26 + 63) / 64];
+	static int ready;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t e = len, i;
+	unsigned k, c;
+
+	if (!ready) {
+		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+			k = ((unsigned)(ends[i][0] - 'a') * 26 +
+			    (unsigned)(ends[i][1] - 'a')) * 26 +
+			    (unsigned)(ends[i][2] - 'a');
+			endbits[k >> 6] |= 1ull << (k & 63);
+		}
+		ready = 1;
+	}
+	while (e > 0 && (u[e - 1] == ' ' || u[e - 1] == '\t' ||
+	    u[e - 1] == '\n' || u[e - 1] == '\v' || u[e - 1] == '\f' ||
+	    u[e - 1] == '\r' || u[e - 1] == '*' || u[e - 1] == '_' ||
+	    u[e - 1] == ':' || u[e - 1] == '.' || u[e - 1] == ')' ||
+	    u[e - 1] == ']' || u[e - 1] == '-' || u[e - 1] == '=' ||
+	    u[e - 1] == '~'))
+		e--;
+	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
+		return 1;
+	if (u[e - 1] == 's' || u[e - 1] == 'S')
+		e--;
+	if (e < 3)
+		return 1;
+	for (i = 0, k = 0; i < 3; i++) {
+		c = u[e - 3 + i];
+		if (c >= 0x80)
+			return 1;
+		c |= 0x20;	/* lower case, for letters */
+		if (c < 'a' || c > 'z')
+			return 0;
+		k = k * 26 + (c - 'a');
+	}
+	return (endbits[k >> 6] >> (k & 63)) & 1;
+}
+
 static int
 might_have_prefix(const char *s, size_t len)
 {
@@ -882,7 +939,8 @@ line_analyse(const struct form *form, struct line *l)
 		l->blank = 1;
 		return;
 	}
-	if (l->len <= HEADING_MAX && might_be_heading(l->s, l->len) &&
+	if (l->len <= HEADING_MAX && heading_tail(l->s, l->len) &&
+	    might_be_heading(l->s, l->len) &&
 	    rx_match(rx.heading, l->s, l->len) >= 0) {
 		l->heading = 1;
 		return;
