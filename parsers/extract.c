@@ -64,6 +64,7 @@
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
 
 static int	is_title(const char *, size_t);
+static size_t	ascii_prefix(const char *, size_t);
 
 /* ---------------------------------------------------------------------
  * Regular expressions
@@ -422,6 +423,44 @@ strip_parens(const char *s, size_t n, char *out)
 	return o;
 }
 
+/*
+ * Whether s[0..n) may fold to a label by any rule of lookup_folded(): as
+ * it is, undotted, or by its first words, a label then starts with the
+ * first word of the folding, to a space or a full stop.  That word is
+ * read here from ASCII text (folded as fold_key() does) and looked for
+ * among the labels' first words, which rules out most lines of prose
+ * before they are folded.  Text that is not ASCII is left to the
+ * folding, which counts it against the budget.
+ */
+static int
+may_be_label(const struct form *form, const char *s, size_t n)
+{
+	char w[LIMIT_LABEL_BYTES + 1];
+	size_t i, o = 0;
+	char c;
+
+	if (ascii_prefix(s, n) < n || n >= sizeof(w))
+		return 1;
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (c == '`')
+			c = '\'';
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == '.' && o > 0)
+			break;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '@' || c == '+' || c == '.' || c == '-' || c == '\'')
+			w[o++] = c;
+		else if (o > 0)
+			break;
+	}
+	/* A folding that opens with a full stop, or is empty: no word. */
+	if (o == 0 || w[0] == '.')
+		return 1;
+	return form_label_head(form, w, o);
+}
+
 /* Fold s[0..n) and look it up; loose adds the prefix rule. */
 static int
 lookup_folded(const struct form *form, const char *s, size_t n, int loose,
@@ -430,7 +469,7 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
 	char folded[LIMIT_LABEL_BYTES + 1];
 	long fl;
 
-	if (n == 0 || n > LIMIT_LABEL_BYTES)
+	if (n == 0 || n > LIMIT_LABEL_BYTES || !may_be_label(form, s, n))
 		return 0;
 	fl = fold_key(s, n, folded, sizeof(folded));
 	if (fl <= 0 || word_count(folded) > LIMIT_LABEL_WORDS)

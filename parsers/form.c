@@ -665,6 +665,7 @@ struct form_key {
 	const struct form_label	*label;
 	unsigned		 label_langs;
 	unsigned		 word_langs;
+	int			 head;	/* a label's first word */
 };
 
 struct form_index {
@@ -673,6 +674,7 @@ struct form_index {
 	/* A bit per (first byte, last byte, length) of the hint words:
 	 * most words of a text are none, and this tells without hashing. */
 	uint64_t	 wordbits[256];
+	uint64_t	 headbits[256];	/* the same for labels' first words */
 };
 
 static unsigned
@@ -707,9 +709,8 @@ index_slot(const struct form_index *x, const char *s, size_t n, uint32_t h)
 }
 
 static struct form_key *
-index_add(struct form_index *x, const char *s)
+index_add_n(struct form_index *x, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	uint32_t h = key_hash(s, n);
 	struct form_key *k = index_slot(x, s, n, h);
 
@@ -721,6 +722,12 @@ index_add(struct form_index *x, const char *s)
 	return k;
 }
 
+static struct form_key *
+index_add(struct form_index *x, const char *s)
+{
+	return index_add_n(x, s, strlen(s));
+}
+
 static void
 index_build(struct form *f)
 {
@@ -730,6 +737,7 @@ index_build(struct form *f)
 
 	for (l = 0; l < LANG_COUNT; l++)
 		keys += f->nlang_words[l];
+	keys += f->nlabels;	/* their first words */
 	while (size < 2 * keys + 1)
 		size *= 2;
 	x->slot = xcalloc(size, sizeof(*x->slot));
@@ -740,6 +748,17 @@ index_build(struct form *f)
 		if (k->label == NULL)
 			k->label = &f->labels[i];
 		k->label_langs |= 1u << f->labels[i].lang;
+	}
+	for (i = 0; i < f->nlabels; i++) {
+		const char *t = f->labels[i].folded;
+		size_t n = strcspn(t, " .");
+		unsigned b;
+
+		if (n == 0)
+			continue;
+		index_add_n(x, t, n)->head = 1;
+		b = word_bit(t, n);
+		x->headbits[b >> 6] |= 1ull << (b & 63);
 	}
 	for (l = 0; l < LANG_COUNT; l++)
 		for (i = 0; i < f->nlang_words[l]; i++) {
@@ -923,6 +942,21 @@ word_search(char *const *words, size_t n, const char *w)
 			hi = mid;
 	}
 	return 0;
+}
+
+int
+form_label_head(const struct form *f, const char *w, size_t len)
+{
+	const struct form_key *k;
+	unsigned b;
+
+	if (f->index == NULL || len == 0)
+		return 1;
+	b = word_bit(w, len);
+	if (!(f->index->headbits[b >> 6] & (1ull << (b & 63))))
+		return 0;
+	k = index_slot(f->index, w, len, key_hash(w, len));
+	return k->s != NULL && k->head;
 }
 
 unsigned
