@@ -58,6 +58,12 @@ buf_addstr(struct buf *b, const char *s)
 int
 buf_addch(struct buf *b, char c)
 {
+	/* Most bytes fit the room there is: no call to make more. */
+	if (b->len < b->max && b->len + 2 <= b->size) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_add(b, &c, 1);
 }
 
