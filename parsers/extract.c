@@ -725,6 +725,7 @@ struct text {
 	struct line	*lines;
 	size_t		 n;
 	int		 truncated;
+	unsigned	 seps;		/* BIT(enum sep) any line holds */
 };
 
 /* Separators that may end a label, found from s[from] on: position and
@@ -1236,6 +1237,7 @@ text_split(const struct form *form, const char *src, struct text *t)
 		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
 		line_scan(l);
 		line_analyse(form, l);
+		t->seps |= l->seps;
 	}
 	free(off);
 }
@@ -2134,7 +2136,8 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 	for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps); si++) {
 		enum sep sep = table_seps[si];
 
-		if (sep == SEP_COMMA && !csv)
+		/* No line holds it: no table of it either. */
+		if ((sep == SEP_COMMA && !csv) || !(t->seps & BIT(sep)))
 			continue;
 		i = 0;
 		while (i < t->n && !p->truncated) {
