@@ -1187,8 +1187,12 @@ text_split(const struct form *form, const char *src, struct text *t)
 	size_t asize, alen = 0;
 	const char *p = src, *end = src + len, *nl;
 	char *abuf;
+	int valid;
 
 	memset(t, 0, sizeof(*t));
+	/* Text made by the MIME reader is valid UTF-8 already: then each
+	 * line is, and is copied as it is. */
+	valid = text_is_utf8(src, len);
 	/* Lines of plain text take their length and a NUL: room for that
 	 * is made at once, more only for lines that need U+FFFD. */
 	asize = len + 64;
@@ -1215,7 +1219,7 @@ text_split(const struct form *form, const char *src, struct text *t)
 			abuf = xrealloc(abuf, asize);
 		}
 		off[t->n++] = alen;
-		if (ascii_prefix(p, ll) == ll) {
+		if (valid || ascii_prefix(p, ll) == ll) {
 			memcpy(abuf + alen, p, ll);
 			cl = ll;
 		} else {
