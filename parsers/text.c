@@ -776,9 +776,29 @@ squeeze_keep(int32_t c)
 char *
 text_squeeze(const char *s)
 {
-	char *clean = text_sanitize(s, strlen(s), NULL);
-	char *out = squeeze(clean, squeeze_keep, NULL);
+	size_t n = strlen(s), i, o = 0;
+	int space = 0;
+	char *clean, *out;
 
+	/* ASCII, as most values are: what squeeze() keeps is printable
+	 * and not a space, without utf8proc. */
+	if (ascii_run((const unsigned char *)s, n) == n) {
+		out = xmalloc(n + 1);
+		for (i = 0; i < n; i++) {
+			if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
+				space = 1;
+				continue;
+			}
+			if (space && o > 0)
+				out[o++] = ' ';
+			space = 0;
+			out[o++] = s[i];
+		}
+		out[o] = '\0';
+		return out;
+	}
+	clean = text_sanitize(s, n, NULL);
+	out = squeeze(clean, squeeze_keep, NULL);
 	free(clean);
 	return out;
 }
