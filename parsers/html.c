@@ -17,6 +17,8 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
 #include "buf.h"
@@ -782,6 +784,90 @@ walk(struct out *o, xmlNode *top)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Reading. */
+
+#define HTML_OPTIONS	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | \
+	HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+
+/* The attributes the walk reads (xmlGetProp()); the HTML parser writes
+ * names in lower case. */
+static const char *const attrs_read[] = { "class", "id", "style", "type",
+	NULL };
+
+/*
+ * An element starts: libxml2's own handler builds it with only the
+ * attributes the walk reads.  Outlook writes a dozen on every cell
+ * (width, valign, lang, border...), and building each as nodes costs
+ * more than parsing it.  The parser has dropped repeated names already,
+ * so few are kept; with more (which cannot be) all are.
+ */
+static void
+start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	const xmlChar *keep[2 * 8 + 1];
+	size_t i, k = 0;
+	int j;
+
+	if (atts == NULL) {
+		xmlSAX2StartElement(ctx, name, atts);
+		return;
+	}
+	for (i = 0; atts[i] != NULL; i += 2) {
+		for (j = 0; attrs_read[j]; j++)
+			if (strcmp((const char *)atts[i], attrs_read[j]) == 0)
+				break;
+		if (attrs_read[j] == NULL)
+			continue;
+		if (k + 2 >= sizeof(keep) / sizeof(keep[0])) {
+			xmlSAX2StartElement(ctx, name, atts);
+			return;
+		}
+		keep[k++] = atts[i];
+		keep[k++] = atts[i + 1];
+	}
+	keep[k] = NULL;
+	xmlSAX2StartElement(ctx, name, k > 0 ? keep : NULL);
+}
+
+/*
+ * htmlReadMemory(html, len, NULL, "UTF-8", HTML_OPTIONS) as libxml2
+ * 2.9 does it, step for step, with start_element() in its handler.
+ * Returns the document (xmlFreeDoc()) or NULL.
+ */
+static htmlDocPtr
+html_read(const char *html, int len)
+{
+	htmlParserCtxtPtr ctxt;
+	xmlCharEncodingHandlerPtr enc;
+	htmlDocPtr doc;
+
+	xmlInitParser();
+	if ((ctxt = xmlCreateMemoryParserCtxt(html, len)) == NULL)
+		return NULL;
+	htmlDefaultSAXHandlerInit();
+	if (ctxt->sax != NULL) {
+		memcpy(ctxt->sax, &htmlDefaultSAXHandler,
+		    sizeof(xmlSAXHandlerV1));
+		ctxt->sax->startElement = start_element;
+	}
+	htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+	ctxt->html = 1;
+	if ((enc = xmlFindCharEncodingHandler("UTF-8")) != NULL) {
+		xmlSwitchToEncoding(ctxt, enc);
+		if (ctxt->input->encoding != NULL)
+			xmlFree((xmlChar *)ctxt->input->encoding);
+		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
+	}
+	htmlParseDocument(ctxt);
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	if (ctxt->dictNames && doc != NULL && doc->dict == ctxt->dict)
+		ctxt->dict = NULL;
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
 char *
 html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 {
@@ -799,9 +885,7 @@ html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 	if (len > (size_t)LIMIT_PART_TEXT * 4)
 		len = (size_t)LIMIT_PART_TEXT * 4;
 	clean = text_sanitize(html, len, &clen);
-	doc = htmlReadMemory(clean, (int)clen, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	    HTML_PARSE_NONET);
+	doc = html_read(clean, (int)clen);
 	free(clean);
 
 	o = xcalloc(1, sizeof(*o));
