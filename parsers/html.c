@@ -790,34 +790,58 @@ walk(struct out *o, xmlNode *top)
 #define HTML_OPTIONS	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | \
 	HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
 
-/* The attributes the walk reads (xmlGetProp()); the HTML parser writes
- * names in lower case. */
-static const char *const attrs_read[] = { "class", "id", "style", "type",
-	NULL };
+/*
+ * Whether the walk can read attribute name="value" of element el (the
+ * HTML parser writes both names in lower case): an id anywhere; a class
+ * holding one of the classes quote_kind() looks for; a style on a div or
+ * a blockquote (outlook_header(), indent_blockquote()); a type on a
+ * blockquote.  An element left with no attribute is read the same way as
+ * one with only attributes the walk never asks for.
+ */
+static int
+attr_read(const char *el, const char *name, const char *value)
+{
+	static const char *const classes[] = {
+		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
+	};
+	int i;
+
+	if (strcmp(name, "id") == 0)
+		return 1;
+	if (strcmp(name, "class") == 0) {
+		for (i = 0; value != NULL && classes[i]; i++)
+			if (strcasestr(value, classes[i]) != NULL)
+				return 1;
+		return 0;
+	}
+	if (strcmp(name, "style") == 0)
+		return strcmp(el, "div") == 0 || strcmp(el, "blockquote") == 0;
+	if (strcmp(name, "type") == 0)
+		return strcmp(el, "blockquote") == 0;
+	return 0;
+}
 
 /*
  * An element starts: libxml2's own handler builds it with only the
- * attributes the walk reads.  Outlook writes a dozen on every cell
- * (width, valign, lang, border...), and building each as nodes costs
- * more than parsing it.  The parser has dropped repeated names already,
- * so few are kept; with more (which cannot be) all are.
+ * attributes the walk can read.  Outlook writes several on every
+ * paragraph and cell (class, style, width, valign, lang...), and building
+ * each as nodes costs more than parsing it.  The parser has dropped
+ * repeated names already, so few are kept; with more (which cannot be)
+ * all are.
  */
 static void
 start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
 	const xmlChar *keep[2 * 8 + 1];
 	size_t i, k = 0;
-	int j;
 
 	if (atts == NULL) {
 		xmlSAX2StartElement(ctx, name, atts);
 		return;
 	}
 	for (i = 0; atts[i] != NULL; i += 2) {
-		for (j = 0; attrs_read[j]; j++)
-			if (strcmp((const char *)atts[i], attrs_read[j]) == 0)
-				break;
-		if (attrs_read[j] == NULL)
+		if (!attr_read((const char *)name, (const char *)atts[i],
+		    (const char *)atts[i + 1]))
 			continue;
 		if (k + 2 >= sizeof(keep) / sizeof(keep[0])) {
 			xmlSAX2StartElement(ctx, name, atts);
