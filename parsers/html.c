@@ -247,8 +247,15 @@ text(struct out *o, const char *s)
 		/* The characters up to the next one that needs a look of its
 		 * own go in one piece, when all of them fit. */
 		r = p + n;
-		while (plain_char(r, o->pre))
+		for (;;) {
+			/* Printable ASCII, most of a text, a byte at a
+			 * time; the rest as plain_char() says. */
+			while (*r > ' ' && *r < 0x80)
+				r++;
+			if (!plain_char(r, o->pre))
+				break;
 			r += utf8_len(*r);
+		}
 		if (o->full || o->b.len + (size_t)(r - p) > o->b.max)
 			r = p + n;
 		put(o, (const char *)p, (size_t)(r - p));
