@@ -88,15 +88,20 @@ utf8_prefix(const unsigned char *s, size_t len)
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
 	size_t i = 0, n;
-	uint64_t v;
+	uint64_t v, m;
 
 	while (i < len) {
 		if (i + 8 <= len) {
+			/* A byte that is NUL or not ASCII sets the high bit
+			 * of its byte of (v - ones) | v, and only a byte after
+			 * one sets another: the lowest is the first. */
 			memcpy(&v, s + i, 8);
-			if ((v & highs) == 0 && ((v - ones) & ~v & highs) == 0) {
+			m = ((v - ones) | v) & highs;
+			if (m == 0) {
 				i += 8;
 				continue;
 			}
+			i += (size_t)__builtin_ctzll(m) >> 3;
 		}
 		if (s[i] < 0x80) {
 			if (s[i] == 0)
