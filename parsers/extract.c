@@ -2804,20 +2804,7 @@ void
 extract_language_folded(const struct form *form, const char *folded,
     size_t len, struct extraction *ex)
 {
-	const char *w = folded, *end = folded + len, *sp;
-	size_t wlen;
-	unsigned langs;
-	int lang;
-
-	while (w < end) {
-		sp = memchr(w, ' ', (size_t)(end - w));
-		wlen = sp ? (size_t)(sp - w) : (size_t)(end - w);
-		if ((langs = form_word_langs(form, w, wlen)) != 0)
-			for (lang = 0; lang < LANG_COUNT; lang++)
-				if (langs & BIT(lang))
-					ex->lang_score[lang]++;
-		w += wlen + 1;
-	}
+	form_text_langs(form, folded, len, ex->lang_score);
 }
 
 void

@@ -959,6 +959,30 @@ form_label_head(const struct form *f, const char *w, size_t len)
 	return k->s != NULL && k->head;
 }
 
+void
+form_text_langs(const struct form *f, const char *folded, size_t len,
+    int *score)
+{
+	const char *w = folded, *end = folded + len, *e;
+	unsigned langs, b;
+	int l;
+
+	while (w < end) {
+		if ((e = memchr(w, ' ', (size_t)(end - w))) == NULL)
+			e = end;
+		/* Most words are none: the filter says so without a call. */
+		b = e > w ? word_bit(w, (size_t)(e - w)) : 0;
+		if (f->index == NULL || e == w ||
+		    (f->index->wordbits[b >> 6] & (1ull << (b & 63)))) {
+			langs = form_word_langs(f, w, (size_t)(e - w));
+			for (l = 0; l < LANG_COUNT; l++)
+				if (langs & (1u << l))
+					score[l]++;
+		}
+		w = e + 1;
+	}
+}
+
 unsigned
 form_word_langs(const struct form *f, const char *w, size_t len)
 {

@@ -65,6 +65,11 @@ unsigned	 form_label_langs(const struct form *,
 int		 form_label_head(const struct form *, const char *w,
 	    size_t len);
 
+/* For each word of folded[0..len) (words end at a space), one more in
+ * score[lang] for each language whose hint words hold it. */
+void		 form_text_langs(const struct form *, const char *folded,
+	    size_t len, int *score);
+
 /* Languages (bit per enum lang) whose hint words hold folded word
  * w[0..len); 0 for none. */
 unsigned	 form_word_langs(const struct form *, const char *w,
