@@ -1102,76 +1102,63 @@ sanitize_into(char *out, const char *s, size_t n)
 	return o;
 }
 
-/* Byte classes for line_scan(): table separators, what a label
- * separator starts with (separators()), what a rule is made of. */
-#define LC_TAB		0x001
-#define LC_PIPE		0x002
-#define LC_SEMI		0x004
-#define LC_COMMA	0x008
-#define LC_SPACE	0x010
-#define LC_AFTERSP	0x020	/* '-', and the lead byte of U+2013/4 */
-#define LC_SEPCH	0x040	/* ':', TAB, '=', the lead byte of U+FF1A */
-#define LC_OTHER	0x100	/* cannot stand in a rule */
-
-static unsigned short line_class[256];
-
-static void
-line_class_init(void)
-{
-	int c;
-
-	for (c = 0; c < 256; c++)
-		line_class[c] = LC_OTHER;
-	line_class['\t'] = LC_TAB | LC_SEPCH;
-	line_class['|'] = LC_PIPE;
-	line_class[';'] = LC_SEMI | LC_OTHER;
-	line_class[','] = LC_COMMA | LC_OTHER;
-	line_class[' '] = LC_SPACE;
-	line_class['+'] = 0;
-	line_class[':'] = LC_SEPCH;
-	line_class['-'] = LC_AFTERSP;
-	line_class['='] = LC_SEPCH;
-	line_class['_'] = 0;
-	line_class[0xe2] = LC_AFTERSP | LC_OTHER;
-	line_class[0xef] = LC_SEPCH | LC_OTHER;
-}
+/*
+ * What line_scan() looks for, in one set for strcspn(): the table
+ * separators (TAB, '|', ';', ','), what else may end a label (':', '=',
+ * the lead byte of U+FF1A), and a dash after a space ('-', the lead byte
+ * of U+2013/4).
+ */
+static const char scan_set[] = "\t|;,:=-\xe2\xef";
 
 /*
- * In one pass: the table separators a line holds; whether it may hold a
- * label separator at all (':', TAB, '=', U+FF1A, two spaces, a space
- * before a dash); and whether it is a rule
- * between rows ("|---|:---:|", "+-----+", "======": only dashes, blanks,
- * | + :, and three dashes at least).
+ * The table separators a line holds; whether it may hold a label
+ * separator at all (':', TAB, '=', U+FF1A, two spaces, a space before a
+ * dash); and whether it is a rule between rows ("|---|:---:|",
+ * "+-----+", "======": only dashes, blanks, | + :, and three dashes at
+ * least).  libc's searches look at many bytes an instruction, and most
+ * lines hold few of these bytes.  The line is NUL-terminated and holds
+ * no other NUL.
  */
 static void
 line_scan(struct line *l)
 {
-	const unsigned char *s = (const unsigned char *)l->s;
-	unsigned acc = 0, pair = 0, prev = 0, k;
-	size_t i, dashes = 0;
+	const char *s = l->s, *p;
+	size_t n = l->len, i, dashes = 0;
+	int sepch = 0, spaces;
 
-	if (line_class['\t'] == 0)
-		line_class_init();
-	for (i = 0; i < l->len; i++) {
-		k = line_class[s[i]];
-		acc |= k;
-		/* A space then a space, or a space then a dash. */
-		pair |= (prev & k) | ((prev << 1) & k);
-		prev = k & LC_SPACE;
+	for (p = s + strcspn(s, scan_set); *p != '\0';
+	    p += 1 + strcspn(p + 1, scan_set)) {
+		switch (*p) {
+		case '\t':
+			l->seps |= BIT(SEP_TAB);
+			sepch = 1;
+			break;
+		case '|':
+			l->seps |= BIT(SEP_PIPE);
+			break;
+		case ';':
+			l->seps |= BIT(SEP_SEMI);
+			break;
+		case ',':
+			l->seps |= BIT(SEP_COMMA);
+			break;
+		case ':':
+		case '=':
+		case '\xef':
+			sepch = 1;
+			break;
+		default:	/* '-', 0xe2 */
+			if (p > s && p[-1] == ' ')
+				sepch = 1;
+			break;
+		}
 	}
-	if (acc & LC_TAB)
-		l->seps |= BIT(SEP_TAB);
-	if (acc & LC_PIPE)
-		l->seps |= BIT(SEP_PIPE);
-	if (acc & LC_SEMI)
-		l->seps |= BIT(SEP_SEMI);
-	if (acc & LC_COMMA)
-		l->seps |= BIT(SEP_COMMA);
-	if (pair & LC_SPACE)
+	spaces = strstr(s, "  ") != NULL;
+	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
-	l->maysep = (acc & LC_SEPCH) || (pair & (LC_SPACE | LC_AFTERSP));
-	if (!(acc & LC_OTHER)) {
-		for (i = 0; i < l->len; i++)
+	l->maysep = sepch || spaces;
+	if (strspn(s, "\t| +:-=_") >= n) {
+		for (i = 0; i < n; i++)
 			if (s[i] == '-' || s[i] == '=' || s[i] == '_')
 				dashes++;
 		l->rule = dashes >= 3;
