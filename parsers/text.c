@@ -659,9 +659,16 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
 	const char *t;
-	size_t tn, i, ol = 0, size, mlen = 0;
+	size_t tn, i, ol = 0, size, mlen = 0, k;
 	int space = 0;
 	unsigned char d;
+	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
+	 * v + highz from past 'z' up (for ASCII; a byte that is not is
+	 * flagged by its own high bit, and carries only past it). */
+	const uint64_t lows = 0x1f1f1f1f1f1f1f1fULL;	/* 0x80 - 'a' */
+	const uint64_t highz = 0x0505050505050505ULL;	/* 0x80 - 'z' - 1 */
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v, m;
 
 	if (!fold_byte_ready)
 		fold_byte_init();
@@ -677,11 +684,30 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			space = 0;
 			/* The rest of the word (up to the mark first). */
 			wend = p < pmark ? pmark : end;
-			do {
+			out[ol++] = (char)d;
+			p++;
+			for (;;) {
+				/* Lower-case letters fold to themselves: eight
+				 * are copied at once, and a run of fewer up to
+				 * the first other byte.  The output has room for
+				 * eight more bytes while eight are left. */
+				if (wend - p >= 8) {
+					memcpy(&v, p, 8);
+					m = (~(v + lows) | (v + highz) | v) & highs;
+					memcpy(out + ol, p, 8);
+					k = m == 0 ? 8 :
+					    (size_t)__builtin_ctzll(m) >> 3;
+					ol += k;
+					p += k;
+					if (k == 8)
+						continue;
+				}
+				if (p >= wend || (d = fold_byte[*p]) <= FOLD_END ||
+				    d >= FOLD_MB)
+					break;
 				out[ol++] = (char)d;
 				p++;
-			} while (p < wend && (d = fold_byte[*p]) > FOLD_END &&
-			    d < FOLD_MB);
+			}
 			continue;
 		}
 		if (d == FOLD_SEP) {
