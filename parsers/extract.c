@@ -1201,7 +1201,9 @@ text_split(const struct form *form, const char *src, struct text *t)
 			cap = cap ? 2 * cap : 256;
 			off = xrealloc(off, cap * sizeof(*off));
 		}
-		if (asize - alen < 3 * ll + 1) {
+		/* Valid lines take their length and a NUL, which the room
+		 * made at once holds. */
+		if (asize - alen < (valid ? ll : 3 * ll) + 1) {
 			asize = asize * 2 + 3 * ll + 1;
 			abuf = xrealloc(abuf, asize);
 		}

@@ -860,6 +860,9 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 
 	memset(&ex, 0, sizeof(ex));
 	buf_init(&alltext, LIMIT_TOTAL_TEXT + 4096);
+	/* The text is seldom longer than the message: room at once. */
+	(void)buf_reserve(&alltext, len < LIMIT_TOTAL_TEXT ? len :
+	    LIMIT_TOTAL_TEXT);
 	if (r->subject) {
 		buf_addstr(&alltext, r->subject);
 		buf_addch(&alltext, '\n');
