@@ -1359,6 +1359,23 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	}
 	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
 	for (i = 0; i < n && o <= lim; i++) {
+		/* Four letters at a group's start, as most are: three
+		 * bytes at once. */
+		while (k == 0 && i + 4 <= n && o <= lim) {
+			int a = val[(unsigned char)s[i]];
+			int b = val[(unsigned char)s[i + 1]];
+			int c = val[(unsigned char)s[i + 2]];
+			int d = val[(unsigned char)s[i + 3]];
+
+			if ((a | b | c | d) < 0)
+				break;
+			out[o++] = (char)(a << 2 | b >> 4);
+			out[o++] = (char)(b << 4 | c >> 2);
+			out[o++] = (char)(c << 6 | d);
+			i += 4;
+		}
+		if (i >= n || o > lim)
+			break;
 		if ((v = val[(unsigned char)s[i]]) < 0)
 			continue;
 		chunk[k++] = (unsigned char)v;
@@ -1407,7 +1424,7 @@ static char *
 qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 {
 	enum { QP_NORMAL, QP_CODED, QP_OUT, QP_CR } state = QP_NORMAL;
-	size_t cur = 0, count = 0, o = 0;
+	size_t cur = 0, count = 0, o = 0, k;
 	const char *start = m;
 	char *out = xmalloc(2 * n + 2);
 
@@ -1460,7 +1477,16 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 			}
 			break;
 		case QP_NORMAL:
-			/* Plain bytes up to the next '=' or line end. */
+			/* Plain bytes up to the next '=' or line end: found by
+			 * strcspn() in the NUL-terminated text, unless a NUL
+			 * comes first. */
+			k = strcspn(m + cur, "=\n\r");
+			if (k > n - cur)
+				k = n - cur;
+			if (cur + k < n && m[cur + k] == '\0')
+				k = 0;
+			count += k;
+			cur += k;
 			while (cur < n && m[cur] != '=' && m[cur] != '\n' &&
 			    m[cur] != '\r') {
 				count++;
