@@ -1169,6 +1169,10 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
     size_t want)
 {
 	size_t i = *ip, j = *jp, lim, n;
+	const char *cr;
+	/* Without a NUL in what is left (as in all mail but hostile
+	 * mail), only CRs are looked for. */
+	int nul = i < len && memchr(raw + i, '\0', len - i) != NULL;
 
 	while (i < len && !(j >= want && line_settled(out, j))) {
 		lim = len - i;
@@ -1176,7 +1180,11 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 			lim = want - j;
 		else if (j >= want)
 			lim = 1;
-		n = run_until(raw + i, lim, '\r', '\0');
+		if (nul)
+			n = run_until(raw + i, lim, '\r', '\0');
+		else
+			n = (cr = memchr(raw + i, '\r', lim)) != NULL ?
+			    (size_t)(cr - (raw + i)) : lim;
 		memcpy(out + j, raw + i, n);
 		i += n;
 		j += n;
