@@ -518,6 +518,11 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	}
 	while (n > 0 && (k = (size_t)trailing_junk(s, n)) > 0)
 		n -= k;
+	/* Longer than a label, a candidate can only lead to one by losing
+	 * a "(...)" part or by a side of a '/' (prose, mostly). */
+	if (n > LIMIT_LABEL_BYTES && n <= SEP_SCAN && !memchr(s, '(', n) &&
+	    !memchr(s, '[', n) && !memchr(s, '/', n))
+		return 0;
 	/* Labels hold no TAB (a cell boundary) and no U+FFFD. */
 	if (n == 0 || n > SEP_SCAN || memchr(s, '\t', n) ||
 	    has_replacement(s, n))
