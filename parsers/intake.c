@@ -18,6 +18,7 @@
 #include <libetpan/libetpan.h>
 
 #include "buf.h"
+#include "etconv.h"
 #include "extract.h"
 #include "intake.h"
 #include "limits.h"
@@ -68,12 +69,14 @@ void
 intake_init(void)
 {
 	extract_init();
+	etconv_install();
 }
 
 void
 intake_cleanup(void)
 {
 	extract_cleanup();
+	etconv_cleanup();
 	text_cleanup();
 }
 
