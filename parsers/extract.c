@@ -1755,8 +1755,19 @@ split_delim(struct row *r, size_t len, char d)
 					*w++ = s[i++];
 			}
 		}
-		while (i < len && s[i] != d)
-			*w++ = s[i++];
+		/* The rest of the cell: moved only behind a quoted part. */
+		{
+			const char *q = i < len ? memchr(s + i, d, len - i) :
+			    NULL;
+			size_t e = q != NULL ? (size_t)(q - s) : len;
+
+			if (e > i && w != s + i)
+				memmove(w, s + i, e - i);
+			if (e > i) {
+				w += e - i;
+				i = e;
+			}
+		}
 		row_add(r, start, (size_t)(w - start), 0, 0);
 		if (i >= len)
 			break;
