@@ -29,7 +29,7 @@ TEST_LIBS   = $(shell pkg-config --libs cmocka)
 PARSER_SRCS = parsers/buf.c parsers/xmalloc.c parsers/fields.c \
 	parsers/text.c parsers/mime.c parsers/html.c parsers/quote.c \
 	parsers/validate.c parsers/form.c parsers/extract.c \
-	parsers/intake.c parsers/json.c
+	parsers/intake.c parsers/json.c parsers/etconv.c
 DAEMON_SRCS = daemon/log.c daemon/config.c daemon/store.c daemon/merge.c \
 	daemon/reply.c daemon/smtp.c daemon/tls.c daemon/imap.c \
 	daemon/worker.c daemon/process.c daemon/outbox.c \

@@ -18,7 +18,7 @@ buf_init(struct buf *b, size_t max)
 	b->max = max;
 }
 
-static int
+int
 buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need, nsize;
@@ -32,6 +32,7 @@ buf_reserve(struct buf *b, size_t extra)
 	while (nsize < need)
 		nsize = nsize > ((size_t)-1) / 2 ? need : nsize * 2;
 	b->data = xrealloc(b->data, nsize);
+	b->data[b->len] = '\0';
 	b->size = nsize;
 	return 0;
 }
@@ -57,6 +58,12 @@ buf_addstr(struct buf *b, const char *s)
 int
 buf_addch(struct buf *b, char c)
 {
+	/* Most bytes fit the room there is: no call to make more. */
+	if (b->len < b->max && b->len + 2 <= b->size) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_add(b, &c, 1);
 }
 

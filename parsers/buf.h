@@ -20,6 +20,8 @@ struct buf {
 };
 
 void	 buf_init(struct buf *, size_t max);
+/* Make room for n more bytes at once (-1: past the cap, nothing done). */
+int	 buf_reserve(struct buf *, size_t n);
 int	 buf_add(struct buf *, const void *, size_t);
 int	 buf_addstr(struct buf *, const char *);
 int	 buf_addch(struct buf *, char);

@@ -64,6 +64,7 @@
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
 
 static int	is_title(const char *, size_t);
+static size_t	ascii_prefix(const char *, size_t);
 
 /* ---------------------------------------------------------------------
  * Regular expressions
@@ -422,6 +423,44 @@ strip_parens(const char *s, size_t n, char *out)
 	return o;
 }
 
+/*
+ * Whether s[0..n) may fold to a label by any rule of lookup_folded(): as
+ * it is, undotted, or by its first words, a label then starts with the
+ * first word of the folding, to a space or a full stop.  That word is
+ * read here from ASCII text (folded as fold_key() does) and looked for
+ * among the labels' first words, which rules out most lines of prose
+ * before they are folded.  Text that is not ASCII is left to the
+ * folding, which counts it against the budget.
+ */
+static int
+may_be_label(const struct form *form, const char *s, size_t n)
+{
+	char w[LIMIT_LABEL_BYTES + 1];
+	size_t i, o = 0;
+	char c;
+
+	if (ascii_prefix(s, n) < n || n >= sizeof(w))
+		return 1;
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (c == '`')
+			c = '\'';
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == '.' && o > 0)
+			break;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '@' || c == '+' || c == '.' || c == '-' || c == '\'')
+			w[o++] = c;
+		else if (o > 0)
+			break;
+	}
+	/* A folding that opens with a full stop, or is empty: no word. */
+	if (o == 0 || w[0] == '.')
+		return 1;
+	return form_label_head(form, w, o);
+}
+
 /* Fold s[0..n) and look it up; loose adds the prefix rule. */
 static int
 lookup_folded(const struct form *form, const char *s, size_t n, int loose,
@@ -430,7 +469,7 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
 	char folded[LIMIT_LABEL_BYTES + 1];
 	long fl;
 
-	if (n == 0 || n > LIMIT_LABEL_BYTES)
+	if (n == 0 || n > LIMIT_LABEL_BYTES || !may_be_label(form, s, n))
 		return 0;
 	fl = fold_key(s, n, folded, sizeof(folded));
 	if (fl <= 0 || word_count(folded) > LIMIT_LABEL_WORDS)
@@ -479,6 +518,11 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	}
 	while (n > 0 && (k = (size_t)trailing_junk(s, n)) > 0)
 		n -= k;
+	/* Longer than a label, a candidate can only lead to one by losing
+	 * a "(...)" part or by a side of a '/' (prose, mostly). */
+	if (n > LIMIT_LABEL_BYTES && n <= SEP_SCAN && !memchr(s, '(', n) &&
+	    !memchr(s, '[', n) && !memchr(s, '/', n))
+		return 0;
 	/* Labels hold no TAB (a cell boundary) and no U+FFFD. */
 	if (n == 0 || n > SEP_SCAN || memchr(s, '\t', n) ||
 	    has_replacement(s, n))
@@ -686,6 +730,7 @@ struct text {
 	struct line	*lines;
 	size_t		 n;
 	int		 truncated;
+	unsigned	 seps;		/* BIT(enum sep) any line holds */
 };
 
 /* Separators that may end a label, found from s[from] on: position and
@@ -773,57 +818,140 @@ might_be_heading(const char *s, size_t len)
 	};
 #undef ORD
 #define NORD	(sizeof(ordinals) / sizeof(ordinals[0]))
-	/* The ordinals starting with each letter: ord_lo..ord_hi. */
-	static unsigned char ord_lo[26], ord_hi[26];
+#define HC_BLANK	1
+#define HC_DIGIT	2
+	/* The ordinals starting with each letter: ord_lo..ord_hi; their
+	 * first three bytes, lower case, as one number; what each byte is
+	 * to the word count. */
+	static unsigned char ord_lo[26], ord_hi[26], hclass[256];
+	static uint32_t ord_key[NORD];
+	static uint64_t ord_bloom[16];	/* bit per ord_key hash */
 	static int ord_ready;
 	size_t i, j, words = 0, start[10];
-	int in = 0;
+	uint32_t key;
+	int c = 0;
 
 	if (!ord_ready) {
 		for (j = NORD; j-- > 0; ) {
-			int c = ordinals[j].s[0] - 'a';
-
+			c = ordinals[j].s[0] - 'a';
 			if (ord_hi[c] == 0)
 				ord_hi[c] = (unsigned char)(j + 1);
 			ord_lo[c] = (unsigned char)j;
+			ord_key[j] = (uint32_t)(unsigned char)ordinals[j].s[0] |
+			    (uint32_t)(unsigned char)ordinals[j].s[1] << 8 |
+			    (uint32_t)(unsigned char)ordinals[j].s[2] << 16;
+			key = (ord_key[j] * 0x9e3779b1u) >> 22;
+			ord_bloom[key >> 6] |= 1ull << (key & 63);
 		}
+		hclass[' '] = hclass['\t'] = HC_BLANK;
+		for (c = '0'; c <= '9'; c++)
+			hclass[c] = HC_DIGIT;
 		ord_ready = 1;
 	}
 	if (len > HEADING_MAX)
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
+	/* A digit before a tenth word: maybe; a tenth word first: no. */
+	i = 0;
+	for (;;) {
+		while (i < len && (c = hclass[(unsigned char)s[i]]) == HC_BLANK)
+			i++;
+		if (i == len)
+			break;
+		if (c == HC_DIGIT)
 			return 1;
-		if (s[i] == ' ' || s[i] == '\t')
-			in = 0;
-		else if (!in) {
-			in = 1;
-			if (words == 9)
-				return 0;
-			start[words++] = i;
-			/* The rest of the word, to a blank or a digit. */
-			while (i + 1 < len && s[i + 1] != ' ' &&
-			    s[i + 1] != '\t' && (s[i + 1] < '0' || s[i + 1] > '9'))
-				i++;
-		}
+		if (words == 9)
+			return 0;
+		start[words++] = i;
+		/* The rest of the word, to a blank or a digit. */
+		while (++i < len && (c = hclass[(unsigned char)s[i]]) == 0)
+			;
+		if (i == len)
+			break;
+		if (c == HC_DIGIT)
+			return 1;
 	}
-	/* No number: an ordinal word must start one of the words. */
+	/* No number: an ordinal word must start one of the words (all
+	 * ordinals are three bytes or more, and so is the rest of a line
+	 * from a word that starts one). */
 	for (i = 0; i < words; i++) {
 		const char *w = s + start[i];
 		size_t left = len - start[i];
-		char c = (char)tolower((unsigned char)w[0]);
 
-		if (c < 'a' || c > 'z')
+		c = tolower((unsigned char)w[0]);
+		if (c < 'a' || c > 'z' || left < 3)
+			continue;
+		key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
+		    (uint32_t)tolower((unsigned char)w[2]) << 16;
+		/* Most words start no ordinal: one bit tells. */
+		j = (key * 0x9e3779b1u) >> 22;
+		if (!(ord_bloom[j >> 6] & (1ull << (j & 63))))
 			continue;
 		for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
-			if (ordinals[j].n <= left &&
-			    tolower((unsigned char)w[1]) ==
-			    (unsigned char)ordinals[j].s[1] &&
+			if (ordinals[j].n <= left && key == ord_key[j] &&
 			    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
 				return 1;
 	}
+#undef HC_BLANK
+#undef HC_DIGIT
 #undef NORD
 	return 0;
+}
+
+/*
+ * Whether a line ends as pat_heading needs: after the closing run of
+ * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
+ * three letters are one of these.  A character that is not ASCII there
+ * (a Unicode space or digit, an accented or case-folding letter) is
+ * left to the regular expression.  Most prose ends otherwise.
+ */
+static int
+heading_tail(const char *s, size_t len)
+{
+	static const char ends[][4] = {
+		"act", "ada", "ado", "ant", "ata", "ate", "ato", "ber", "bre",
+		"bro", "cal", "cer", "dat", "ent", "eur", "gue", "ial", "ice",
+		"iel", "int", "ire", "ive", "lle", "nee", "nne", "nte", "ona",
+		"ria", "rio", "ser", "son", "uee", "use",
+	};
+	/* A bit per three letters a-z, set for the ends. */
+	static uint64_t endbits[(26 * 26 * 26 + 63) / 64];
+	static int ready;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t e = len, i;
+	unsigned k, c;
+
+	if (!ready) {
+		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+			k = ((unsigned)(ends[i][0] - 'a') * 26 +
+			    (unsigned)(ends[i][1] - 'a')) * 26 +
+			    (unsigned)(ends[i][2] - 'a');
+			endbits[k >> 6] |= 1ull << (k & 63);
+		}
+		ready = 1;
+	}
+	while (e > 0 && (u[e - 1] == ' ' || u[e - 1] == '\t' ||
+	    u[e - 1] == '\n' || u[e - 1] == '\v' || u[e - 1] == '\f' ||
+	    u[e - 1] == '\r' || u[e - 1] == '*' || u[e - 1] == '_' ||
+	    u[e - 1] == ':' || u[e - 1] == '.' || u[e - 1] == ')' ||
+	    u[e - 1] == ']' || u[e - 1] == '-' || u[e - 1] == '=' ||
+	    u[e - 1] == '~'))
+		e--;
+	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
+		return 1;
+	if (u[e - 1] == 's' || u[e - 1] == 'S')
+		e--;
+	if (e < 3)
+		return 1;
+	for (i = 0, k = 0; i < 3; i++) {
+		c = u[e - 3 + i];
+		if (c >= 0x80)
+			return 1;
+		c |= 0x20;	/* lower case, for letters */
+		if (c < 'a' || c > 'z')
+			return 0;
+		k = k * 26 + (c - 'a');
+	}
+	return (endbits[k >> 6] >> (k & 63)) & 1;
 }
 
 static int
@@ -856,7 +984,8 @@ line_analyse(const struct form *form, struct line *l)
 		l->blank = 1;
 		return;
 	}
-	if (l->len <= HEADING_MAX && might_be_heading(l->s, l->len) &&
+	if (l->len <= HEADING_MAX && heading_tail(l->s, l->len) &&
+	    might_be_heading(l->s, l->len) &&
 	    rx_match(rx.heading, l->s, l->len) >= 0) {
 		l->heading = 1;
 		return;
@@ -978,76 +1107,63 @@ sanitize_into(char *out, const char *s, size_t n)
 	return o;
 }
 
-/* Byte classes for line_scan(): table separators, what a label
- * separator starts with (separators()), what a rule is made of. */
-#define LC_TAB		0x001
-#define LC_PIPE		0x002
-#define LC_SEMI		0x004
-#define LC_COMMA	0x008
-#define LC_SPACE	0x010
-#define LC_AFTERSP	0x020	/* '-', and the lead byte of U+2013/4 */
-#define LC_SEPCH	0x040	/* ':', TAB, '=', the lead byte of U+FF1A */
-#define LC_OTHER	0x100	/* cannot stand in a rule */
-
-static unsigned short line_class[256];
-
-static void
-line_class_init(void)
-{
-	int c;
-
-	for (c = 0; c < 256; c++)
-		line_class[c] = LC_OTHER;
-	line_class['\t'] = LC_TAB | LC_SEPCH;
-	line_class['|'] = LC_PIPE;
-	line_class[';'] = LC_SEMI | LC_OTHER;
-	line_class[','] = LC_COMMA | LC_OTHER;
-	line_class[' '] = LC_SPACE;
-	line_class['+'] = 0;
-	line_class[':'] = LC_SEPCH;
-	line_class['-'] = LC_AFTERSP;
-	line_class['='] = LC_SEPCH;
-	line_class['_'] = 0;
-	line_class[0xe2] = LC_AFTERSP | LC_OTHER;
-	line_class[0xef] = LC_SEPCH | LC_OTHER;
-}
+/*
+ * What line_scan() looks for, in one set for strcspn(): the table
+ * separators (TAB, '|', ';', ','), what else may end a label (':', '=',
+ * the lead byte of U+FF1A), and a dash after a space ('-', the lead byte
+ * of U+2013/4).
+ */
+static const char scan_set[] = "\t|;,:=-\xe2\xef";
 
 /*
- * In one pass: the table separators a line holds; whether it may hold a
- * label separator at all (':', TAB, '=', U+FF1A, two spaces, a space
- * before a dash); and whether it is a rule
- * between rows ("|---|:---:|", "+-----+", "======": only dashes, blanks,
- * | + :, and three dashes at least).
+ * The table separators a line holds; whether it may hold a label
+ * separator at all (':', TAB, '=', U+FF1A, two spaces, a space before a
+ * dash); and whether it is a rule between rows ("|---|:---:|",
+ * "+-----+", "======": only dashes, blanks, | + :, and three dashes at
+ * least).  libc's searches look at many bytes an instruction, and most
+ * lines hold few of these bytes.  The line is NUL-terminated and holds
+ * no other NUL.
  */
 static void
 line_scan(struct line *l)
 {
-	const unsigned char *s = (const unsigned char *)l->s;
-	unsigned acc = 0, pair = 0, prev = 0, k;
-	size_t i, dashes = 0;
+	const char *s = l->s, *p;
+	size_t n = l->len, i, dashes = 0;
+	int sepch = 0, spaces;
 
-	if (line_class['\t'] == 0)
-		line_class_init();
-	for (i = 0; i < l->len; i++) {
-		k = line_class[s[i]];
-		acc |= k;
-		/* A space then a space, or a space then a dash. */
-		pair |= (prev & k) | ((prev << 1) & k);
-		prev = k & LC_SPACE;
+	for (p = s + strcspn(s, scan_set); *p != '\0';
+	    p += 1 + strcspn(p + 1, scan_set)) {
+		switch (*p) {
+		case '\t':
+			l->seps |= BIT(SEP_TAB);
+			sepch = 1;
+			break;
+		case '|':
+			l->seps |= BIT(SEP_PIPE);
+			break;
+		case ';':
+			l->seps |= BIT(SEP_SEMI);
+			break;
+		case ',':
+			l->seps |= BIT(SEP_COMMA);
+			break;
+		case ':':
+		case '=':
+		case '\xef':
+			sepch = 1;
+			break;
+		default:	/* '-', 0xe2 */
+			if (p > s && p[-1] == ' ')
+				sepch = 1;
+			break;
+		}
 	}
-	if (acc & LC_TAB)
-		l->seps |= BIT(SEP_TAB);
-	if (acc & LC_PIPE)
-		l->seps |= BIT(SEP_PIPE);
-	if (acc & LC_SEMI)
-		l->seps |= BIT(SEP_SEMI);
-	if (acc & LC_COMMA)
-		l->seps |= BIT(SEP_COMMA);
-	if (pair & LC_SPACE)
+	spaces = strstr(s, "  ") != NULL;
+	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
-	l->maysep = (acc & LC_SEPCH) || (pair & (LC_SPACE | LC_AFTERSP));
-	if (!(acc & LC_OTHER)) {
-		for (i = 0; i < l->len; i++)
+	l->maysep = sepch || spaces;
+	if (strspn(s, "\t| +:-=_") >= n) {
+		for (i = 0; i < n; i++)
 			if (s[i] == '-' || s[i] == '=' || s[i] == '_')
 				dashes++;
 		l->rule = dashes >= 3;
@@ -1063,8 +1179,12 @@ text_split(const struct form *form, const char *src, struct text *t)
 	size_t asize, alen = 0;
 	const char *p = src, *end = src + len, *nl;
 	char *abuf;
+	int valid;
 
 	memset(t, 0, sizeof(*t));
+	/* Text made by the MIME reader is valid UTF-8 already: then each
+	 * line is, and is copied as it is. */
+	valid = text_is_utf8(src, len);
 	/* Lines of plain text take their length and a NUL: room for that
 	 * is made at once, more only for lines that need U+FFFD. */
 	asize = len + 64;
@@ -1086,12 +1206,14 @@ text_split(const struct form *form, const char *src, struct text *t)
 			cap = cap ? 2 * cap : 256;
 			off = xrealloc(off, cap * sizeof(*off));
 		}
-		if (asize - alen < 3 * ll + 1) {
+		/* Valid lines take their length and a NUL, which the room
+		 * made at once holds. */
+		if (asize - alen < (valid ? ll : 3 * ll) + 1) {
 			asize = asize * 2 + 3 * ll + 1;
 			abuf = xrealloc(abuf, asize);
 		}
 		off[t->n++] = alen;
-		if (ascii_prefix(p, ll) == ll) {
+		if (valid || ascii_prefix(p, ll) == ll) {
 			memcpy(abuf + alen, p, ll);
 			cl = ll;
 		} else {
@@ -1113,6 +1235,7 @@ text_split(const struct form *form, const char *src, struct text *t)
 		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
 		line_scan(l);
 		line_analyse(form, l);
+		t->seps |= l->seps;
 	}
 	free(off);
 }
@@ -1632,8 +1755,19 @@ split_delim(struct row *r, size_t len, char d)
 					*w++ = s[i++];
 			}
 		}
-		while (i < len && s[i] != d)
-			*w++ = s[i++];
+		/* The rest of the cell: moved only behind a quoted part. */
+		{
+			const char *q = i < len ? memchr(s + i, d, len - i) :
+			    NULL;
+			size_t e = q != NULL ? (size_t)(q - s) : len;
+
+			if (e > i && w != s + i)
+				memmove(w, s + i, e - i);
+			if (e > i) {
+				w += e - i;
+				i = e;
+			}
+		}
 		row_add(r, start, (size_t)(w - start), 0, 0);
 		if (i >= len)
 			break;
@@ -2011,7 +2145,8 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 	for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps); si++) {
 		enum sep sep = table_seps[si];
 
-		if (sep == SEP_COMMA && !csv)
+		/* No line holds it: no table of it either. */
+		if ((sep == SEP_COMMA && !csv) || !(t->seps & BIT(sep)))
 			continue;
 		i = 0;
 		while (i < t->n && !p->truncated) {
@@ -2674,20 +2809,7 @@ void
 extract_language_folded(const struct form *form, const char *folded,
     size_t len, struct extraction *ex)
 {
-	const char *w = folded, *end = folded + len, *sp;
-	size_t wlen;
-	unsigned langs;
-	int lang;
-
-	while (w < end) {
-		sp = memchr(w, ' ', (size_t)(end - w));
-		wlen = sp ? (size_t)(sp - w) : (size_t)(end - w);
-		if ((langs = form_word_langs(form, w, wlen)) != 0)
-			for (lang = 0; lang < LANG_COUNT; lang++)
-				if (langs & BIT(lang))
-					ex->lang_score[lang]++;
-		w += wlen + 1;
-	}
+	form_text_langs(form, folded, len, ex->lang_score);
 }
 
 void

@@ -665,12 +665,25 @@ struct form_key {
 	const struct form_label	*label;
 	unsigned		 label_langs;
 	unsigned		 word_langs;
+	int			 head;	/* a label's first word */
 };
 
 struct form_index {
 	struct form_key	*slot;
 	size_t		 mask;
+	/* A bit per (first byte, last byte, length) of the hint words:
+	 * most words of a text are none, and this tells without hashing. */
+	uint64_t	 wordbits[256];
+	uint64_t	 headbits[256];	/* the same for labels' first words */
 };
+
+static unsigned
+word_bit(const char *w, size_t len)
+{
+	return ((unsigned char)w[0] & 31) |
+	    ((unsigned char)w[len - 1] & 31) << 5 |
+	    (unsigned)(len < 15 ? len : 15) << 10;
+}
 
 /* The index keeps the low half of text_hash(). */
 static uint32_t
@@ -696,9 +709,8 @@ index_slot(const struct form_index *x, const char *s, size_t n, uint32_t h)
 }
 
 static struct form_key *
-index_add(struct form_index *x, const char *s)
+index_add_n(struct form_index *x, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	uint32_t h = key_hash(s, n);
 	struct form_key *k = index_slot(x, s, n, h);
 
@@ -710,6 +722,12 @@ index_add(struct form_index *x, const char *s)
 	return k;
 }
 
+static struct form_key *
+index_add(struct form_index *x, const char *s)
+{
+	return index_add_n(x, s, strlen(s));
+}
+
 static void
 index_build(struct form *f)
 {
@@ -719,6 +737,7 @@ index_build(struct form *f)
 
 	for (l = 0; l < LANG_COUNT; l++)
 		keys += f->nlang_words[l];
+	keys += f->nlabels;	/* their first words */
 	while (size < 2 * keys + 1)
 		size *= 2;
 	x->slot = xcalloc(size, sizeof(*x->slot));
@@ -730,10 +749,28 @@ index_build(struct form *f)
 			k->label = &f->labels[i];
 		k->label_langs |= 1u << f->labels[i].lang;
 	}
+	for (i = 0; i < f->nlabels; i++) {
+		const char *t = f->labels[i].folded;
+		size_t n = strcspn(t, " .");
+		unsigned b;
+
+		if (n == 0)
+			continue;
+		index_add_n(x, t, n)->head = 1;
+		b = word_bit(t, n);
+		x->headbits[b >> 6] |= 1ull << (b & 63);
+	}
 	for (l = 0; l < LANG_COUNT; l++)
-		for (i = 0; i < f->nlang_words[l]; i++)
-			index_add(x, f->lang_words[l][i])->word_langs |=
-			    1u << l;
+		for (i = 0; i < f->nlang_words[l]; i++) {
+			const char *w = f->lang_words[l][i];
+			unsigned b;
+
+			index_add(x, w)->word_langs |= 1u << l;
+			if (*w != '\0') {
+				b = word_bit(w, strlen(w));
+				x->wordbits[b >> 6] |= 1ull << (b & 63);
+			}
+		}
 	f->index = x;
 }
 
@@ -907,6 +944,45 @@ word_search(char *const *words, size_t n, const char *w)
 	return 0;
 }
 
+int
+form_label_head(const struct form *f, const char *w, size_t len)
+{
+	const struct form_key *k;
+	unsigned b;
+
+	if (f->index == NULL || len == 0)
+		return 1;
+	b = word_bit(w, len);
+	if (!(f->index->headbits[b >> 6] & (1ull << (b & 63))))
+		return 0;
+	k = index_slot(f->index, w, len, key_hash(w, len));
+	return k->s != NULL && k->head;
+}
+
+void
+form_text_langs(const struct form *f, const char *folded, size_t len,
+    int *score)
+{
+	const char *w = folded, *end = folded + len, *e;
+	unsigned langs, b;
+	int l;
+
+	while (w < end) {
+		if ((e = memchr(w, ' ', (size_t)(end - w))) == NULL)
+			e = end;
+		/* Most words are none: the filter says so without a call. */
+		b = e > w ? word_bit(w, (size_t)(e - w)) : 0;
+		if (f->index == NULL || e == w ||
+		    (f->index->wordbits[b >> 6] & (1ull << (b & 63)))) {
+			langs = form_word_langs(f, w, (size_t)(e - w));
+			for (l = 0; l < LANG_COUNT; l++)
+				if (langs & (1u << l))
+					score[l]++;
+		}
+		w = e + 1;
+	}
+}
+
 unsigned
 form_word_langs(const struct form *f, const char *w, size_t len)
 {
@@ -916,6 +992,12 @@ form_word_langs(const struct form *f, const char *w, size_t len)
 	int l;
 
 	if (f->index != NULL) {
+		if (len > 0) {
+			unsigned b = word_bit(w, len);
+
+			if (!(f->index->wordbits[b >> 6] & (1ull << (b & 63))))
+				return 0;
+		}
 		k = index_slot(f->index, w, len, key_hash(w, len));
 		return k->s != NULL ? k->word_langs : 0;
 	}

@@ -60,6 +60,16 @@ const struct form_label *form_label_exact_n(const struct form *,
 unsigned	 form_label_langs(const struct form *,
 	    const struct form_label *l);
 
+/* 0 when no label's folded text starts with folded word w[0..len)
+ * followed by a space, a full stop or its end; else 1. */
+int		 form_label_head(const struct form *, const char *w,
+	    size_t len);
+
+/* For each word of folded[0..len) (words end at a space), one more in
+ * score[lang] for each language whose hint words hold it. */
+void		 form_text_langs(const struct form *, const char *folded,
+	    size_t len, int *score);
+
 /* Languages (bit per enum lang) whose hint words hold folded word
  * w[0..len); 0 for none. */
 unsigned	 form_word_langs(const struct form *, const char *w,

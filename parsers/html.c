@@ -17,6 +17,8 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
 #include "buf.h"
@@ -245,8 +247,15 @@ text(struct out *o, const char *s)
 		/* The characters up to the next one that needs a look of its
 		 * own go in one piece, when all of them fit. */
 		r = p + n;
-		while (plain_char(r, o->pre))
+		for (;;) {
+			/* Printable ASCII, most of a text, a byte at a
+			 * time; the rest as plain_char() says. */
+			while (*r > ' ' && *r < 0x80)
+				r++;
+			if (!plain_char(r, o->pre))
+				break;
 			r += utf8_len(*r);
+		}
 		if (o->full || o->b.len + (size_t)(r - p) > o->b.max)
 			r = p + n;
 		put(o, (const char *)p, (size_t)(r - p));
@@ -782,6 +791,114 @@ walk(struct out *o, xmlNode *top)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Reading. */
+
+#define HTML_OPTIONS	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | \
+	HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+
+/*
+ * Whether the walk can read attribute name="value" of element el (the
+ * HTML parser writes both names in lower case): an id anywhere; a class
+ * holding one of the classes quote_kind() looks for; a style on a div or
+ * a blockquote (outlook_header(), indent_blockquote()); a type on a
+ * blockquote.  An element left with no attribute is read the same way as
+ * one with only attributes the walk never asks for.
+ */
+static int
+attr_read(const char *el, const char *name, const char *value)
+{
+	static const char *const classes[] = {
+		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
+	};
+	int i;
+
+	if (strcmp(name, "id") == 0)
+		return 1;
+	if (strcmp(name, "class") == 0) {
+		for (i = 0; value != NULL && classes[i]; i++)
+			if (strcasestr(value, classes[i]) != NULL)
+				return 1;
+		return 0;
+	}
+	if (strcmp(name, "style") == 0)
+		return strcmp(el, "div") == 0 || strcmp(el, "blockquote") == 0;
+	if (strcmp(name, "type") == 0)
+		return strcmp(el, "blockquote") == 0;
+	return 0;
+}
+
+/*
+ * An element starts: libxml2's own handler builds it with only the
+ * attributes the walk can read.  Outlook writes several on every
+ * paragraph and cell (class, style, width, valign, lang...), and building
+ * each as nodes costs more than parsing it.  The parser has dropped
+ * repeated names already, so few are kept; with more (which cannot be)
+ * all are.
+ */
+static void
+start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	const xmlChar *keep[2 * 8 + 1];
+	size_t i, k = 0;
+
+	if (atts == NULL) {
+		xmlSAX2StartElement(ctx, name, atts);
+		return;
+	}
+	for (i = 0; atts[i] != NULL; i += 2) {
+		if (!attr_read((const char *)name, (const char *)atts[i],
+		    (const char *)atts[i + 1]))
+			continue;
+		if (k + 2 >= sizeof(keep) / sizeof(keep[0])) {
+			xmlSAX2StartElement(ctx, name, atts);
+			return;
+		}
+		keep[k++] = atts[i];
+		keep[k++] = atts[i + 1];
+	}
+	keep[k] = NULL;
+	xmlSAX2StartElement(ctx, name, k > 0 ? keep : NULL);
+}
+
+/*
+ * htmlReadMemory(html, len, NULL, "UTF-8", HTML_OPTIONS) as libxml2
+ * 2.9 does it, step for step, with start_element() in its handler.
+ * Returns the document (xmlFreeDoc()) or NULL.
+ */
+static htmlDocPtr
+html_read(const char *html, int len)
+{
+	htmlParserCtxtPtr ctxt;
+	xmlCharEncodingHandlerPtr enc;
+	htmlDocPtr doc;
+
+	xmlInitParser();
+	if ((ctxt = xmlCreateMemoryParserCtxt(html, len)) == NULL)
+		return NULL;
+	htmlDefaultSAXHandlerInit();
+	if (ctxt->sax != NULL) {
+		memcpy(ctxt->sax, &htmlDefaultSAXHandler,
+		    sizeof(xmlSAXHandlerV1));
+		ctxt->sax->startElement = start_element;
+	}
+	htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+	ctxt->html = 1;
+	if ((enc = xmlFindCharEncodingHandler("UTF-8")) != NULL) {
+		xmlSwitchToEncoding(ctxt, enc);
+		if (ctxt->input->encoding != NULL)
+			xmlFree((xmlChar *)ctxt->input->encoding);
+		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
+	}
+	htmlParseDocument(ctxt);
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	if (ctxt->dictNames && doc != NULL && doc->dict == ctxt->dict)
+		ctxt->dict = NULL;
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
 char *
 html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 {
@@ -799,9 +916,7 @@ html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 	if (len > (size_t)LIMIT_PART_TEXT * 4)
 		len = (size_t)LIMIT_PART_TEXT * 4;
 	clean = text_sanitize(html, len, &clen);
-	doc = htmlReadMemory(clean, (int)clen, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	    HTML_PARSE_NONET);
+	doc = html_read(clean, (int)clen);
 	free(clean);
 
 	o = xcalloc(1, sizeof(*o));

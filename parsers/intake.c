@@ -18,6 +18,7 @@
 #include <libetpan/libetpan.h>
 
 #include "buf.h"
+#include "etconv.h"
 #include "extract.h"
 #include "intake.h"
 #include "limits.h"
@@ -68,12 +69,14 @@ void
 intake_init(void)
 {
 	extract_init();
+	etconv_install();
 }
 
 void
 intake_cleanup(void)
 {
 	extract_cleanup();
+	etconv_cleanup();
 	text_cleanup();
 }
 
@@ -497,6 +500,49 @@ has_trigger(const struct form *form, const char *folded)
 	return 0;
 }
 
+/*
+ * Score the language of text[0..len) (no NUL inside) from the folding of
+ * its first LIMIT_LANG_BYTES, and say whether the folding of all of it
+ * holds a trigger.  The text is folded to the first line end past those
+ * bytes first: a request names a trigger early, and then the rest need
+ * not be folded.  A line end is a separator, so a trigger whole in that
+ * part is whole in the folding of all the text; with none there the rest
+ * is folded and joined on, as folding all the text at once would have.
+ */
+static int
+fold_scan(const struct form *form, const char *text, size_t len,
+    struct extraction *ex)
+{
+	const char *nl;
+	char *head, *rest, *all;
+	size_t cut = len, langlen, hl, rl, o;
+	int trigger;
+
+	/* Past the language's bytes and the longest character there, so
+	 * that they fold as in the whole. */
+	if (len > LIMIT_LANG_BYTES + 4 && (nl = memchr(text +
+	    LIMIT_LANG_BYTES + 4, '\n', len - LIMIT_LANG_BYTES - 4)) != NULL)
+		cut = (size_t)(nl - text);
+	head = text_fold_mark(text, cut, LIMIT_LANG_BYTES, &langlen, &hl);
+	extract_language_folded(form, head, langlen, ex);
+	if ((trigger = has_trigger(form, head)) || cut == len) {
+		free(head);
+		return trigger;
+	}
+	rest = text_fold_n(text + cut, len - cut, &rl);
+	all = xmalloc(hl + rl + 2);
+	memcpy(all, head, hl);
+	o = hl;
+	if (hl > 0 && rl > 0)
+		all[o++] = ' ';
+	memcpy(all + o, rest, rl + 1);
+	trigger = has_trigger(form, all);
+	free(all);
+	free(rest);
+	free(head);
+	return trigger;
+}
+
 static int
 popcount(unsigned v)
 {
@@ -797,7 +843,6 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	struct buf alltext;
 	char err[256], *folded;
 	const char *why, *text;
-	size_t langlen;
 	int trigger, concerns, labels;
 
 	if (len == 0)
@@ -818,6 +863,9 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 
 	memset(&ex, 0, sizeof(ex));
 	buf_init(&alltext, LIMIT_TOTAL_TEXT + 4096);
+	/* The text is seldom longer than the message: room at once. */
+	(void)buf_reserve(&alltext, len < LIMIT_TOTAL_TEXT ? len :
+	    LIMIT_TOTAL_TEXT);
 	if (r->subject) {
 		buf_addstr(&alltext, r->subject);
 		buf_addch(&alltext, '\n');
@@ -830,17 +878,15 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	 * or not: one folding serves the language (its first
 	 * LIMIT_LANG_BYTES) and the trigger words (all of it). */
 	text = alltext.data ? alltext.data : "";
-	if (strlen(text) == alltext.len) {
-		folded = text_fold_mark(text, alltext.len, LIMIT_LANG_BYTES,
-		    &langlen, NULL);
-		extract_language_folded(form, folded, langlen, &ex);
-	} else {
+	if (strlen(text) == alltext.len)
+		trigger = fold_scan(form, text, alltext.len, &ex);
+	else {
 		extract_language(form, text, &ex);
 		folded = text_fold(text);
+		trigger = has_trigger(form, folded);
+		free(folded);
 	}
 	r->lang = best_lang(ex.lang_score);
-	trigger = has_trigger(form, folded);
-	free(folded);
 	buf_free(&alltext);
 	labels = popcount(ex.labels_seen);
 	concerns = trigger || (r->flags & FLAG_FOLLOW_UP);

@@ -1136,28 +1136,18 @@ part_charset(struct mailmime_content *ct)
 
 enum { TX_PLAIN, TX_HTML, TX_TEXTUAL };
 
-/* Bytes from s[0..len) before the first byte a or b, eight at a time. */
+/* Bytes from s[0..len) before the first byte a or b: libc's memchr()
+ * looks at many bytes an instruction, and a line is short. */
 static size_t
 run_until(const char *s, size_t len, unsigned char a, unsigned char b)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	const uint64_t as = ones * a, bs = ones * b;
-	size_t i = 0;
-	uint64_t v, x, y;
+	const char *p;
 
-	while (i + 8 <= len) {
-		memcpy(&v, s + i, 8);
-		x = v ^ as;
-		y = v ^ bs;
-		/* A zero byte in x or in y (an a or a b in v). */
-		if ((((x - ones) & ~x) | ((y - ones) & ~y)) & highs)
-			break;
-		i += 8;
-	}
-	while (i < len && (unsigned char)s[i] != a && (unsigned char)s[i] != b)
-		i++;
-	return i;
+	if ((p = memchr(s, a, len)) != NULL)
+		len = (size_t)(p - s);
+	if ((p = memchr(s, b, len)) != NULL)
+		len = (size_t)(p - s);
+	return len;
 }
 
 /* Whether the last line of out[0..n) is empty or holds two bytes or
@@ -1179,6 +1169,10 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
     size_t want)
 {
 	size_t i = *ip, j = *jp, lim, n;
+	const char *cr;
+	/* Without a NUL in what is left (as in all mail but hostile
+	 * mail), only CRs are looked for. */
+	int nul = i < len && memchr(raw + i, '\0', len - i) != NULL;
 
 	while (i < len && !(j >= want && line_settled(out, j))) {
 		lim = len - i;
@@ -1186,7 +1180,11 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 			lim = want - j;
 		else if (j >= want)
 			lim = 1;
-		n = run_until(raw + i, lim, '\r', '\0');
+		if (nul)
+			n = run_until(raw + i, lim, '\r', '\0');
+		else
+			n = (cr = memchr(raw + i, '\r', lim)) != NULL ?
+			    (size_t)(cr - (raw + i)) : lim;
 		memcpy(out + j, raw + i, n);
 		i += n;
 		j += n;
@@ -1369,6 +1367,23 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	}
 	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
 	for (i = 0; i < n && o <= lim; i++) {
+		/* Four letters at a group's start, as most are: three
+		 * bytes at once. */
+		while (k == 0 && i + 4 <= n && o <= lim) {
+			int a = val[(unsigned char)s[i]];
+			int b = val[(unsigned char)s[i + 1]];
+			int c = val[(unsigned char)s[i + 2]];
+			int d = val[(unsigned char)s[i + 3]];
+
+			if ((a | b | c | d) < 0)
+				break;
+			out[o++] = (char)(a << 2 | b >> 4);
+			out[o++] = (char)(b << 4 | c >> 2);
+			out[o++] = (char)(c << 6 | d);
+			i += 4;
+		}
+		if (i >= n || o > lim)
+			break;
 		if ((v = val[(unsigned char)s[i]]) < 0)
 			continue;
 		chunk[k++] = (unsigned char)v;
@@ -1417,7 +1432,7 @@ static char *
 qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 {
 	enum { QP_NORMAL, QP_CODED, QP_OUT, QP_CR } state = QP_NORMAL;
-	size_t cur = 0, count = 0, o = 0;
+	size_t cur = 0, count = 0, o = 0, k;
 	const char *start = m;
 	char *out = xmalloc(2 * n + 2);
 
@@ -1470,7 +1485,16 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 			}
 			break;
 		case QP_NORMAL:
-			/* Plain bytes up to the next '=' or line end. */
+			/* Plain bytes up to the next '=' or line end: found by
+			 * strcspn() in the NUL-terminated text, unless a NUL
+			 * comes first. */
+			k = strcspn(m + cur, "=\n\r");
+			if (k > n - cur)
+				k = n - cur;
+			if (cur + k < n && m[cur + k] == '\0')
+				k = 0;
+			count += k;
+			cur += k;
 			while (cur < n && m[cur] != '=' && m[cur] != '\n' &&
 			    m[cur] != '\r') {
 				count++;

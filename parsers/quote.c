@@ -95,6 +95,21 @@ in_list(const char *s, const char *const *list)
 	return 0;
 }
 
+/* in_list() for s[0..n). */
+static int
+in_list_n(const char *s, size_t n, const char *const *list)
+{
+	int i;
+
+	if (n == 0)
+		return in_list("", list);
+	for (i = 0; list[i]; i++)
+		if (list[i][0] == s[0] && strncmp(s, list[i], n) == 0 &&
+		    list[i][n] == '\0')
+			return 1;
+	return 0;
+}
+
 struct line {
 	const char *p;
 	size_t	 n;
@@ -184,18 +199,13 @@ static int
 dashed_in(const char *f, const char *const *list)
 {
 	size_t n;
-	char *s;
-	int r;
 
 	while (*f == '-' || *f == '_' || *f == ' ')
 		f++;
 	n = strlen(f);
 	while (n > 0 && (f[n - 1] == '-' || f[n - 1] == '_' || f[n - 1] == ' '))
 		n--;
-	s = xstrndup(f, n);
-	r = in_list(s, list);
-	free(s);
-	return r;
+	return in_list_n(f, n, list);
 }
 
 static int
@@ -283,7 +293,7 @@ cut_here(const struct line *l, const char *f, const char *rest)
 	if (outlook_block(l, rest))
 		return 1;
 	/* Outlook's rule above its header block. */
-	if (l->n >= 10 && strspn(l->p, "_") >= l->n &&
+	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
 	    next_line(&rest, &m) && outlook_block(&m, rest))
 		return 1;
 	if (f == NULL)
@@ -320,19 +330,14 @@ forward_marker(const struct line *l, const char *f)
 static int
 valediction(const struct line *l, const char *f)
 {
-	char *t;
 	size_t n;
-	int r;
 
 	if (f == NULL || l->n > SHORT_LINE)
 		return 0;
 	n = strlen(f);
 	while (n > 0 && (f[n - 1] == '.' || f[n - 1] == ' '))
 		n--;
-	t = xstrndup(f, n);
-	r = in_list(t, valedictions);
-	free(t);
-	return r;
+	return in_list_n(f, n, valedictions);
 }
 
 static int
@@ -366,15 +371,27 @@ forward_header(const struct line *l, int *fwd)
 	return 0;
 }
 
+/* Copy the lines run[0..end) and a newline; NULL (no run open). */
+static const char *
+copy_run(struct buf *b, const char *run, const char *end)
+{
+	if (run != NULL) {
+		buf_add(b, run, (size_t)(end - run));
+		buf_addch(b, '\n');
+	}
+	return NULL;
+}
+
 char *
 quote_strip(const char *text)
 {
 	const char *p, *cut = NULL, *ring[SIG_LINES + 1], *vcut = NULL;
+	const char *run = NULL, *rend = NULL;
 	int isval[SIG_LINES + 1];
 	char *f;
 	struct line l;
 	struct buf b;
-	size_t nring = 0, head = 0, i;
+	size_t nring = 0, head = 0, i, textlen;
 	int fwd = 0;
 
 	if (text == NULL)
@@ -413,12 +430,18 @@ quote_strip(const char *text)
 	if (vcut != NULL && (cut == NULL || vcut < cut))
 		cut = vcut;
 
-	/* Second pass: copy what is kept. */
-	buf_init(&b, strlen(text) + 1);
+	/* Second pass: copy what is kept, each run of lines kept in one
+	 * piece (they lie in the text one after the other, each ended by
+	 * its newline but maybe the last), into room for all the text. */
+	textlen = strlen(text);
+	buf_init(&b, textlen + 1);
+	buf_reserve(&b, textlen + 1);
 	fwd = 0;
 	for (p = text; next_line(&p, &l) && (cut == NULL || l.p < cut); ) {
-		if (forward_header(&l, &fwd) || quoted(&l))
+		if (forward_header(&l, &fwd) || quoted(&l)) {
+			run = copy_run(&b, run, rend);
 			continue;
+		}
 		/* Only a forward marker matters here: a line opening with
 		 * '-' or ending with ':'. */
 		f = l.n > 0 && (l.p[0] == '-' || last_char(&l) == ':') &&
@@ -426,12 +449,15 @@ quote_strip(const char *text)
 		if (forward_marker(&l, f)) {
 			free(f);
 			fwd = 1;
+			run = copy_run(&b, run, rend);
 			continue;
 		}
 		free(f);
-		buf_add(&b, l.p, l.n);
-		buf_addch(&b, '\n');
+		if (run == NULL)
+			run = l.p;
+		rend = l.p + l.n;
 	}
+	copy_run(&b, run, rend);
 	while (b.len > 0 && b.data[b.len - 1] == '\n' &&
 	    (b.len == 1 || b.data[b.len - 2] == '\n'))
 		b.data[--b.len] = '\0';

@@ -20,17 +20,42 @@
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
+/*
+ * Length of the valid UTF-8 sequence of 2-4 bytes at s (s[0] >= 0x80,
+ * left bytes readable), or 0 if invalid: what utf8proc_iterate() accepts
+ * (no overlong forms, no surrogates, nothing past U+10FFFF), without a
+ * call per character, which accented text has many of.
+ */
+static size_t
+utf8_multi(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	if (c < 0xe0)
+		return left >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c < 0xf0) {
+		if (left < 3 || (s[1] & 0xc0) != 0x80 ||
+		    (s[2] & 0xc0) != 0x80 ||
+		    (c == 0xed && s[1] > 0x9f) || (c == 0xe0 && s[1] < 0xa0))
+			return 0;
+		return 3;
+	}
+	if (left < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+	    (s[3] & 0xc0) != 0x80 || (c == 0xf0 && s[1] < 0x90) ||
+	    (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return 4;
+}
+
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 static size_t
 utf8_seq(const unsigned char *s, size_t left)
 {
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t n;
-
 	if (s[0] < 0x80)
 		return s[0] == 0 ? 0 : 1;
-	n = utf8proc_iterate(s, (utf8proc_ssize_t)(left > 4 ? 4 : left), &cp);
-	return n > 0 ? (size_t)n : 0;
+	return utf8_multi(s, left);
 }
 
 /* Bytes from s[0..len) that are plain ASCII without NUL, eight at a
@@ -55,30 +80,57 @@ ascii_run(const unsigned char *s, size_t len)
 	return i;
 }
 
+/* Bytes from s[0..len) that are valid UTF-8 without NUL, from the
+ * start: ASCII eight bytes at a time, the rest a character at a time. */
+static size_t
+utf8_prefix(const unsigned char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	size_t i = 0, n;
+	uint64_t v, m;
+
+	while (i < len) {
+		if (i + 8 <= len) {
+			/* A byte that is NUL or not ASCII sets the high bit
+			 * of its byte of (v - ones) | v, and only a byte after
+			 * one sets another: the lowest is the first. */
+			memcpy(&v, s + i, 8);
+			m = ((v - ones) | v) & highs;
+			if (m == 0) {
+				i += 8;
+				continue;
+			}
+			i += (size_t)__builtin_ctzll(m) >> 3;
+		}
+		if (s[i] < 0x80) {
+			if (s[i] == 0)
+				break;
+			i++;
+		} else if ((n = utf8_multi(s + i, len - i)) == 0)
+			break;
+		else
+			i += n;
+	}
+	return i;
+}
+
 int
 text_is_utf8(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len) {
-		i += ascii_run(p + i, len - i);
-		if (i >= len)
-			break;
-		if ((n = utf8_seq(p + i, len - i)) == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
+	return utf8_prefix((const unsigned char *)s, len) == len;
 }
 
-char *
-text_sanitize(const char *s, size_t len, size_t *outlen)
+/* text_sanitize(), where s[0..valid) is known to be valid UTF-8 without
+ * NUL (utf8_prefix()). */
+static char *
+sanitize_from(const char *s, size_t len, size_t valid, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, o = 0, size = len + 1, run, n;
+	size_t i = valid, o = valid, size = len + 1, run, n;
 	char *out = xmalloc(size);
 
+	memcpy(out, s, valid);
 	while (i < len) {
 		/* Copy runs of plain ASCII in one go: most mail is. */
 		run = ascii_run(p + i, len - i);
@@ -111,6 +163,13 @@ text_sanitize(const char *s, size_t len, size_t *outlen)
 	if (outlen)
 		*outlen = o;
 	return out;
+}
+
+char *
+text_sanitize(const char *s, size_t len, size_t *outlen)
+{
+	return sanitize_from(s, len, utf8_prefix((const unsigned char *)s,
+	    len), outlen);
 }
 
 /* Charsets whose labels mail clients misuse for windows-1252 text. */
@@ -271,21 +330,98 @@ convert(const char *charset, const char *s, size_t len, struct buf *out)
 	return 0;
 }
 
+/*
+ * What each byte of windows-1252 becomes: what convert() and
+ * text_sanitize() make of it alone (a NUL a space, a byte iconv does not
+ * map U+FFFD).  The charset maps byte by byte without state, so a text
+ * converts to these pieces joined, without iconv's cost per byte.  Filled
+ * on first use; cp1252_state -1 when iconv could not fill it.
+ */
+static struct {
+	unsigned char	 n;
+	char		 s[3];
+} cp1252[256];
+static int cp1252_state;
+
+static int	convert(const char *, const char *, size_t, struct buf *);
+
+static int
+cp1252_init(void)
+{
+	struct buf b;
+	char in, *t;
+	size_t n;
+	int c;
+
+	cp1252_state = -1;
+	for (c = 0; c < 256; c++) {
+		in = (char)c;
+		buf_init(&b, 64);
+		if (convert("WINDOWS-1252", &in, 1, &b) == -1) {
+			buf_free(&b);
+			return -1;
+		}
+		t = text_sanitize(b.data ? b.data : "", b.len, &n);
+		buf_free(&b);
+		/* ASCII maps to itself, and no byte to more than three. */
+		if (n == 0 || n > sizeof(cp1252[c].s) ||
+		    (c > 0 && c < 0x80 && (n != 1 || t[0] != in))) {
+			free(t);
+			return -1;
+		}
+		memcpy(cp1252[c].s, t, n);
+		cp1252[c].n = (unsigned char)n;
+		free(t);
+	}
+	cp1252_state = 1;
+	return 0;
+}
+
+/* windows-1252 to UTF-8 by the table; NULL when there is none. */
+static char *
+cp1252_to_utf8(const char *s, size_t len, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, o = 0;
+	char *out;
+
+	if (cp1252_state == 0)
+		(void)cp1252_init();
+	if (cp1252_state != 1)
+		return NULL;
+	out = xmalloc(len * sizeof(cp1252[0].s) + 1);
+	for (i = 0; i < len; i++) {
+		if (p[i] < 0x80 && p[i] != 0) {
+			out[o++] = (char)p[i];
+			continue;
+		}
+		memcpy(out + o, cp1252[p[i]].s, cp1252[p[i]].n);
+		o += cp1252[p[i]].n;
+	}
+	out[o] = '\0';
+	if (outlen)
+		*outlen = o;
+	return out;
+}
+
 char *
 text_to_utf8(const char *charset, const char *s, size_t len, size_t *outlen)
 {
 	struct buf b;
 	char *tmp;
-	size_t n;
+	size_t n, valid;
 
 	if (charset == NULL || *charset == '\0' || charset_is_latin(charset) ||
 	    strcasecmp(charset, "utf-8") == 0) {
+		valid = utf8_prefix((const unsigned char *)s, len);
 		if ((charset && strcasecmp(charset, "utf-8") == 0) ||
-		    text_is_utf8(s, len)) {
+		    valid == len) {
 			/* Declared UTF-8 with bad bytes: replace them.  Plain
 			 * ASCII and valid UTF-8 pass unchanged. */
-			return text_sanitize(s, len, outlen);
+			return sanitize_from(s, len, valid, outlen);
 		}
+		if ((tmp = cp1252_to_utf8(s, len, outlen)) != NULL)
+			return tmp;
 		charset = "WINDOWS-1252";
 	}
 	buf_init(&b, (size_t)-1 / 2);
@@ -523,9 +659,16 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
 	const char *t;
-	size_t tn, i, ol = 0, size, mlen = 0;
+	size_t tn, i, ol = 0, size, mlen = 0, k;
 	int space = 0;
 	unsigned char d;
+	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
+	 * v + highz from past 'z' up (for ASCII; a byte that is not is
+	 * flagged by its own high bit, and carries only past it). */
+	const uint64_t lows = 0x1f1f1f1f1f1f1f1fULL;	/* 0x80 - 'a' */
+	const uint64_t highz = 0x0505050505050505ULL;	/* 0x80 - 'z' - 1 */
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v, m;
 
 	if (!fold_byte_ready)
 		fold_byte_init();
@@ -541,11 +684,30 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			space = 0;
 			/* The rest of the word (up to the mark first). */
 			wend = p < pmark ? pmark : end;
-			do {
+			out[ol++] = (char)d;
+			p++;
+			for (;;) {
+				/* Lower-case letters fold to themselves: eight
+				 * are copied at once, and a run of fewer up to
+				 * the first other byte.  The output has room for
+				 * eight more bytes while eight are left. */
+				if (wend - p >= 8) {
+					memcpy(&v, p, 8);
+					m = (~(v + lows) | (v + highz) | v) & highs;
+					memcpy(out + ol, p, 8);
+					k = m == 0 ? 8 :
+					    (size_t)__builtin_ctzll(m) >> 3;
+					ol += k;
+					p += k;
+					if (k == 8)
+						continue;
+				}
+				if (p >= wend || (d = fold_byte[*p]) <= FOLD_END ||
+				    d >= FOLD_MB)
+					break;
 				out[ol++] = (char)d;
 				p++;
-			} while (p < wend && (d = fold_byte[*p]) > FOLD_END &&
-			    d < FOLD_MB);
+			}
 			continue;
 		}
 		if (d == FOLD_SEP) {
@@ -645,9 +807,29 @@ squeeze_keep(int32_t c)
 char *
 text_squeeze(const char *s)
 {
-	char *clean = text_sanitize(s, strlen(s), NULL);
-	char *out = squeeze(clean, squeeze_keep, NULL);
+	size_t n = strlen(s), i, o = 0;
+	int space = 0;
+	char *clean, *out;
 
+	/* ASCII, as most values are: what squeeze() keeps is printable
+	 * and not a space, without utf8proc. */
+	if (ascii_run((const unsigned char *)s, n) == n) {
+		out = xmalloc(n + 1);
+		for (i = 0; i < n; i++) {
+			if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
+				space = 1;
+				continue;
+			}
+			if (space && o > 0)
+				out[o++] = ' ';
+			space = 0;
+			out[o++] = s[i];
+		}
+		out[o] = '\0';
+		return out;
+	}
+	clean = text_sanitize(s, n, NULL);
+	out = squeeze(clean, squeeze_keep, NULL);
 	free(clean);
 	return out;
 }
