@@ -175,7 +175,12 @@ $(BUILD)/bench/floor: tests/bench/floor.c $(LIB)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: bootstrap all $(BUILD)/bench/floor
+$(BUILD)/bench/peakrss: tests/bench/peakrss.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+bench: bootstrap all $(BUILD)/bench/floor $(BUILD)/bench/peakrss
 	$(Q)tests/bench/run
 
 # ---- fuzzing (tests/fuzz/README.md) --------------------------------------
