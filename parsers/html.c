@@ -862,40 +862,23 @@ start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 }
 
 /*
- * htmlReadMemory(html, len, NULL, "UTF-8", HTML_OPTIONS) as libxml2
- * 2.9 does it, step for step, with start_element() in its handler.
- * Returns the document (xmlFreeDoc()) or NULL.
+ * htmlReadMemory(html, len, NULL, "UTF-8", HTML_OPTIONS) with
+ * start_element() in the parser's handler: htmlCtxtReadMemory() keeps the
+ * handler of the context it is given.  Returns the document (xmlFreeDoc())
+ * or NULL.
  */
 static htmlDocPtr
 html_read(const char *html, int len)
 {
 	htmlParserCtxtPtr ctxt;
-	xmlCharEncodingHandlerPtr enc;
 	htmlDocPtr doc;
 
-	xmlInitParser();
-	if ((ctxt = xmlCreateMemoryParserCtxt(html, len)) == NULL)
+	if ((ctxt = htmlNewParserCtxt()) == NULL)
 		return NULL;
-	htmlDefaultSAXHandlerInit();
-	if (ctxt->sax != NULL) {
-		memcpy(ctxt->sax, &htmlDefaultSAXHandler,
-		    sizeof(xmlSAXHandlerV1));
+	if (ctxt->sax != NULL)
 		ctxt->sax->startElement = start_element;
-	}
-	htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
-	ctxt->html = 1;
-	if ((enc = xmlFindCharEncodingHandler("UTF-8")) != NULL) {
-		xmlSwitchToEncoding(ctxt, enc);
-		if (ctxt->input->encoding != NULL)
-			xmlFree((xmlChar *)ctxt->input->encoding);
-		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
-	}
-	htmlParseDocument(ctxt);
-	doc = ctxt->myDoc;
-	ctxt->myDoc = NULL;
-	if (ctxt->dictNames && doc != NULL && doc->dict == ctxt->dict)
-		ctxt->dict = NULL;
-	xmlFreeParserCtxt(ctxt);
+	doc = htmlCtxtReadMemory(ctxt, html, len, NULL, "UTF-8", HTML_OPTIONS);
+	htmlFreeParserCtxt(ctxt);
 	return doc;
 }
 
