@@ -936,13 +936,11 @@ do_scan(struct daemon *d, int *found_new)
 			    8u * 1024 * 1024, cfg->triage.max_message_size,
 			    on_body, &b, err, sizeof(err));
 		finish_parsing(&b);	/* the last message of the batch */
-		if (k > 0) {
-			if (rc != IMAP_OK) {
-				free(info);
-				free(uids);
-				free(b.other);
-				return lost(d, rc, "fetch", err);
-			}
+		if (rc != IMAP_OK) {
+			free(info);
+			free(uids);
+			free(b.other);
+			return lost(d, rc, "fetch", err);
 		}
 		free(info);
 		info = NULL;

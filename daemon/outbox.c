@@ -338,7 +338,7 @@ recover(struct outbox *ob, struct store *st)
 	int64_t id, at;
 	unsigned n = 0;
 	ssize_t got;
-	int fd;
+	int fd, rc = 0;
 
 	buf_init(&path, 8192);
 	buf_init(&text, JOURNAL_MAX);
@@ -360,41 +360,39 @@ recover(struct outbox *ob, struct store *st)
 	while ((got = read(fd, chunk, sizeof(chunk))) > 0 &&
 	    buf_add(&text, chunk, (size_t)got) == 0)
 		;
-	if (text.len > 0) {
-		if (store_begin(st) == -1) {
-			close(fd);
-			buf_free(&path);
-			buf_free(&text);
-			return failed(ob, st);
-		}
-		/* Whole lines only: a line is one write, so a torn one was
-		 * never finished. */
-		end = text.data + text.len;
-		for (p = text.data; (eol = memchr(p, '\n',
-		    (size_t)(end - p))) != NULL; p = eol + 1) {
-			*eol = '\0';
-			if (sscanf(p, "%" SCNd64 " %" SCNd64, &id, &at) != 2)
-				continue;
-			if (store_reply_mark_sent(st, id, at) == 0)
-				n++;
-		}
-		if (store_commit(st) == -1) {
-			close(fd);
-			buf_free(&path);
-			buf_free(&text);
-			return failed(ob, st);
-		}
-		if (n > 0)
-			log_info("outbox: %u replies sent by an earlier run "
-			    "recorded now", n);
-		if (ftruncate(fd, 0) == -1)
-			log_warnx("outbox: %s: %s", path.data,
-			    strerror(errno));
+	if (text.len == 0)
+		goto done;
+	if (store_begin(st) == -1) {
+		rc = failed(ob, st);
+		goto done;
 	}
-	ob->journal = fd;
+	/* Whole lines only: a line is one write, so a torn one was never
+	 * finished. */
+	end = text.data + text.len;
+	for (p = text.data; (eol = memchr(p, '\n', (size_t)(end - p))) !=
+	    NULL; p = eol + 1) {
+		*eol = '\0';
+		if (sscanf(p, "%" SCNd64 " %" SCNd64, &id, &at) == 2 &&
+		    store_reply_mark_sent(st, id, at) == 0)
+			n++;
+	}
+	if (store_commit(st) == -1) {
+		rc = failed(ob, st);
+		goto done;
+	}
+	if (n > 0)
+		log_info("outbox: %u replies sent by an earlier run recorded "
+		    "now", n);
+	if (ftruncate(fd, 0) == -1)
+		log_warnx("outbox: %s: %s", path.data, strerror(errno));
+done:
+	if (rc == 0)
+		ob->journal = fd;
+	else
+		close(fd);
 	buf_free(&path);
 	buf_free(&text);
-	return 0;
+	return rc;
 }
 
 int

@@ -553,7 +553,8 @@ process_begin(struct process_ctx *ctx, const struct process_msg *m,
 		return PROCESS_KNOWN;
 
 	/* Quarantined unparsed, the Message-ID from a plain scan still
-	 * dedupes it and names it for the Secretariat. */
+	 * dedupes it and names it for the Secretariat: taken now, since the
+	 * raw bytes are the caller's for this call only. */
 	p->msgid = mime_peek_msgid(m->raw, m->len);
 	if (m->stale)	/* not parsed again */
 		p->r = intake_quarantined("parser died on this message");

@@ -929,12 +929,8 @@ heading_tail(const char *s, size_t len)
 		}
 		ready = 1;
 	}
-	while (e > 0 && (u[e - 1] == ' ' || u[e - 1] == '\t' ||
-	    u[e - 1] == '\n' || u[e - 1] == '\v' || u[e - 1] == '\f' ||
-	    u[e - 1] == '\r' || u[e - 1] == '*' || u[e - 1] == '_' ||
-	    u[e - 1] == ':' || u[e - 1] == '.' || u[e - 1] == ')' ||
-	    u[e - 1] == ']' || u[e - 1] == '-' || u[e - 1] == '=' ||
-	    u[e - 1] == '~'))
+	while (e > 0 && u[e - 1] != '\0' &&
+	    strchr(" \t\n\v\f\r*_:.)]-=~", u[e - 1]) != NULL)
 		e--;
 	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
 		return 1;
@@ -1735,7 +1731,8 @@ static void
 split_delim(struct row *r, size_t len, char d)
 {
 	char *s = r->buf, *w, *start;
-	size_t i = 0;
+	const char *q;
+	size_t i = 0, e;
 
 	while (i <= len && !r->over) {
 		while (i < len && is_space(s[i]) && s[i] != d)
@@ -1756,18 +1753,12 @@ split_delim(struct row *r, size_t len, char d)
 			}
 		}
 		/* The rest of the cell: moved only behind a quoted part. */
-		{
-			const char *q = i < len ? memchr(s + i, d, len - i) :
-			    NULL;
-			size_t e = q != NULL ? (size_t)(q - s) : len;
-
-			if (e > i && w != s + i)
-				memmove(w, s + i, e - i);
-			if (e > i) {
-				w += e - i;
-				i = e;
-			}
-		}
+		q = i < len ? memchr(s + i, d, len - i) : NULL;
+		e = q != NULL ? (size_t)(q - s) : len;
+		if (w != s + i)
+			memmove(w, s + i, e - i);
+		w += e - i;
+		i = e;
 		row_add(r, start, (size_t)(w - start), 0, 0);
 		if (i >= len)
 			break;

@@ -685,6 +685,23 @@ word_bit(const char *w, size_t len)
 	    (unsigned)(len < 15 ? len : 15) << 10;
 }
 
+static void
+bits_add(uint64_t *bits, const char *w, size_t len)
+{
+	unsigned b = word_bit(w, len);
+
+	bits[b >> 6] |= 1ull << (b & 63);
+}
+
+/* 0 when no word added to bits is w[0..len) (len > 0); 1: maybe. */
+static int
+bits_may_hold(const uint64_t *bits, const char *w, size_t len)
+{
+	unsigned b = word_bit(w, len);
+
+	return (bits[b >> 6] >> (b & 63)) & 1;
+}
+
 /* The index keeps the low half of text_hash(). */
 static uint32_t
 key_hash(const char *s, size_t n)
@@ -752,24 +769,19 @@ index_build(struct form *f)
 	for (i = 0; i < f->nlabels; i++) {
 		const char *t = f->labels[i].folded;
 		size_t n = strcspn(t, " .");
-		unsigned b;
 
 		if (n == 0)
 			continue;
 		index_add_n(x, t, n)->head = 1;
-		b = word_bit(t, n);
-		x->headbits[b >> 6] |= 1ull << (b & 63);
+		bits_add(x->headbits, t, n);
 	}
 	for (l = 0; l < LANG_COUNT; l++)
 		for (i = 0; i < f->nlang_words[l]; i++) {
 			const char *w = f->lang_words[l][i];
-			unsigned b;
 
 			index_add(x, w)->word_langs |= 1u << l;
-			if (*w != '\0') {
-				b = word_bit(w, strlen(w));
-				x->wordbits[b >> 6] |= 1ull << (b & 63);
-			}
+			if (*w != '\0')
+				bits_add(x->wordbits, w, strlen(w));
 		}
 	f->index = x;
 }
@@ -948,43 +960,19 @@ int
 form_label_head(const struct form *f, const char *w, size_t len)
 {
 	const struct form_key *k;
-	unsigned b;
 
 	if (f->index == NULL || len == 0)
 		return 1;
-	b = word_bit(w, len);
-	if (!(f->index->headbits[b >> 6] & (1ull << (b & 63))))
+	if (!bits_may_hold(f->index->headbits, w, len))
 		return 0;
 	k = index_slot(f->index, w, len, key_hash(w, len));
 	return k->s != NULL && k->head;
 }
 
-void
-form_text_langs(const struct form *f, const char *folded, size_t len,
-    int *score)
-{
-	const char *w = folded, *end = folded + len, *e;
-	unsigned langs, b;
-	int l;
-
-	while (w < end) {
-		if ((e = memchr(w, ' ', (size_t)(end - w))) == NULL)
-			e = end;
-		/* Most words are none: the filter says so without a call. */
-		b = e > w ? word_bit(w, (size_t)(e - w)) : 0;
-		if (f->index == NULL || e == w ||
-		    (f->index->wordbits[b >> 6] & (1ull << (b & 63)))) {
-			langs = form_word_langs(f, w, (size_t)(e - w));
-			for (l = 0; l < LANG_COUNT; l++)
-				if (langs & (1u << l))
-					score[l]++;
-		}
-		w = e + 1;
-	}
-}
-
-unsigned
-form_word_langs(const struct form *f, const char *w, size_t len)
+/* form_word_langs(), inline for form_text_langs(): most words of a
+ * text are none, and the filter says so without a call. */
+static inline unsigned
+word_langs(const struct form *f, const char *w, size_t len)
 {
 	const struct form_key *k;
 	unsigned bits = 0;
@@ -992,12 +980,8 @@ form_word_langs(const struct form *f, const char *w, size_t len)
 	int l;
 
 	if (f->index != NULL) {
-		if (len > 0) {
-			unsigned b = word_bit(w, len);
-
-			if (!(f->index->wordbits[b >> 6] & (1ull << (b & 63))))
-				return 0;
-		}
+		if (len > 0 && !bits_may_hold(f->index->wordbits, w, len))
+			return 0;
 		k = index_slot(f->index, w, len, key_hash(w, len));
 		return k->s != NULL ? k->word_langs : 0;
 	}
@@ -1007,4 +991,29 @@ form_word_langs(const struct form *f, const char *w, size_t len)
 			bits |= 1u << l;
 	free(tmp);
 	return bits;
+}
+
+void
+form_text_langs(const struct form *f, const char *folded, size_t len,
+    int *score)
+{
+	const char *w = folded, *end = folded + len, *e;
+	unsigned langs;
+	int l;
+
+	while (w < end) {
+		if ((e = memchr(w, ' ', (size_t)(end - w))) == NULL)
+			e = end;
+		if ((langs = word_langs(f, w, (size_t)(e - w))) != 0)
+			for (l = 0; l < LANG_COUNT; l++)
+				if (langs & (1u << l))
+					score[l]++;
+		w = e + 1;
+	}
+}
+
+unsigned
+form_word_langs(const struct form *f, const char *w, size_t len)
+{
+	return word_langs(f, w, len);
 }

@@ -84,30 +84,23 @@ static const char *const valedictions[] = {
 	"mit freundlichen grussen", "freundliche grusse", NULL
 };
 
-static int
-in_list(const char *s, const char *const *list)
-{
-	int i;
-
-	for (i = 0; list[i]; i++)
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* in_list() for s[0..n). */
+/* Whether s[0..n) is one of list's strings. */
 static int
 in_list_n(const char *s, size_t n, const char *const *list)
 {
 	int i;
 
-	if (n == 0)
-		return in_list("", list);
 	for (i = 0; list[i]; i++)
-		if (list[i][0] == s[0] && strncmp(s, list[i], n) == 0 &&
-		    list[i][n] == '\0')
+		if ((n == 0 || list[i][0] == s[0]) &&
+		    strncmp(s, list[i], n) == 0 && list[i][n] == '\0')
 			return 1;
 	return 0;
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+	return in_list_n(s, strlen(s), list);
 }
 
 struct line {

@@ -58,6 +58,24 @@ utf8_seq(const unsigned char *s, size_t left)
 	return utf8_multi(s, left);
 }
 
+/*
+ * For eight bytes read by memcpy() and flagged in m (a high bit per byte,
+ * m not 0) by arithmetic whose carries may flag bytes after a flagged
+ * one: how many bytes surely come before the first flagged.  Carries run
+ * towards later bytes only on a little-endian machine; elsewhere 0, and
+ * the caller goes on a byte at a time.
+ */
+static size_t
+first_flagged(uint64_t m)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
 /* Bytes from s[0..len) that are plain ASCII without NUL, eight at a
  * time: most mail is, and a byte at a time costs most of a pass. */
 static size_t
@@ -66,13 +84,17 @@ ascii_run(const unsigned char *s, size_t len)
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
 	size_t i = 0;
-	uint64_t v;
+	uint64_t v, m;
 
 	while (i + 8 <= len) {
 		memcpy(&v, s + i, 8);
-		/* A high bit set, or a zero byte (v - ones borrows). */
-		if ((v & highs) != 0 || ((v - ones) & ~v & highs) != 0)
+		/* A byte that is NUL or not ASCII sets the high bit of its
+		 * byte of (v - ones) | v, and only a byte after one sets
+		 * another: the first is the one to stop at. */
+		if ((m = ((v - ones) | v) & highs) != 0) {
+			i += first_flagged(m);
 			break;
+		}
 		i += 8;
 	}
 	while (i < len && s[i] < 0x80 && s[i] != 0)
@@ -85,33 +107,11 @@ ascii_run(const unsigned char *s, size_t len)
 static size_t
 utf8_prefix(const unsigned char *s, size_t len)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
 	size_t i = 0, n;
-	uint64_t v, m;
 
-	while (i < len) {
-		if (i + 8 <= len) {
-			/* A byte that is NUL or not ASCII sets the high bit
-			 * of its byte of (v - ones) | v, and only a byte after
-			 * one sets another: the lowest is the first. */
-			memcpy(&v, s + i, 8);
-			m = ((v - ones) | v) & highs;
-			if (m == 0) {
-				i += 8;
-				continue;
-			}
-			i += (size_t)__builtin_ctzll(m) >> 3;
-		}
-		if (s[i] < 0x80) {
-			if (s[i] == 0)
-				break;
-			i++;
-		} else if ((n = utf8_multi(s + i, len - i)) == 0)
-			break;
-		else
-			i += n;
-	}
+	while ((i += ascii_run(s + i, len - i)) < len &&
+	    (n = utf8_multi(s + i, len - i)) > 0)
+		i += n;
 	return i;
 }
 
@@ -695,8 +695,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					memcpy(&v, p, 8);
 					m = (~(v + lows) | (v + highz) | v) & highs;
 					memcpy(out + ol, p, 8);
-					k = m == 0 ? 8 :
-					    (size_t)__builtin_ctzll(m) >> 3;
+					k = m == 0 ? 8 : first_flagged(m);
 					ol += k;
 					p += k;
 					if (k == 8)
