@@ -398,39 +398,61 @@ opt_since(const char *cmd, const char *v, int64_t now, int64_t *since,
 
 /*
  * Read a whole file, at most max bytes.  Sets *over when the file is
- * longer (the first max bytes are returned).  Caller frees.
+ * longer (the first max bytes are returned).  Caller frees.  The buffer
+ * is sized from fstat() and filled by read() directly: for a regular file
+ * a short read is the end of it, so a file takes one read.
  */
 static char *
 read_file(const char *path, size_t max, size_t *len, int *over)
 {
-	struct buf b;
-	char chunk[65536];
+	struct stat st;
+	char *data;
+	size_t size, have = 0;
 	ssize_t n;
-	int fd;
+	int fd, regular;
 
 	*over = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
-	buf_init(&b, max);
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return NULL;
+	}
+	regular = S_ISREG(st.st_mode);
+	/* One byte past the limit tells a longer file from one of max. */
+	size = regular && st.st_size >= 0 && (uintmax_t)st.st_size < max ?
+	    (size_t)st.st_size + 1 : 65536;
+	if (size > max + 1)
+		size = max + 1;
+	data = xmalloc(size + 1);
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		if (have == size) {
+			if (size == max + 1)
+				break;
+			size = size * 2 > max + 1 ? max + 1 : size * 2;
+			data = xrealloc(data, size + 1);
+		}
+		n = read(fd, data + have, size - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (buf_add(&b, chunk, (size_t)n) == -1) {
-			buf_add(&b, chunk, max - b.len);
-			*over = 1;
+		have += (size_t)n;
+		if (regular && have < size)
 			break;
-		}
 	}
 	close(fd);
 	if (n < 0) {
-		buf_free(&b);
+		free(data);
 		return NULL;
 	}
-	*len = b.len;
-	return buf_release(&b);
+	if (have > max) {
+		have = max;
+		*over = 1;
+	}
+	data[have] = '\0';
+	*len = have;
+	return data;
 }
 
 /* Length of the header block of raw (up to and including the blank line),
