@@ -1,10 +1,18 @@
 /*
  * worker.c -- the isolated parse worker (see worker.h).
  *
- * Protocol on two pipes.  Parent to child: u32 length, u32 header_only,
- * then the raw message.  Child to parent: u32 length, then the result in
- * the wire format below.  The child is made once and reused; a child that
- * dies is reaped and replaced at the next message.
+ * Protocol on two pipes.  Parent to child: u32 length, u32 flags
+ * (header only; in the shared window), u32 offset, then the raw message
+ * unless it is in the window.  Child to parent: u32 length, then the
+ * result in the wire format below.  The child is made once and reused; a
+ * child that dies is reaped and replaced at the next message.
+ *
+ * The shared window is a mapping made before the first fork, that the
+ * parent writes and the child only reads (its view is read-only): a
+ * message that fits there is copied into it once instead of going through
+ * the pipe, which costs two copies in the kernel and a page of pipe buffer
+ * for every 4 KB.  The parent reuses a region only after the result of
+ * the message in it has come back (or its child is gone).
  *
  * Wire format of a result (all integers u32 in host order, the two ends
  * being the same binary): "IR1" magic, class, status, lang, flags,
@@ -30,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -57,6 +66,9 @@
 #define WIRE_MAX	(4u * 1024 * 1024)	/* a result is far smaller */
 #define EXIT_NOMEM	71	/* xmalloc's exit status */
 #define WORKER_PIPE_BYTES (1024 * 1024)	/* pipe to the child, if allowed */
+#define SHARED_BYTES	(8u * 1024 * 1024)	/* the shared window */
+#define HDR_HEADER_ONLY	0x1u		/* flags of a message's header */
+#define HDR_SHARED	0x2u
 
 const struct worker_limits worker_default_limits = {
 	.timeout_ms = 10000,
@@ -73,6 +85,7 @@ struct worker {
 	pid_t			 pid;		/* -1 when no child */
 	int			 to_child;	/* write end */
 	int			 from_child;	/* read end */
+	char			*shared;	/* SHARED_BYTES, or NULL */
 	unsigned long		 parsed;
 	unsigned long		 restarts;
 	/* Between worker_send() and worker_receive(). */
@@ -478,7 +491,7 @@ child_main(struct worker *w, int in, int out)
 	int hooks_on = hooks != NULL && strcmp(hooks, "1") == 0;
 	struct inbuf ib = { NULL, 0, 0, 0 };
 	struct buf res;
-	uint32_t hdr[2];
+	uint32_t hdr[3];
 
 	/* The parent's handlers (and any test harness's) are not ours: a
 	 * fault must kill the child so the parent sees the signal.  Set
@@ -496,6 +509,10 @@ child_main(struct worker *w, int in, int out)
 	signal(SIGINT, SIG_IGN);	/* the parent decides when we stop */
 	signal(SIGHUP, SIG_IGN);
 	sandbox_limits(&w->limits);
+	/* Nothing here writes the window: a stray write faults. */
+	if (w->shared != NULL &&
+	    mprotect(w->shared, SHARED_BYTES, PROT_READ) == -1)
+		_exit(2);
 	if (sandbox_seccomp() == -1)
 		log_debug("worker: no seccomp filter: %s", strerror(errno));
 	for (;;) {
@@ -509,14 +526,21 @@ child_main(struct worker *w, int in, int out)
 		ib.off += sizeof(hdr);
 		if (hdr[0] > LIMIT_MESSAGE_BYTES)
 			_exit(2);
-		if (inbuf_need(&ib, in, hdr[0]) == -1)
-			_exit(2);
-		raw = ib.data + ib.off;
-		ib.off += hdr[0];
+		if (hdr[1] & HDR_SHARED) {
+			if (w->shared == NULL || hdr[2] > SHARED_BYTES ||
+			    hdr[0] > SHARED_BYTES - hdr[2])
+				_exit(2);
+			raw = w->shared + hdr[2];
+		} else {
+			if (inbuf_need(&ib, in, hdr[0]) == -1)
+				_exit(2);
+			raw = ib.data + ib.off;
+			ib.off += hdr[0];
+		}
 		child_cpu_budget(w->limits.cpu_seconds);
 		child_test_hook(hooks_on, raw, hdr[0]);
 		opts = *w->opts;
-		opts.header_only = hdr[1] != 0;
+		opts.header_only = (hdr[1] & HDR_HEADER_ONLY) != 0;
 		r = intake_parse(w->form, &opts, raw, hdr[0]);
 		/* The length and the result in one write. */
 		buf_init(&res, WIRE_MAX + sizeof(uint32_t));
@@ -540,7 +564,14 @@ worker_spawn(struct worker *w, char *err, size_t errlen)
 {
 	int down[2], up[2];
 	pid_t pid;
+	void *p;
 
+	/* Made once and kept across children; without it every message
+	 * goes through the pipe. */
+	if (w->shared == NULL && (p = mmap(NULL, SHARED_BYTES,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) !=
+	    MAP_FAILED)
+		w->shared = p;
 	if (pipe2(down, O_CLOEXEC) == -1)
 		goto fail;
 	if (pipe2(up, O_CLOEXEC) == -1) {
@@ -694,8 +725,9 @@ int
 worker_send(struct worker *w, const char *raw, size_t len, int header_only)
 {
 	struct intake_opts opts;
-	uint32_t hdr[2];
+	uint32_t hdr[3];
 	char why[128] = "", err[256];
+	int shared;
 
 	if (w->sent)
 		return -1;
@@ -714,13 +746,19 @@ worker_send(struct worker *w, const char *raw, size_t len, int header_only)
 		return 0;
 	}
 	deadline_from_now(w, &w->deadline);
+	/* One message in flight: the window is free. */
+	shared = w->shared != NULL && len <= SHARED_BYTES;
+	if (shared)
+		memcpy(w->shared, raw, len);
 	hdr[0] = (uint32_t)len;
-	hdr[1] = (uint32_t)(header_only != 0);
+	hdr[1] = (header_only ? HDR_HEADER_ONLY : 0) |
+	    (shared ? HDR_SHARED : 0);
+	hdr[2] = 0;
 	/* A message larger than the pipe buffer blocks until the child
 	 * reads; a child that never reads is caught by the EOF/timeout on
 	 * the answer.  Writes fail with EPIPE if it died. */
 	if (write_all(w->to_child, hdr, sizeof(hdr)) == -1 ||
-	    write_all(w->to_child, raw, len) == -1) {
+	    (!shared && write_all(w->to_child, raw, len) == -1)) {
 		worker_reap(w, 1, why, sizeof(why));
 		w->ready = intake_quarantined(why[0] ? why :
 		    "parser crashed while reading the message");
@@ -772,20 +810,96 @@ worker_receive(struct worker *w)
 struct batch_send {
 	size_t	 i;		/* message being written */
 	size_t	 off;		/* bytes of it written, header included */
-	uint32_t hdr[2];
+	size_t	 body;		/* bytes of it that follow the header */
+	int	 ready;		/* hdr and body are set for message i */
+	uint32_t hdr[3];
+	/* The window regions of the messages in flight, by index modulo
+	 * BATCH_AHEAD (inwin 0: sent through the pipe). */
+	size_t	 start[BATCH_AHEAD], end[BATCH_AHEAD];
+	int	 inwin[BATCH_AHEAD];
 };
+
+/*
+ * Where len bytes (1 or more) can go in the window, given the regions of
+ * messages recv to bs->i - 1, which are in flight and were placed one
+ * after the other, wrapping at most once: 0 with *off set, or -1 when
+ * there is no room until results come back.
+ */
+static int
+window_place(const struct batch_send *bs, size_t recv, size_t len,
+    size_t *off)
+{
+	size_t k, oldest = 0, newest = 0, tail, head;
+	int any = 0;
+
+	for (k = recv; k < bs->i; k++)
+		if (bs->inwin[k % BATCH_AHEAD]) {
+			if (!any)
+				oldest = k % BATCH_AHEAD;
+			newest = k % BATCH_AHEAD;
+			any = 1;
+		}
+	if (!any) {
+		*off = 0;
+		return 0;
+	}
+	tail = bs->start[oldest];
+	head = bs->end[newest];
+	if (bs->start[newest] >= tail) {
+		/* Not wrapped: free after the head and before the tail. */
+		if (len <= SHARED_BYTES - head)
+			*off = head;
+		else if (len <= tail)
+			*off = 0;
+		else
+			return -1;
+	} else if (len <= tail - head)
+		*off = head;
+	else
+		return -1;
+	return 0;
+}
+
+/* Set up message bs->i: into the window when it fits there, else to
+ * follow its header down the pipe.  -1 when it must wait for room. */
+static int
+batch_prepare(struct worker *w, struct batch_send *bs, size_t recv,
+    const char *raw, size_t len, int header_only)
+{
+	size_t slot = bs->i % BATCH_AHEAD, off = 0;
+	int shared;
+
+	if (len > LIMIT_MESSAGE_BYTES)
+		len = LIMIT_MESSAGE_BYTES;
+	shared = w->shared != NULL && len > 0 && len <= SHARED_BYTES;
+	if (shared && window_place(bs, recv, len, &off) == -1)
+		return -1;
+	bs->inwin[slot] = shared;
+	if (shared) {
+		memcpy(w->shared + off, raw, len);
+		bs->start[slot] = off;
+		bs->end[slot] = off + len;
+	}
+	bs->hdr[0] = (uint32_t)len;
+	bs->hdr[1] = (header_only ? HDR_HEADER_ONLY : 0) |
+	    (shared ? HDR_SHARED : 0);
+	bs->hdr[2] = (uint32_t)off;
+	bs->body = shared ? 0 : len;
+	bs->off = 0;
+	bs->ready = 1;
+	return 0;
+}
 
 /* Write what the pipe takes of message bs->i: 0 (more to write later or
  * done), -1 (the child is gone). */
 static int
-batch_write(struct worker *w, struct batch_send *bs, const char *raw,
-    size_t len)
+batch_write(struct worker *w, struct batch_send *bs, const char *raw)
 {
 	const char *p;
 	size_t left;
 	ssize_t n;
 
-	while (bs->off < sizeof(bs->hdr) + len) {
+	while (bs->off < sizeof(bs->hdr) + bs->body) {
 		if (bs->off < sizeof(bs->hdr)) {
 			/* The header and the message in one call. */
 			struct iovec iov[2];
@@ -793,11 +907,11 @@ batch_write(struct worker *w, struct batch_send *bs, const char *raw,
 			iov[0].iov_base = (char *)bs->hdr + bs->off;
 			iov[0].iov_len = sizeof(bs->hdr) - bs->off;
 			iov[1].iov_base = (char *)raw;
-			iov[1].iov_len = len;
-			n = writev(w->to_child, iov, 2);
+			iov[1].iov_len = bs->body;
+			n = writev(w->to_child, iov, bs->body > 0 ? 2 : 1);
 		} else {
 			p = raw + (bs->off - sizeof(bs->hdr));
-			left = len - (bs->off - sizeof(bs->hdr));
+			left = bs->body - (bs->off - sizeof(bs->hdr));
 			n = write(w->to_child, p, left);
 		}
 		if (n == -1 && errno == EINTR)
@@ -897,7 +1011,7 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 	char why[128], err[256];
 	size_t recv = 0, i;
 	long left;
-	int rc, np, fresh = 1, wdead = 0;
+	int rc, np, fresh = 1, wdead = 0, noroom;
 
 	if (!w->isolate || n < 2) {
 		for (i = 0; i < n; i++)
@@ -921,6 +1035,7 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			set_nonblock(w->from_child, 1);
 			bs.i = recv;
 			bs.off = 0;
+			bs.ready = 0;
 			rb.off = rb.len = 0;
 			rb.eof = 0;
 			fresh = 0;
@@ -938,33 +1053,23 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			break;
 		if (rc == 0 && rb.eof)
 			rc = -1;
-		if (rc == 0 && bs.off == 0 && bs.i < n) {
-			size_t l = len[bs.i] > LIMIT_MESSAGE_BYTES ?
-			    LIMIT_MESSAGE_BYTES : len[bs.i];
-
-			bs.hdr[0] = (uint32_t)l;
-			bs.hdr[1] = (uint32_t)(header_only[bs.i] != 0);
-		}
 		/* Write what the pipe takes before waiting at all. */
+		noroom = 0;
 		while (rc == 0 && !wdead && bs.i < n &&
 		    bs.i < recv + BATCH_AHEAD) {
-			size_t l = bs.hdr[0];
-
+			if (!bs.ready && batch_prepare(w, &bs, recv, raw[bs.i],
+			    len[bs.i], header_only[bs.i]) == -1) {
+				noroom = 1;
+				break;
+			}
 			/* A child that stopped reading has died or will: its
 			 * answers so far are read first, and its end is
 			 * charged to the message it was parsing. */
-			if (batch_write(w, &bs, raw[bs.i], l) == -1)
+			if (batch_write(w, &bs, raw[bs.i]) == -1)
 				wdead = 1;
-			else if (bs.off == sizeof(bs.hdr) + l) {
+			else if (bs.off == sizeof(bs.hdr) + bs.body) {
 				bs.i++;
-				bs.off = 0;
-				if (bs.i < n) {
-					l = len[bs.i] > LIMIT_MESSAGE_BYTES ?
-					    LIMIT_MESSAGE_BYTES : len[bs.i];
-					bs.hdr[0] = (uint32_t)l;
-					bs.hdr[1] = (uint32_t)
-					    (header_only[bs.i] != 0);
-				}
+				bs.ready = 0;
 			} else
 				break;	/* the pipe is full */
 		}
@@ -974,7 +1079,8 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 			np++;
-			if (!wdead && bs.i < n && bs.i < recv + BATCH_AHEAD) {
+			if (!wdead && !noroom && bs.i < n &&
+			    bs.i < recv + BATCH_AHEAD) {
 				pfd[np].fd = w->to_child;
 				pfd[np].events = POLLOUT;
 				pfd[np].revents = 0;
@@ -1036,6 +1142,8 @@ worker_stop(struct worker *w)
 		return;
 	worker_reap(w, 1, NULL, 0);
 	intake_result_free(w->ready);
+	if (w->shared != NULL)
+		munmap(w->shared, SHARED_BYTES);
 	free(w);
 }
 

@@ -365,6 +365,60 @@ test_batch_in_process(void **state)
 	worker_stop(direct);
 }
 
+/*
+ * Messages that go through the shared window several times over, one too
+ * large for it in the middle, and an empty one: each gets the answer it
+ * gets in process, so no message was overwritten before its result came
+ * back.  Most are header-only, so the parser reads little of them.
+ */
+static void
+test_batch_window(void **state)
+{
+	enum { N = 48, HUGE = 21, EMPTY = 30 };
+	struct worker *iso = start(10000, 1), *direct = start(10000, 0);
+	struct intake_result *a[N], *b[N];
+	struct buf msg[N];
+	const char *raw[N];
+	size_t len[N], fill;
+	int hdr[N], i;
+	char *ja, *jb;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		buf_init(&msg[i], 16u << 20);
+		buf_printf(&msg[i], "From: a%d@kws.go.ke\nSubject: cheetah %d"
+		    "\nMessage-ID: <%d@kws.go.ke>\n\n", i, i, i);
+		if (i % 8 == 0) {
+			buf_addstr(&msg[i], request);
+			hdr[i] = 0;
+		} else {
+			/* Sizes that do not divide the window evenly. */
+			fill = i == HUGE ? 9u << 20 : 300000u + 7919u * i;
+			while (msg[i].len < fill)
+				buf_addstr(&msg[i], "Words of prose.\n");
+			hdr[i] = 1;
+		}
+		raw[i] = msg[i].data;
+		len[i] = i == EMPTY ? 0 : msg[i].len;
+	}
+	worker_parse_batch(iso, N, raw, len, hdr, a);
+	worker_parse_batch(direct, N, raw, len, hdr, b);
+	for (i = 0; i < N; i++) {
+		ja = json_of(a[i]);
+		jb = json_of(b[i]);
+		assert_string_equal(ja, jb);
+		if (i != EMPTY)
+			assert_non_null(strstr(ja, "kws.go.ke"));
+		free(ja);
+		free(jb);
+		intake_result_free(a[i]);
+		intake_result_free(b[i]);
+		buf_free(&msg[i]);
+	}
+	worker_stop(iso);
+	worker_stop(direct);
+}
+
 int
 main(void)
 {
@@ -379,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_batch_crash),
 		cmocka_unit_test(test_batch_hang),
 		cmocka_unit_test(test_batch_in_process),
+		cmocka_unit_test(test_batch_window),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
