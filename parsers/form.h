@@ -70,6 +70,13 @@ int		 form_label_head(const struct form *, const char *w,
 void		 form_text_langs(const struct form *, const char *folded,
 	    size_t len, int *score);
 
+/* The same for the words of folded[0..langlen) (langlen <= len; a word
+ * cut there counts as cut), and 1 when folded[0..len) holds one of the
+ * triggers as whole words, else 0: one pass over a folded text
+ * (text_fold) for both.  score may be NULL when langlen is 0. */
+int		 form_text_scan(const struct form *, const char *folded,
+	    size_t len, size_t langlen, int *score);
+
 /* Languages (bit per enum lang) whose hint words hold folded word
  * w[0..len); 0 for none. */
 unsigned	 form_word_langs(const struct form *, const char *w,

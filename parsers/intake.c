@@ -469,37 +469,6 @@ extract_message(const struct form *form, const struct mime_message *m,
 	}
 }
 
-/* Does folded text contain trigger t as whole words? */
-static int
-has_words(const char *text, const char *t)
-{
-	size_t tl = strlen(t);
-	const char *p = text;
-
-	if (tl == 0)
-		return 0;
-	while ((p = strstr(p, t)) != NULL) {
-		int before = p == text || p[-1] == ' ';
-		int after = p[tl] == '\0' || p[tl] == ' ';
-
-		if (before && after)
-			return 1;
-		p += 1;
-	}
-	return 0;
-}
-
-static int
-has_trigger(const struct form *form, const char *folded)
-{
-	size_t i;
-
-	for (i = 0; i < form->ntriggers; i++)
-		if (has_words(folded, form->triggers[i]))
-			return 1;
-	return 0;
-}
-
 /*
  * Score the language of text[0..len) (no NUL inside) from the folding of
  * its first LIMIT_LANG_BYTES, and say whether the folding of all of it
@@ -524,8 +493,9 @@ fold_scan(const struct form *form, const char *text, size_t len,
 	    LIMIT_LANG_BYTES + 4, '\n', len - LIMIT_LANG_BYTES - 4)) != NULL)
 		cut = (size_t)(nl - text);
 	head = text_fold_mark(text, cut, LIMIT_LANG_BYTES, &langlen, &hl);
-	extract_language_folded(form, head, langlen, ex);
-	if ((trigger = has_trigger(form, head)) || cut == len) {
+	/* What extract_language_folded() scores, in the same pass. */
+	trigger = form_text_scan(form, head, hl, langlen, ex->lang_score);
+	if (trigger || cut == len) {
 		free(head);
 		return trigger;
 	}
@@ -536,7 +506,7 @@ fold_scan(const struct form *form, const char *text, size_t len,
 	if (hl > 0 && rl > 0)
 		all[o++] = ' ';
 	memcpy(all + o, rest, rl + 1);
-	trigger = has_trigger(form, all);
+	trigger = form_text_scan(form, all, o + rl, 0, NULL);
 	free(all);
 	free(rest);
 	free(head);
@@ -883,7 +853,8 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	else {
 		extract_language(form, text, &ex);
 		folded = text_fold(text);
-		trigger = has_trigger(form, folded);
+		trigger = form_text_scan(form, folded, strlen(folded), 0,
+		    NULL);
 		free(folded);
 	}
 	r->lang = best_lang(ex.lang_score);
