@@ -232,6 +232,80 @@ test_squeeze(void **state)
 	squeeze("x\xff", "x\xef\xbf\xbd");
 }
 
+/* Valid UTF-8 without NUL, a byte at a time: what text_is_utf8() says
+ * eight and sixteen bytes at a time. */
+static int
+ref_is_utf8(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned c, min;
+
+	while (i < len) {
+		c = s[i];
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 3, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 4, min = 0x10000;
+		else
+			return 0;
+		if (len - i < n)
+			return 0;
+		c &= 0x7f >> n;
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (s[i + k] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* Every kind of byte at every place around the eight and sixteen byte
+ * steps, in texts of every length up to 40. */
+static void
+test_is_utf8_steps(void **state)
+{
+	static const char *const pieces[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
+		"\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xff", "\x80",
+		"\x01", "\x7f",
+	};
+	unsigned char buf[48];
+	size_t len, at, k, pl;
+
+	(void)state;
+	for (len = 0; len <= 40; len++) {
+		memset(buf, 'a', len);
+		assert_true(text_is_utf8((char *)buf, len));
+		for (at = 0; at < len; at++) {
+			buf[at] = 0;
+			assert_false(text_is_utf8((char *)buf, len));
+			buf[at] = 'a';
+			for (k = 0; k < sizeof(pieces) / sizeof(pieces[0]);
+			    k++) {
+				pl = strlen(pieces[k]);
+				if (at + pl > len)
+					continue;
+				memcpy(buf + at, pieces[k], pl);
+				assert_int_equal(text_is_utf8((char *)buf, len),
+				    ref_is_utf8(buf, len));
+				memset(buf + at, 'a', pl);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -241,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_declared),
 		cmocka_unit_test(test_unknown_and_broken),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_is_utf8_steps),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_again),
 		cmocka_unit_test(test_fold_n_and_mark),
