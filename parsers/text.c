@@ -692,12 +692,13 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
     size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	const unsigned char *pmark = p + (mark < len ? mark : len), *wend;
+	const unsigned char *pmark = p + (mark < len ? mark : len);
+	const unsigned char *lim = pmark;
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
 	const char *t;
-	size_t tn, i, ol = 0, size, mlen = 0, k;
+	size_t tn, i, ol = 0, size, mlen = 0, k, before = 0;
 	int space = 0;
 	unsigned char d;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
@@ -712,16 +713,23 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		fold_byte_init();
 	size = len + 2 + 4 * FOLD_MAX_CP;
 	out = xmalloc(size);
-	while (p < end) {
-		if (p <= pmark)
-			mlen = ol;
+	/* Up to the mark, then the rest: a word is cut at the mark, and
+	 * only a character of several bytes can go past it. */
+	for (;;) {
+		if (p >= lim) {
+			if (lim == pmark)
+				mlen = p == pmark ? ol : before;
+			if (lim == end)
+				break;
+			lim = end;
+			continue;
+		}
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0)
 				out[ol++] = ' ';
 			space = 0;
-			/* The rest of the word (up to the mark first). */
-			wend = p < pmark ? pmark : end;
+			/* The rest of the word. */
 			out[ol++] = (char)d;
 			p++;
 			for (;;) {
@@ -729,7 +737,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * are copied at once, and a run of fewer up to
 				 * the first other byte.  The output has room for
 				 * eight more bytes while eight are left. */
-				if (wend - p >= 8) {
+				if (lim - p >= 8) {
 					memcpy(&v, p, 8);
 					m = (~(v + lows) | (v + highz) | v) & highs;
 					memcpy(out + ol, p, 8);
@@ -739,7 +747,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					if (k == 8)
 						continue;
 				}
-				if (p >= wend || (d = fold_byte[*p]) <= FOLD_END ||
+				if (p >= lim || (d = fold_byte[*p]) <= FOLD_END ||
 				    d >= FOLD_MB)
 					break;
 				out[ol++] = (char)d;
@@ -752,8 +760,12 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			p++;
 			continue;
 		}
-		if (d == FOLD_END)
+		if (d == FOLD_END) {
+			if (p <= pmark)
+				mlen = ol;
 			break;
+		}
+		before = ol;
 		n = utf8proc_iterate(p, end - p < 4 ? end - p : 4, &c);
 		if (n <= 0) {
 			p++;
@@ -794,8 +806,6 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			out[ol++] = t[i];
 		}
 	}
-	if (p <= pmark)
-		mlen = ol;
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;

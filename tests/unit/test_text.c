@@ -184,6 +184,26 @@ test_fold_n_and_mark(void **state)
 		free(p);
 		free(s);
 	}
+	/* The same with words longer than eight bytes, a ligature that
+	 * folds to two letters, invalid bytes and a NUL. */
+	{
+		static const char u[] = "internationalisation \xef\xac\x81nal"
+		    "ement, TR\xc3\x88S-longtemps\xff\xfe" "abcdefghijklmnopq"
+		    "rstuvw \xe2\x80\x99" "x\0after nul";
+		const char *want = "internationalisation finalement tres-"
+		    "longtemps abcdefghijklmnopqrstuvw 'x";
+
+		for (cut = 0; cut <= sizeof(u) - 1; cut++) {
+			s = text_fold_mark(u, sizeof(u) - 1, cut, &m, &n);
+			p = text_fold_n(u, cut, NULL);
+			assert_string_equal(s, want);
+			assert_int_equal(n, strlen(s));
+			assert_int_equal(m, strlen(p));
+			assert_memory_equal(s, p, m);
+			free(p);
+			free(s);
+		}
+	}
 }
 
 static void
