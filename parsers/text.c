@@ -63,18 +63,14 @@ utf8_seq(const unsigned char *s, size_t left)
  * m not 0) by arithmetic whose carries may flag bytes after a flagged
  * one: how many bytes surely come before the first flagged.  Carries run
  * towards later bytes only on a little-endian machine; elsewhere 0, and
- * the caller goes on a byte at a time.
+ * the caller goes on a byte at a time.  A macro: it is taken for every
+ * word and every run of ASCII.
  */
-static size_t
-first_flagged(uint64_t m)
-{
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) >> 3;
+#define FIRST_FLAGGED(m)	((size_t)__builtin_ctzll(m) >> 3)
 #else
-	(void)m;
-	return 0;
+#define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
 #endif
-}
 
 /* Bytes from s[0..len) that are plain ASCII without NUL, eight at a
  * time: most mail is, and a byte at a time costs most of a pass. */
@@ -92,7 +88,7 @@ ascii_run(const unsigned char *s, size_t len)
 		 * byte of (v - ones) | v, and only a byte after one sets
 		 * another: the first is the one to stop at. */
 		if ((m = ((v - ones) | v) & highs) != 0) {
-			i += first_flagged(m);
+			i += FIRST_FLAGGED(m);
 			break;
 		}
 		i += 8;
@@ -125,8 +121,8 @@ utf8_prefix(const unsigned char *s, size_t len)
 			v = ((v - ones) | v) & highs;
 			w = ((w - ones) | w) & highs;
 			if ((v | w) != 0) {
-				i += v != 0 ? first_flagged(v) :
-				    8 + first_flagged(w);
+				i += v != 0 ? FIRST_FLAGGED(v) :
+				    8 + FIRST_FLAGGED(w);
 				break;
 			}
 			i += 16;
@@ -134,7 +130,7 @@ utf8_prefix(const unsigned char *s, size_t len)
 		if (len - i < 16 && len - i >= 8) {
 			memcpy(&v, s + i, 8);
 			if ((m = ((v - ones) | v) & highs) != 0)
-				i += first_flagged(m);
+				i += FIRST_FLAGGED(m);
 			else
 				i += 8;
 		}
@@ -741,7 +737,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					memcpy(&v, p, 8);
 					m = (~(v + lows) | (v + highz) | v) & highs;
 					memcpy(out + ol, p, 8);
-					k = m == 0 ? 8 : first_flagged(m);
+					k = m == 0 ? 8 : FIRST_FLAGGED(m);
 					ol += k;
 					p += k;
 					if (k == 8)
