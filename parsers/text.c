@@ -416,7 +416,7 @@ static char *
 cp1252_to_utf8(const char *s, size_t len, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i, o = 0;
+	size_t i, o = 0, run;
 	char *out;
 
 	if (cp1252_state == 0)
@@ -425,9 +425,12 @@ cp1252_to_utf8(const char *s, size_t len, size_t *outlen)
 		return NULL;
 	out = xmalloc(len * sizeof(cp1252[0].s) + 1);
 	for (i = 0; i < len; i++) {
-		if (p[i] < 0x80 && p[i] != 0) {
-			out[o++] = (char)p[i];
-			continue;
+		/* Runs of plain ASCII in one go: most of the text. */
+		if ((run = ascii_run(p + i, len - i)) > 0) {
+			memcpy(out + o, p + i, run);
+			o += run;
+			if ((i += run) == len)
+				break;
 		}
 		memcpy(out + o, cp1252[p[i]].s, cp1252[p[i]].n);
 		o += cp1252[p[i]].n;
