@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,6 +327,48 @@ test_is_utf8_steps(void **state)
 	}
 }
 
+/* Undeclared 8-bit text read as windows-1252: a byte that is not ASCII
+ * at every place around the steps of the ASCII runs. */
+static void
+test_cp1252_steps(void **state)
+{
+	static const struct {
+		char	 in;
+		const char *out;
+	} bytes[] = {
+		{ '\xe9', "\xc3\xa9" }, { '\x80', "\xe2\x82\xac" },
+		{ '\0', " " },
+	};
+	char in[48], want[160], *s;
+	size_t len, at, k, n, ol;
+
+	(void)state;
+	for (len = 1; len <= 40; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof(bytes) / sizeof(bytes[0]); k++) {
+				memset(in, 'a', len);
+				in[at] = bytes[k].in;
+				/* Another 8-bit byte at the end, so that the
+				 * text is not UTF-8 either way. */
+				in[len - 1] = at == len - 1 ? in[at] : '\xff';
+				memset(want, 'a', at);
+				ol = at;
+				ol += (size_t)sprintf(want + ol, "%s",
+				    bytes[k].out);
+				if (at < len - 1) {
+					memset(want + ol, 'a', len - 2 - at);
+					ol += len - 2 - at;
+					ol += (size_t)sprintf(want + ol, "%s",
+					    "\xc3\xbf");
+				}
+				want[ol] = '\0';
+				s = text_to_utf8(NULL, in, len, &n);
+				assert_string_equal(s, want);
+				assert_int_equal(n, ol);
+				free(s);
+			}
+}
+
 int
 main(void)
 {
@@ -336,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_unknown_and_broken),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_is_utf8_steps),
+		cmocka_unit_test(test_cp1252_steps),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_again),
 		cmocka_unit_test(test_fold_n_and_mark),
