@@ -671,8 +671,10 @@ struct form_key {
 	uint32_t		 wordnext; /* next on that chain, 1-based */
 };
 
-/* Values of WORD_BIT(). */
-#define WORD_BITS	(1u << 14)
+/* A word's (first byte, last byte, length): the same as a folding's
+ * reader filters on. */
+#define WORD_BIT(w, len)	TEXT_WORD_BIT(w, len)
+#define WORD_BITS		TEXT_WORD_BITS
 
 struct form_index {
 	struct form_key	*slot;
@@ -682,21 +684,33 @@ struct form_index {
 	 * for none): most words of a text have none, and the others are
 	 * found without hashing. */
 	uint32_t	 wordtab[WORD_BITS];
+	uint64_t	 wordbits[WORD_BITS / 64];	/* the same, a bit
+							 * per value */
 	uint64_t	 headbits[WORD_BITS / 64];	/* a bit per value for
 							 * labels' first words */
 };
-
-/* A word's (first byte, last byte, length) in 14 bits (len > 0): a
- * macro, as it is taken for every word of a text. */
-#define WORD_BIT(w, len)						\
-	(((unsigned char)(w)[0] & 31) |					\
-	((unsigned char)(w)[(len) - 1] & 31) << 5 |			\
-	(unsigned)((len) < 15 ? (len) : 15) << 10)
 
 static unsigned
 word_bit(const char *w, size_t len)
 {
 	return WORD_BIT(w, len);
+}
+
+static void
+bits_add(uint64_t *bits, const char *w, size_t len)
+{
+	unsigned b = word_bit(w, len);
+
+	bits[b >> 6] |= 1ull << (b & 63);
+}
+
+/* 0 when no word added to bits is w[0..len) (len > 0); 1: maybe. */
+static int
+bits_may_hold(const uint64_t *bits, const char *w, size_t len)
+{
+	unsigned b = word_bit(w, len);
+
+	return (bits[b >> 6] >> (b & 63)) & 1;
 }
 
 /* Put k (a hint word or a trigger's first word) on its wordtab chain,
@@ -709,6 +723,7 @@ word_chain(struct form_index *x, struct form_key *k)
 	if (k->chained)
 		return;
 	k->chained = 1;
+	bits_add(x->wordbits, k->s, k->len);
 	k->wordnext = *head;
 	*head = (uint32_t)(k - x->slot) + 1;
 }
@@ -734,23 +749,6 @@ static const struct form_key *
 word_key(const struct form_index *x, const char *w, size_t len)
 {
 	return word_on_chain(x, x->wordtab[word_bit(w, len)], w, len);
-}
-
-static void
-bits_add(uint64_t *bits, const char *w, size_t len)
-{
-	unsigned b = word_bit(w, len);
-
-	bits[b >> 6] |= 1ull << (b & 63);
-}
-
-/* 0 when no word added to bits is w[0..len) (len > 0); 1: maybe. */
-static int
-bits_may_hold(const uint64_t *bits, const char *w, size_t len)
-{
-	unsigned b = word_bit(w, len);
-
-	return (bits[b >> 6] >> (b & 63)) & 1;
 }
 
 /* The index keeps the low half of text_hash(). */
@@ -1147,6 +1145,81 @@ text_scan(const struct form *f, const char *folded, size_t len,
 		w += n + 1;
 	}
 	return found;
+}
+
+/*
+ * form_fold_scan(): a text_words reader that looks each word up as the
+ * folding makes it, instead of a walk over the folding after.  Trigger
+ * words can only be checked once the words after them are made: their
+ * places are kept, SCAN_CANDS at most, and past that the whole folding is
+ * searched after.
+ */
+#define SCAN_CANDS	16
+
+struct fold_scan {
+	struct text_words	 tw;	/* first: word() gets its address */
+	const struct form	*f;
+	int			*score;
+	size_t			 cand[SCAN_CANDS];	/* trigger words */
+	size_t			 ncand;
+	int			 overflow;
+};
+
+static void
+scan_word(struct text_words *tw, const char *out, size_t start, size_t end)
+{
+	struct fold_scan *sc = (struct fold_scan *)tw;
+	const struct form_index *x = sc->f->index;
+	const struct form_key *k = NULL;
+	const char *w = out + start;
+	size_t n = end - start;
+	uint32_t i;
+
+	/* A folding's words are never empty. */
+	if ((i = x->wordtab[WORD_BIT(w, n)]) != 0)
+		k = word_on_chain(x, i, w, n);
+	if (!tw->marked || end <= tw->mark) {
+		if (k != NULL && k->word_langs != 0)
+			score_langs(k->word_langs, sc->score);
+	} else if (start < tw->mark)
+		score_langs(word_langs(sc->f, w, tw->mark - start), sc->score);
+	if (k != NULL && k->trigger) {
+		if (sc->ncand < SCAN_CANDS)
+			sc->cand[sc->ncand++] = start;
+		else
+			sc->overflow = 1;
+	}
+}
+
+char *
+form_fold_scan(const struct form *f, const char *s, size_t len,
+    size_t mark, int *score, int *trigger, size_t *outlen)
+{
+	struct fold_scan sc;
+	char *out;
+	size_t ol, mlen, i;
+
+	if (f->index == NULL) {
+		out = text_fold_mark(s, len, mark, &mlen, &ol);
+		*trigger = text_scan(f, out, ol, mlen, score, 1);
+		*outlen = ol;
+		return out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.tw.word = scan_word;
+	sc.tw.filter = f->index->wordbits;
+	sc.f = f;
+	sc.score = score;
+	out = text_fold_words(s, len, mark, &sc.tw, &ol);
+	*trigger = 0;
+	if (sc.overflow)
+		*trigger = text_scan(f, out, ol, 0, NULL, 1);
+	else
+		for (i = 0; i < sc.ncand && !*trigger; i++)
+			*trigger = trigger_at(f, out + sc.cand[i],
+			    ol - sc.cand[i]);
+	*outlen = ol;
+	return out;
 }
 
 void

@@ -484,7 +484,7 @@ fold_scan(const struct form *form, const char *text, size_t len,
 {
 	const char *nl;
 	char *head, *rest, *all;
-	size_t cut = len, langlen, hl, rl, o;
+	size_t cut = len, hl, rl, o;
 	int trigger;
 
 	/* Past the language's bytes and the longest character there, so
@@ -492,9 +492,9 @@ fold_scan(const struct form *form, const char *text, size_t len,
 	if (len > LIMIT_LANG_BYTES + 4 && (nl = memchr(text +
 	    LIMIT_LANG_BYTES + 4, '\n', len - LIMIT_LANG_BYTES - 4)) != NULL)
 		cut = (size_t)(nl - text);
-	head = text_fold_mark(text, cut, LIMIT_LANG_BYTES, &langlen, &hl);
 	/* What extract_language_folded() scores, in the same pass. */
-	trigger = form_text_scan(form, head, hl, langlen, ex->lang_score);
+	head = form_fold_scan(form, text, cut, LIMIT_LANG_BYTES,
+	    ex->lang_score, &trigger, &hl);
 	if (trigger || cut == len) {
 		free(head);
 		return trigger;

@@ -676,6 +676,21 @@ fold_byte_init(void)
 	fold_byte_ready = 1;
 }
 
+/* Tell tw of word out[ws..ol) unless its filter says it need not know. */
+static void
+tell_word(struct text_words *tw, const char *out, size_t ws, size_t ol)
+{
+	unsigned b;
+
+	if (tw->filter != NULL && !(tw->marked && ws < tw->mark &&
+	    ol > tw->mark)) {
+		b = TEXT_WORD_BIT(out + ws, ol - ws);
+		if (!((tw->filter[b >> 6] >> (b & 63)) & 1))
+			return;
+	}
+	tw->word(tw, out, ws, ol);
+}
+
 /*
  * Fold s[0..len) (stopping at a NUL) one code point at a time: ASCII by a
  * table, the rest through utf8proc's decomposition of that code point
@@ -684,11 +699,12 @@ fold_byte_init(void)
  * over the whole string.  The output never needs more room than the
  * input has bytes left, plus what one code point may add: that is checked
  * once per non-ASCII code point.  When mark_out is not NULL it gets the
- * length of the output that s[0..mark) alone folds to.
+ * length of the output that s[0..mark) alone folds to.  When tw is not
+ * NULL it is told of each word and of the mark (text_fold_words()).
  */
 static char *
 fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
-    size_t *outlen)
+    struct text_words *tw, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	const unsigned char *pmark = p + (mark < len ? mark : len);
@@ -697,7 +713,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
 	const char *t;
-	size_t tn, i, ol = 0, size, mlen = 0, k, before = 0;
+	size_t tn, i, ol = 0, size, mlen = 0, k, before = 0, ws = 0;
 	int space = 0;
 	unsigned char d;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
@@ -716,8 +732,13 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	 * only a character of several bytes can go past it. */
 	for (;;) {
 		if (p >= lim) {
-			if (lim == pmark)
+			if (lim == pmark) {
 				mlen = p == pmark ? ol : before;
+				if (tw != NULL) {
+					tw->mark = mlen;
+					tw->marked = 1;
+				}
+			}
 			if (lim == end)
 				break;
 			lim = end;
@@ -725,8 +746,12 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		}
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
-			if (space && ol > 0)
+			if (space && ol > 0) {
+				if (tw != NULL)
+					tell_word(tw, out, ws, ol);
 				out[ol++] = ' ';
+				ws = ol;
+			}
 			space = 0;
 			/* The rest of the word. */
 			out[ol++] = (char)d;
@@ -760,8 +785,13 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			continue;
 		}
 		if (d == FOLD_END) {
-			if (p <= pmark)
+			if (p <= pmark) {
 				mlen = ol;
+				if (tw != NULL) {
+					tw->mark = mlen;
+					tw->marked = 1;
+				}
+			}
 			break;
 		}
 		before = ol;
@@ -799,12 +829,18 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				space = 1;
 				continue;
 			}
-			if (space && ol > 0)
+			if (space && ol > 0) {
+				if (tw != NULL)
+					tell_word(tw, out, ws, ol);
 				out[ol++] = ' ';
+				ws = ol;
+			}
 			space = 0;
 			out[ol++] = t[i];
 		}
 	}
+	if (tw != NULL && ol > ws)
+		tell_word(tw, out, ws, ol);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;
@@ -816,20 +852,29 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 char *
 text_fold(const char *s)
 {
-	return fold_n(s, strlen(s), 0, NULL, NULL);
+	return fold_n(s, strlen(s), 0, NULL, NULL, NULL);
 }
 
 char *
 text_fold_n(const char *s, size_t len, size_t *outlen)
 {
-	return fold_n(s, len, 0, NULL, outlen);
+	return fold_n(s, len, 0, NULL, NULL, outlen);
 }
 
 char *
 text_fold_mark(const char *s, size_t len, size_t mark, size_t *mark_out,
     size_t *outlen)
 {
-	return fold_n(s, len, mark, mark_out, outlen);
+	return fold_n(s, len, mark, mark_out, NULL, outlen);
+}
+
+char *
+text_fold_words(const char *s, size_t len, size_t mark,
+    struct text_words *tw, size_t *outlen)
+{
+	tw->mark = 0;
+	tw->marked = 0;
+	return fold_n(s, len, mark, NULL, tw, outlen);
 }
 
 static int

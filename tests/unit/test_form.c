@@ -451,6 +451,62 @@ test_text_scan(void **state)
 	form_free(f);
 }
 
+/* Folding and scanning in one pass says what folding, then scanning the
+ * folding, says: at every mark, with words cut there, accents, capitals
+ * and punctuation, and more trigger words than are kept. */
+static void
+test_fold_scan(void **state)
+{
+	static const char *const vocab[] = {
+		"Closed", "user", "GROUP", "groups,", "Cheetah", "the",
+		"Grupo", "cerrado", "de", "usuarios.", "2018/046", "groupe",
+		"ferm\xc3\xa9", "d\xe2\x80\x99utilisateurs", "GU\xc3\x89PARD",
+		"\xc3\xa9t\xc3\xa9", "Thanks", "you", "vous", "y", "acc\xc3\xa8s",
+		"\xef\xac\x81n", "--", "\n", "internationalisation",
+	};
+	struct form *f = NULL;
+	char err[2048], text[40 * 32], *a, *b;
+	int sa[LANG_COUNT], sb[LANG_COUNT], ta, tb, hits = 0;
+	unsigned seed = 7;
+	size_t i, j, n, len, mark, al, bl, ml;
+
+	(void)state;
+	assert_int_equal(form_load(REAL_FORM, &f, err, sizeof(err)), 0);
+	for (i = 0; i < 400; i++) {
+		len = 0;
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % 40;
+		for (j = 0; j < n; j++) {
+			const char *w;
+
+			seed = seed * 1103515245 + 12345;
+			w = vocab[(seed >> 16) % (sizeof(vocab) /
+			    sizeof(vocab[0]))];
+			if (i % 10 == 0)
+				w = "closed";	/* past the kept places */
+			text[len++] = ' ';
+			memcpy(text + len, w, strlen(w));
+			len += strlen(w);
+		}
+		for (mark = 0; mark <= len + 1; mark++) {
+			memset(sa, 0, sizeof(sa));
+			memset(sb, 0, sizeof(sb));
+			a = form_fold_scan(f, text, len, mark, sa, &ta, &al);
+			b = text_fold_mark(text, len, mark, &ml, &bl);
+			tb = form_text_scan(f, b, bl, ml, sb);
+			assert_int_equal(al, bl);
+			assert_string_equal(a, b);
+			assert_int_equal(ta, tb);
+			assert_memory_equal(sa, sb, sizeof(sa));
+			hits += ta;
+			free(a);
+			free(b);
+		}
+	}
+	assert_true(hits > 0);
+	form_free(f);
+}
+
 static void
 test_shared_label_languages(void **state)
 {
@@ -660,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_label_lookup),
 		cmocka_unit_test(test_word_langs),
 		cmocka_unit_test(test_text_scan),
+		cmocka_unit_test(test_fold_scan),
 		cmocka_unit_test(test_shared_label_languages),
 		cmocka_unit_test(test_relative_data_paths),
 		cmocka_unit_test(test_unknown_section_and_key),
