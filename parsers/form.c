@@ -684,8 +684,6 @@ struct form_index {
 	 * for none): most words of a text have none, and the others are
 	 * found without hashing. */
 	uint32_t	 wordtab[WORD_BITS];
-	uint64_t	 wordbits[WORD_BITS / 64];	/* the same, a bit
-							 * per value */
 	uint64_t	 headbits[WORD_BITS / 64];	/* a bit per value for
 							 * labels' first words */
 };
@@ -723,7 +721,6 @@ word_chain(struct form_index *x, struct form_key *k)
 	if (k->chained)
 		return;
 	k->chained = 1;
-	bits_add(x->wordbits, k->s, k->len);
 	k->wordnext = *head;
 	*head = (uint32_t)(k - x->slot) + 1;
 }
@@ -1207,7 +1204,7 @@ form_fold_scan(const struct form *f, const char *s, size_t len,
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.tw.word = scan_word;
-	sc.tw.filter = f->index->wordbits;
+	sc.tw.filter = f->index->wordtab;	/* 0: no chain */
 	sc.f = f;
 	sc.score = score;
 	out = text_fold_words(s, len, mark, &sc.tw, &ol);

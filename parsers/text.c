@@ -676,20 +676,13 @@ fold_byte_init(void)
 	fold_byte_ready = 1;
 }
 
-/* Tell tw of word out[ws..ol) unless its filter says it need not know. */
-static void
-tell_word(struct text_words *tw, const char *out, size_t ws, size_t ol)
-{
-	unsigned b;
-
-	if (tw->filter != NULL && !(tw->marked && ws < tw->mark &&
-	    ol > tw->mark)) {
-		b = TEXT_WORD_BIT(out + ws, ol - ws);
-		if (!((tw->filter[b >> 6] >> (b & 63)) & 1))
-			return;
-	}
-	tw->word(tw, out, ws, ol);
-}
+/* Does tw want to be told of word out[ws..ol): none of its filter, or
+ * the word's entry there, or the word cut at the mark?  A macro: it is
+ * taken for every word. */
+#define WANTS_WORD(tw, out, ws, ol)					\
+	((tw)->filter == NULL ||					\
+	(tw)->filter[TEXT_WORD_BIT((out) + (ws), (ol) - (ws))] != 0 ||	\
+	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
 
 /*
  * Fold s[0..len) (stopping at a NUL) one code point at a time: ASCII by a
@@ -747,8 +740,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0) {
-				if (tw != NULL)
-					tell_word(tw, out, ws, ol);
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+					tw->word(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -830,8 +823,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				continue;
 			}
 			if (space && ol > 0) {
-				if (tw != NULL)
-					tell_word(tw, out, ws, ol);
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+					tw->word(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -839,8 +832,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			out[ol++] = t[i];
 		}
 	}
-	if (tw != NULL && ol > ws)
-		tell_word(tw, out, ws, ol);
+	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol))
+		tw->word(tw, out, ws, ol);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;

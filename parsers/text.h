@@ -49,15 +49,15 @@ char	*text_fold_mark(const char *s, size_t len, size_t mark,
  * first mark bytes, marked is 1 and mark is what they alone fold to, as
  * text_fold_mark() says: a word that ends past it was cut there.
  *
- * filter (NULL: none) has TEXT_WORD_BITS bits: a word whose
- * TEXT_WORD_BIT() is clear there is not told, save the word cut at the
- * mark.  A reader that looks words up can say so which it never finds,
- * most words of a text, and spare a call for each.
+ * filter (NULL: none) has TEXT_WORD_BITS entries: a word whose entry at
+ * TEXT_WORD_BIT() is 0 is not told, save the word cut at the mark.  A
+ * reader that looks words up can say so which it never finds, most words
+ * of a text, and spare a call for each.
  */
 struct text_words {
 	void	(*word)(struct text_words *, const char *out, size_t start,
 		    size_t end);
-	const uint64_t *filter;
+	const uint32_t *filter;
 	size_t	 mark;
 	int	 marked;
 };
