@@ -297,13 +297,24 @@ iconv_get(const char *charset, int *owned)
 uint64_t
 text_hash(const char *s, size_t len)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
+	const uint64_t mul = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = len * mul, v;
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	/* Eight bytes a step, then the rest in one word (zero-padded). */
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&v, s, 8);
+		h = (h ^ v) * mul;
+		h ^= h >> 29;
 	}
+	if (len > 0) {
+		v = 0;
+		memcpy(&v, s, len);
+		h = (h ^ v) * mul;
+	}
+	/* Low bits of a product only see low bits: mix the high ones in. */
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 

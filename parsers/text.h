@@ -74,8 +74,9 @@ struct text_words {
 char	*text_fold_words(const char *s, size_t len, size_t mark,
 	    struct text_words *tw, size_t *outlen);
 
-/* A 64-bit FNV-1a hash of s[0..len), for the parsers' lookup tables (not
- * for anything a stranger could use to collide on purpose at a cost). */
+/* A 64-bit hash of s[0..len), eight bytes a step, for the parsers'
+ * lookup tables (not for anything a stranger could use to collide on
+ * purpose at a cost; not kept: it differs with the byte order). */
 uint64_t text_hash(const char *s, size_t len);
 
 /* 1 when iconv can convert charset to UTF-8. */
