@@ -158,19 +158,87 @@ intake_decide(const struct form *form, const struct official *o, size_t n,
 	return complete ? STATUS_COMPLETE : STATUS_INCOMPLETE;
 }
 
+/* The value of the n digits at s (n <= 4), or -1 when they are not all
+ * digits. */
+static int
+digits(const char *s, int n)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * The fields of a Date value of the usual form, "Fri, 28 Dec 2018
+ * 23:40:20 +0300" (the day's name may be left out, the day may have one
+ * digit; what follows the zone does not count), read as
+ * mailimf_date_time_parse() reads them, without its allocations.  0 for
+ * any other form, which is left to it.
+ */
+static int
+date_usual(const char *v, struct mailimf_date_time *dt)
+{
+	static const char days[] = "MonTueWedThuFriSatSun";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (strncmp(v, days + 3 * i, 3) == 0) {
+			if (v[3] != ',' || v[4] != ' ')
+				return 0;
+			v += 5;
+			break;
+		}
+	if ((dt->dt_day = digits(v, 1)) < 0)
+		return 0;
+	v++;
+	if (*v >= '0' && *v <= '9')
+		dt->dt_day = dt->dt_day * 10 + (*v++ - '0');
+	if (*v++ != ' ')
+		return 0;
+	for (i = 0; i < 12 && strncmp(v, months + 3 * i, 3) != 0; i++)
+		;
+	if (i == 12 || v[3] != ' ')
+		return 0;
+	dt->dt_month = i + 1;
+	v += 4;
+	/* "2018 23:40:20 +0300", the zone's digits not followed by more */
+	if ((dt->dt_year = digits(v, 4)) < 0 || v[4] != ' ' ||
+	    (dt->dt_hour = digits(v + 5, 2)) < 0 || v[7] != ':' ||
+	    (dt->dt_min = digits(v + 8, 2)) < 0 || v[10] != ':' ||
+	    (dt->dt_sec = digits(v + 11, 2)) < 0 || v[13] != ' ' ||
+	    (v[14] != '+' && v[14] != '-') ||
+	    (dt->dt_zone = digits(v + 15, 4)) < 0 ||
+	    (v[19] >= '0' && v[19] <= '9'))
+		return 0;
+	if (v[14] == '-')
+		dt->dt_zone = -dt->dt_zone;
+	return 1;
+}
+
 /* Date header to "YYYY-MM-DDTHH:MM:SSZ", or NULL. */
 static char *
 date_iso(const char *value)
 {
-	struct mailimf_date_time *dt = NULL;
+	struct mailimf_date_time *dt = NULL, usual;
 	size_t idx = 0;
 	struct tm tm;
 	time_t t;
 	char out[32];
 	int zone, off;
 
-	if (value == NULL ||
-	    mailimf_date_time_parse(value, strlen(value), &idx, &dt) !=
+	if (value == NULL)
+		return NULL;
+	/* Most values have the usual form: read without libetpan's
+	 * allocations. */
+	if (date_usual(value, &usual))
+		dt = &usual;
+	else if (mailimf_date_time_parse(value, strlen(value), &idx, &dt) !=
 	    MAILIMF_NO_ERROR)
 		return NULL;
 	if (dt->dt_year < 1970 || dt->dt_year > 9999 || dt->dt_month < 1 ||
@@ -178,7 +246,8 @@ date_iso(const char *value)
 	    dt->dt_hour < 0 || dt->dt_hour > 23 || dt->dt_min < 0 ||
 	    dt->dt_min > 59 || dt->dt_sec < 0 || dt->dt_sec > 60 ||
 	    dt->dt_zone < -2400 || dt->dt_zone > 2400) {
-		mailimf_date_time_free(dt);
+		if (dt != &usual)
+			mailimf_date_time_free(dt);
 		return NULL;
 	}
 	memset(&tm, 0, sizeof(tm));
@@ -189,7 +258,8 @@ date_iso(const char *value)
 	tm.tm_min = dt->dt_min;
 	tm.tm_sec = dt->dt_sec > 59 ? 59 : dt->dt_sec;
 	zone = dt->dt_zone;
-	mailimf_date_time_free(dt);
+	if (dt != &usual)
+		mailimf_date_time_free(dt);
 	t = timegm(&tm);
 	off = (zone / 100) * 3600 + (zone % 100) * 60;
 	t -= off;
