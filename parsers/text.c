@@ -458,12 +458,13 @@ text_to_utf8(const char *charset, const char *s, size_t len, size_t *outlen)
 	struct buf b;
 	char *tmp;
 	size_t n, valid;
+	int utf8 = charset != NULL && strcasecmp(charset, "utf-8") == 0;
 
-	if (charset == NULL || *charset == '\0' || charset_is_latin(charset) ||
-	    strcasecmp(charset, "utf-8") == 0) {
+	/* UTF-8 first: most parts declare it. */
+	if (utf8 || charset == NULL || *charset == '\0' ||
+	    charset_is_latin(charset)) {
 		valid = utf8_prefix((const unsigned char *)s, len);
-		if ((charset && strcasecmp(charset, "utf-8") == 0) ||
-		    valid == len) {
+		if (utf8 || valid == len) {
 			/* Declared UTF-8 with bad bytes: replace them.  Plain
 			 * ASCII and valid UTF-8 pass unchanged. */
 			return sanitize_from(s, len, valid, outlen);
