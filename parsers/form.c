@@ -666,23 +666,32 @@ struct form_key {
 	unsigned		 label_langs;
 	unsigned		 word_langs;
 	int			 head;	/* a label's first word */
+	int			 trigger; /* a trigger's first word */
+	int			 chained; /* on a wordtab chain */
+	uint32_t		 wordnext; /* next on that chain, 1-based */
 };
+
+/* A word's (first byte, last byte, length): the same as a folding's
+ * reader filters on. */
+#define WORD_BIT(w, len)	TEXT_WORD_BIT(w, len)
+#define WORD_BITS		TEXT_WORD_BITS
 
 struct form_index {
 	struct form_key	*slot;
 	size_t		 mask;
-	/* A bit per (first byte, last byte, length) of the hint words:
-	 * most words of a text are none, and this tells without hashing. */
-	uint64_t	 wordbits[256];
-	uint64_t	 headbits[256];	/* the same for labels' first words */
+	/* Per (first byte, last byte, length) of the hint words and of the
+	 * triggers' first words, a chain of their keys (slot index + 1, 0
+	 * for none): most words of a text have none, and the others are
+	 * found without hashing. */
+	uint32_t	 wordtab[WORD_BITS];
+	uint64_t	 headbits[WORD_BITS / 64];	/* a bit per value for
+							 * labels' first words */
 };
 
 static unsigned
 word_bit(const char *w, size_t len)
 {
-	return ((unsigned char)w[0] & 31) |
-	    ((unsigned char)w[len - 1] & 31) << 5 |
-	    (unsigned)(len < 15 ? len : 15) << 10;
+	return WORD_BIT(w, len);
 }
 
 static void
@@ -700,6 +709,43 @@ bits_may_hold(const uint64_t *bits, const char *w, size_t len)
 	unsigned b = word_bit(w, len);
 
 	return (bits[b >> 6] >> (b & 63)) & 1;
+}
+
+/* Put k (a hint word or a trigger's first word) on its wordtab chain,
+ * once. */
+static void
+word_chain(struct form_index *x, struct form_key *k)
+{
+	uint32_t *head = &x->wordtab[word_bit(k->s, k->len)];
+
+	if (k->chained)
+		return;
+	k->chained = 1;
+	k->wordnext = *head;
+	*head = (uint32_t)(k - x->slot) + 1;
+}
+
+/* The key of w[0..len) on the wordtab chain that starts at slot i - 1,
+ * or NULL. */
+static const struct form_key *
+word_on_chain(const struct form_index *x, uint32_t i, const char *w,
+    size_t len)
+{
+	const struct form_key *k;
+
+	for (; i != 0; i = k->wordnext) {
+		k = &x->slot[i - 1];
+		if (k->len == len && memcmp(k->s, w, len) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+/* The key of w[0..len) (len > 0) on the wordtab chains, or NULL. */
+static const struct form_key *
+word_key(const struct form_index *x, const char *w, size_t len)
+{
+	return word_on_chain(x, x->wordtab[word_bit(w, len)], w, len);
 }
 
 /* The index keeps the low half of text_hash(). */
@@ -749,19 +795,20 @@ static void
 index_build(struct form *f)
 {
 	struct form_index *x = xcalloc(1, sizeof(*x));
+	struct form_key *k;
 	size_t keys = f->nlabels, size = 16, i;
 	int l;
 
 	for (l = 0; l < LANG_COUNT; l++)
 		keys += f->nlang_words[l];
 	keys += f->nlabels;	/* their first words */
+	keys += f->ntriggers;	/* and the triggers' */
 	while (size < 2 * keys + 1)
 		size *= 2;
 	x->slot = xcalloc(size, sizeof(*x->slot));
 	x->mask = size - 1;
 	for (i = 0; i < f->nlabels; i++) {
-		struct form_key *k = index_add(x, f->labels[i].folded);
-
+		k = index_add(x, f->labels[i].folded);
 		if (k->label == NULL)
 			k->label = &f->labels[i];
 		k->label_langs |= 1u << f->labels[i].lang;
@@ -779,10 +826,21 @@ index_build(struct form *f)
 		for (i = 0; i < f->nlang_words[l]; i++) {
 			const char *w = f->lang_words[l][i];
 
-			index_add(x, w)->word_langs |= 1u << l;
-			if (*w != '\0')
-				bits_add(x->wordbits, w, strlen(w));
+			k = index_add(x, w);
+			k->word_langs |= 1u << l;
+			if (k->len > 0)
+				word_chain(x, k);
 		}
+	for (i = 0; i < f->ntriggers; i++) {
+		const char *t = f->triggers[i];
+		size_t n = strcspn(t, " ");
+
+		if (n == 0)
+			continue;
+		k = index_add_n(x, t, n);
+		k->trigger = 1;
+		word_chain(x, k);
+	}
 	f->index = x;
 }
 
@@ -969,9 +1027,9 @@ form_label_head(const struct form *f, const char *w, size_t len)
 	return k->s != NULL && k->head;
 }
 
-/* form_word_langs(), inline for form_text_langs(): most words of a
- * text are none, and the filter says so without a call. */
-static inline unsigned
+/* form_word_langs(): most words of a text are no hint word, and the
+ * table of word_bit() values says so without hashing. */
+static unsigned
 word_langs(const struct form *f, const char *w, size_t len)
 {
 	const struct form_key *k;
@@ -979,11 +1037,11 @@ word_langs(const struct form *f, const char *w, size_t len)
 	char *tmp;
 	int l;
 
+	if (len == 0)
+		return 0;	/* no hint word is empty */
 	if (f->index != NULL) {
-		if (len > 0 && !bits_may_hold(f->index->wordbits, w, len))
-			return 0;
-		k = index_slot(f->index, w, len, key_hash(w, len));
-		return k->s != NULL ? k->word_langs : 0;
+		k = word_key(f->index, w, len);
+		return k != NULL ? k->word_langs : 0;
 	}
 	tmp = xstrndup(w, len);
 	for (l = 0; l < LANG_COUNT; l++)
@@ -993,23 +1051,186 @@ word_langs(const struct form *f, const char *w, size_t len)
 	return bits;
 }
 
+/* 1 when a trigger starts at w, a word start of a folded text that ends
+ * at w + left, and ends at a word end there. */
+static int
+trigger_at(const struct form *f, const char *w, size_t left)
+{
+	size_t i, tl;
+
+	for (i = 0; i < f->ntriggers; i++) {
+		tl = strlen(f->triggers[i]);
+		if (tl > 0 && tl <= left && memcmp(w, f->triggers[i], tl) == 0 &&
+		    (tl == left || w[tl] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+score_langs(unsigned langs, int *score)
+{
+	int l;
+
+	for (l = 0; l < LANG_COUNT; l++)
+		if (langs & (1u << l))
+			score[l]++;
+}
+
+/*
+ * The words of folded[0..len) (words end at a space) once: the hint
+ * words among those of folded[0..langlen) (a word cut there counts as
+ * cut) scored, and, when triggers is set, whether a trigger stands at a
+ * word start and ends at a word end.  A word is looked up once for both:
+ * the triggers' first words are on the hint words' chains.
+ *
+ * Words are short, and a call to memchr() for each would cost more than
+ * the word: the end is found eight bytes at a time.  With spaces turned
+ * into zero bytes, (v - ones) & ~v flags every zero byte, and a borrow
+ * can flag a byte only after a zero one: on a little-endian machine the
+ * lowest flagged byte is the first space.
+ */
+static int
+text_scan(const struct form *f, const char *folded, size_t len,
+    size_t langlen, int *score, int triggers)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	const uint64_t spaces = 0x2020202020202020ULL;
+	const struct form_index *x = f->index;
+	const struct form_key *k;
+	size_t w = 0, n;
+	uint64_t v, m;
+	uint32_t i;
+	int found = 0;
+
+	if (langlen > len)
+		langlen = len;
+	while (w < len && (w < langlen || (triggers && !found))) {
+		/* n: the length of the word at w. */
+		n = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		for (; len - w - n >= 8; n += 8) {
+			memcpy(&v, folded + w + n, 8);
+			v ^= spaces;
+			if ((m = (v - ones) & ~v & highs) != 0) {
+				n += (size_t)__builtin_ctzll(m) >> 3;
+				goto found_end;
+			}
+		}
+#endif
+		while (w + n < len && folded[w + n] != ' ')
+			n++;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	found_end:
+#endif
+		k = NULL;
+		if (x != NULL && n > 0 &&
+		    (i = x->wordtab[WORD_BIT(folded + w, n)]) != 0)
+			k = word_on_chain(x, i, folded + w, n);
+		if (w < langlen) {
+			if (w + n <= langlen) {
+				if (k != NULL && k->word_langs != 0)
+					score_langs(k->word_langs, score);
+			} else
+				score_langs(word_langs(f, folded + w,
+				    langlen - w), score);
+		}
+		if (triggers && !found && (x == NULL ||
+		    (k != NULL && k->trigger)))
+			found = trigger_at(f, folded + w, len - w);
+		w += n + 1;
+	}
+	return found;
+}
+
+/*
+ * form_fold_scan(): a text_words reader that looks each word up as the
+ * folding makes it, instead of a walk over the folding after.  Trigger
+ * words can only be checked once the words after them are made: their
+ * places are kept, SCAN_CANDS at most, and past that the whole folding is
+ * searched after.
+ */
+#define SCAN_CANDS	16
+
+struct fold_scan {
+	struct text_words	 tw;	/* first: word() gets its address */
+	const struct form	*f;
+	int			*score;
+	size_t			 cand[SCAN_CANDS];	/* trigger words */
+	size_t			 ncand;
+	int			 overflow;
+};
+
+static void
+scan_word(struct text_words *tw, const char *out, size_t start, size_t end)
+{
+	struct fold_scan *sc = (struct fold_scan *)tw;
+	const struct form_index *x = sc->f->index;
+	const struct form_key *k = NULL;
+	const char *w = out + start;
+	size_t n = end - start;
+	uint32_t i;
+
+	/* A folding's words are never empty. */
+	if ((i = x->wordtab[WORD_BIT(w, n)]) != 0)
+		k = word_on_chain(x, i, w, n);
+	if (!tw->marked || end <= tw->mark) {
+		if (k != NULL && k->word_langs != 0)
+			score_langs(k->word_langs, sc->score);
+	} else if (start < tw->mark)
+		score_langs(word_langs(sc->f, w, tw->mark - start), sc->score);
+	if (k != NULL && k->trigger) {
+		if (sc->ncand < SCAN_CANDS)
+			sc->cand[sc->ncand++] = start;
+		else
+			sc->overflow = 1;
+	}
+}
+
+char *
+form_fold_scan(const struct form *f, const char *s, size_t len,
+    size_t mark, int *score, int *trigger, size_t *outlen)
+{
+	struct fold_scan sc;
+	char *out;
+	size_t ol, mlen, i;
+
+	if (f->index == NULL) {
+		out = text_fold_mark(s, len, mark, &mlen, &ol);
+		*trigger = text_scan(f, out, ol, mlen, score, 1);
+		*outlen = ol;
+		return out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.tw.word = scan_word;
+	sc.tw.filter = f->index->wordtab;	/* 0: no chain */
+	sc.f = f;
+	sc.score = score;
+	out = text_fold_words(s, len, mark, &sc.tw, &ol);
+	*trigger = 0;
+	if (sc.overflow)
+		*trigger = text_scan(f, out, ol, 0, NULL, 1);
+	else
+		for (i = 0; i < sc.ncand && !*trigger; i++)
+			*trigger = trigger_at(f, out + sc.cand[i],
+			    ol - sc.cand[i]);
+	*outlen = ol;
+	return out;
+}
+
 void
 form_text_langs(const struct form *f, const char *folded, size_t len,
     int *score)
 {
-	const char *w = folded, *end = folded + len, *e;
-	unsigned langs;
-	int l;
+	(void)text_scan(f, folded, len, len, score, 0);
+}
 
-	while (w < end) {
-		if ((e = memchr(w, ' ', (size_t)(end - w))) == NULL)
-			e = end;
-		if ((langs = word_langs(f, w, (size_t)(e - w))) != 0)
-			for (l = 0; l < LANG_COUNT; l++)
-				if (langs & (1u << l))
-					score[l]++;
-		w = e + 1;
-	}
+int
+form_text_scan(const struct form *f, const char *folded, size_t len,
+    size_t langlen, int *score)
+{
+	return text_scan(f, folded, len, langlen, score, 1);
 }
 
 unsigned

@@ -70,6 +70,20 @@ int		 form_label_head(const struct form *, const char *w,
 void		 form_text_langs(const struct form *, const char *folded,
 	    size_t len, int *score);
 
+/* The same for the words of folded[0..langlen) (langlen <= len; a word
+ * cut there counts as cut), and 1 when folded[0..len) holds one of the
+ * triggers as whole words, else 0: one pass over a folded text
+ * (text_fold) for both.  score may be NULL when langlen is 0. */
+int		 form_text_scan(const struct form *, const char *folded,
+	    size_t len, size_t langlen, int *score);
+
+/* Fold s[0..len) as text_fold_mark(s, len, mark, ...) does and return
+ * the folding (*outlen its length), with form_text_scan() of it done in
+ * the same pass: score for the folding of s[0..mark), *trigger for all. */
+char		*form_fold_scan(const struct form *, const char *s,
+	    size_t len, size_t mark, int *score, int *trigger,
+	    size_t *outlen);
+
 /* Languages (bit per enum lang) whose hint words hold folded word
  * w[0..len); 0 for none. */
 unsigned	 form_word_langs(const struct form *, const char *w,

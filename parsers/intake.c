@@ -158,19 +158,87 @@ intake_decide(const struct form *form, const struct official *o, size_t n,
 	return complete ? STATUS_COMPLETE : STATUS_INCOMPLETE;
 }
 
+/* The value of the n digits at s (n <= 4), or -1 when they are not all
+ * digits. */
+static int
+digits(const char *s, int n)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * The fields of a Date value of the usual form, "Fri, 28 Dec 2018
+ * 23:40:20 +0300" (the day's name may be left out, the day may have one
+ * digit; what follows the zone does not count), read as
+ * mailimf_date_time_parse() reads them, without its allocations.  0 for
+ * any other form, which is left to it.
+ */
+static int
+date_usual(const char *v, struct mailimf_date_time *dt)
+{
+	static const char days[] = "MonTueWedThuFriSatSun";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (strncmp(v, days + 3 * i, 3) == 0) {
+			if (v[3] != ',' || v[4] != ' ')
+				return 0;
+			v += 5;
+			break;
+		}
+	if ((dt->dt_day = digits(v, 1)) < 0)
+		return 0;
+	v++;
+	if (*v >= '0' && *v <= '9')
+		dt->dt_day = dt->dt_day * 10 + (*v++ - '0');
+	if (*v++ != ' ')
+		return 0;
+	for (i = 0; i < 12 && strncmp(v, months + 3 * i, 3) != 0; i++)
+		;
+	if (i == 12 || v[3] != ' ')
+		return 0;
+	dt->dt_month = i + 1;
+	v += 4;
+	/* "2018 23:40:20 +0300", the zone's digits not followed by more */
+	if ((dt->dt_year = digits(v, 4)) < 0 || v[4] != ' ' ||
+	    (dt->dt_hour = digits(v + 5, 2)) < 0 || v[7] != ':' ||
+	    (dt->dt_min = digits(v + 8, 2)) < 0 || v[10] != ':' ||
+	    (dt->dt_sec = digits(v + 11, 2)) < 0 || v[13] != ' ' ||
+	    (v[14] != '+' && v[14] != '-') ||
+	    (dt->dt_zone = digits(v + 15, 4)) < 0 ||
+	    (v[19] >= '0' && v[19] <= '9'))
+		return 0;
+	if (v[14] == '-')
+		dt->dt_zone = -dt->dt_zone;
+	return 1;
+}
+
 /* Date header to "YYYY-MM-DDTHH:MM:SSZ", or NULL. */
 static char *
 date_iso(const char *value)
 {
-	struct mailimf_date_time *dt = NULL;
+	struct mailimf_date_time *dt = NULL, usual;
 	size_t idx = 0;
 	struct tm tm;
 	time_t t;
 	char out[32];
 	int zone, off;
 
-	if (value == NULL ||
-	    mailimf_date_time_parse(value, strlen(value), &idx, &dt) !=
+	if (value == NULL)
+		return NULL;
+	/* Most values have the usual form: read without libetpan's
+	 * allocations. */
+	if (date_usual(value, &usual))
+		dt = &usual;
+	else if (mailimf_date_time_parse(value, strlen(value), &idx, &dt) !=
 	    MAILIMF_NO_ERROR)
 		return NULL;
 	if (dt->dt_year < 1970 || dt->dt_year > 9999 || dt->dt_month < 1 ||
@@ -178,7 +246,8 @@ date_iso(const char *value)
 	    dt->dt_hour < 0 || dt->dt_hour > 23 || dt->dt_min < 0 ||
 	    dt->dt_min > 59 || dt->dt_sec < 0 || dt->dt_sec > 60 ||
 	    dt->dt_zone < -2400 || dt->dt_zone > 2400) {
-		mailimf_date_time_free(dt);
+		if (dt != &usual)
+			mailimf_date_time_free(dt);
 		return NULL;
 	}
 	memset(&tm, 0, sizeof(tm));
@@ -189,7 +258,8 @@ date_iso(const char *value)
 	tm.tm_min = dt->dt_min;
 	tm.tm_sec = dt->dt_sec > 59 ? 59 : dt->dt_sec;
 	zone = dt->dt_zone;
-	mailimf_date_time_free(dt);
+	if (dt != &usual)
+		mailimf_date_time_free(dt);
 	t = timegm(&tm);
 	off = (zone / 100) * 3600 + (zone % 100) * 60;
 	t -= off;
@@ -469,37 +539,6 @@ extract_message(const struct form *form, const struct mime_message *m,
 	}
 }
 
-/* Does folded text contain trigger t as whole words? */
-static int
-has_words(const char *text, const char *t)
-{
-	size_t tl = strlen(t);
-	const char *p = text;
-
-	if (tl == 0)
-		return 0;
-	while ((p = strstr(p, t)) != NULL) {
-		int before = p == text || p[-1] == ' ';
-		int after = p[tl] == '\0' || p[tl] == ' ';
-
-		if (before && after)
-			return 1;
-		p += 1;
-	}
-	return 0;
-}
-
-static int
-has_trigger(const struct form *form, const char *folded)
-{
-	size_t i;
-
-	for (i = 0; i < form->ntriggers; i++)
-		if (has_words(folded, form->triggers[i]))
-			return 1;
-	return 0;
-}
-
 /*
  * Score the language of text[0..len) (no NUL inside) from the folding of
  * its first LIMIT_LANG_BYTES, and say whether the folding of all of it
@@ -515,7 +554,7 @@ fold_scan(const struct form *form, const char *text, size_t len,
 {
 	const char *nl;
 	char *head, *rest, *all;
-	size_t cut = len, langlen, hl, rl, o;
+	size_t cut = len, hl, rl, o;
 	int trigger;
 
 	/* Past the language's bytes and the longest character there, so
@@ -523,9 +562,10 @@ fold_scan(const struct form *form, const char *text, size_t len,
 	if (len > LIMIT_LANG_BYTES + 4 && (nl = memchr(text +
 	    LIMIT_LANG_BYTES + 4, '\n', len - LIMIT_LANG_BYTES - 4)) != NULL)
 		cut = (size_t)(nl - text);
-	head = text_fold_mark(text, cut, LIMIT_LANG_BYTES, &langlen, &hl);
-	extract_language_folded(form, head, langlen, ex);
-	if ((trigger = has_trigger(form, head)) || cut == len) {
+	/* What extract_language_folded() scores, in the same pass. */
+	head = form_fold_scan(form, text, cut, LIMIT_LANG_BYTES,
+	    ex->lang_score, &trigger, &hl);
+	if (trigger || cut == len) {
 		free(head);
 		return trigger;
 	}
@@ -536,7 +576,7 @@ fold_scan(const struct form *form, const char *text, size_t len,
 	if (hl > 0 && rl > 0)
 		all[o++] = ' ';
 	memcpy(all + o, rest, rl + 1);
-	trigger = has_trigger(form, all);
+	trigger = form_text_scan(form, all, o + rl, 0, NULL);
 	free(all);
 	free(rest);
 	free(head);
@@ -883,7 +923,8 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	else {
 		extract_language(form, text, &ex);
 		folded = text_fold(text);
-		trigger = has_trigger(form, folded);
+		trigger = form_text_scan(form, folded, strlen(folded), 0,
+		    NULL);
 		free(folded);
 	}
 	r->lang = best_lang(ex.lang_score);

@@ -63,18 +63,14 @@ utf8_seq(const unsigned char *s, size_t left)
  * m not 0) by arithmetic whose carries may flag bytes after a flagged
  * one: how many bytes surely come before the first flagged.  Carries run
  * towards later bytes only on a little-endian machine; elsewhere 0, and
- * the caller goes on a byte at a time.
+ * the caller goes on a byte at a time.  A macro: it is taken for every
+ * word and every run of ASCII.
  */
-static size_t
-first_flagged(uint64_t m)
-{
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) >> 3;
+#define FIRST_FLAGGED(m)	((size_t)__builtin_ctzll(m) >> 3)
 #else
-	(void)m;
-	return 0;
+#define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
 #endif
-}
 
 /* Bytes from s[0..len) that are plain ASCII without NUL, eight at a
  * time: most mail is, and a byte at a time costs most of a pass. */
@@ -92,7 +88,7 @@ ascii_run(const unsigned char *s, size_t len)
 		 * byte of (v - ones) | v, and only a byte after one sets
 		 * another: the first is the one to stop at. */
 		if ((m = ((v - ones) | v) & highs) != 0) {
-			i += first_flagged(m);
+			i += FIRST_FLAGGED(m);
 			break;
 		}
 		i += 8;
@@ -102,16 +98,54 @@ ascii_run(const unsigned char *s, size_t len)
 	return i;
 }
 
-/* Bytes from s[0..len) that are valid UTF-8 without NUL, from the
- * start: ASCII eight bytes at a time, the rest a character at a time. */
+/*
+ * Bytes from s[0..len) that are valid UTF-8 without NUL, from the start:
+ * ASCII eight bytes at a time, two-byte characters (the accented letters
+ * of most mail that is not ASCII) here, longer ones by utf8_multi().
+ * Accented text has a character every few words: a call for each ASCII
+ * run and each character would cost more than the checks.
+ */
 static size_t
 utf8_prefix(const unsigned char *s, size_t len)
 {
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
 	size_t i = 0, n;
+	uint64_t v, w, m;
 
-	while ((i += ascii_run(s + i, len - i)) < len &&
-	    (n = utf8_multi(s + i, len - i)) > 0)
-		i += n;
+	for (;;) {
+		/* As in ascii_run(), sixteen bytes a turn. */
+		while (len - i >= 16) {
+			memcpy(&v, s + i, 8);
+			memcpy(&w, s + i + 8, 8);
+			v = ((v - ones) | v) & highs;
+			w = ((w - ones) | w) & highs;
+			if ((v | w) != 0) {
+				i += v != 0 ? FIRST_FLAGGED(v) :
+				    8 + FIRST_FLAGGED(w);
+				break;
+			}
+			i += 16;
+		}
+		if (len - i < 16 && len - i >= 8) {
+			memcpy(&v, s + i, 8);
+			if ((m = ((v - ones) | v) & highs) != 0)
+				i += FIRST_FLAGGED(m);
+			else
+				i += 8;
+		}
+		if (i >= len)
+			break;
+		if (s[i] < 0x80 && s[i] != 0)
+			i++;
+		else if (s[i] >= 0xc2 && s[i] < 0xe0 && len - i >= 2 &&
+		    (s[i + 1] & 0xc0) == 0x80)
+			i += 2;
+		else if (s[i] >= 0x80 && (n = utf8_multi(s + i, len - i)) > 0)
+			i += n;
+		else
+			break;
+	}
 	return i;
 }
 
@@ -263,13 +297,24 @@ iconv_get(const char *charset, int *owned)
 uint64_t
 text_hash(const char *s, size_t len)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t i;
+	const uint64_t mul = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = len * mul, v;
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	/* Eight bytes a step, then the rest in one word (zero-padded). */
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&v, s, 8);
+		h = (h ^ v) * mul;
+		h ^= h >> 29;
 	}
+	if (len > 0) {
+		v = 0;
+		memcpy(&v, s, len);
+		h = (h ^ v) * mul;
+	}
+	/* Low bits of a product only see low bits: mix the high ones in. */
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -382,7 +427,7 @@ static char *
 cp1252_to_utf8(const char *s, size_t len, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i, o = 0;
+	size_t i, o = 0, run;
 	char *out;
 
 	if (cp1252_state == 0)
@@ -391,9 +436,12 @@ cp1252_to_utf8(const char *s, size_t len, size_t *outlen)
 		return NULL;
 	out = xmalloc(len * sizeof(cp1252[0].s) + 1);
 	for (i = 0; i < len; i++) {
-		if (p[i] < 0x80 && p[i] != 0) {
-			out[o++] = (char)p[i];
-			continue;
+		/* Runs of plain ASCII in one go: most of the text. */
+		if ((run = ascii_run(p + i, len - i)) > 0) {
+			memcpy(out + o, p + i, run);
+			o += run;
+			if ((i += run) == len)
+				break;
 		}
 		memcpy(out + o, cp1252[p[i]].s, cp1252[p[i]].n);
 		o += cp1252[p[i]].n;
@@ -410,12 +458,13 @@ text_to_utf8(const char *charset, const char *s, size_t len, size_t *outlen)
 	struct buf b;
 	char *tmp;
 	size_t n, valid;
+	int utf8 = charset != NULL && strcasecmp(charset, "utf-8") == 0;
 
-	if (charset == NULL || *charset == '\0' || charset_is_latin(charset) ||
-	    strcasecmp(charset, "utf-8") == 0) {
+	/* UTF-8 first: most parts declare it. */
+	if (utf8 || charset == NULL || *charset == '\0' ||
+	    charset_is_latin(charset)) {
 		valid = utf8_prefix((const unsigned char *)s, len);
-		if ((charset && strcasecmp(charset, "utf-8") == 0) ||
-		    valid == len) {
+		if (utf8 || valid == len) {
 			/* Declared UTF-8 with bad bytes: replace them.  Plain
 			 * ASCII and valid UTF-8 pass unchanged. */
 			return sanitize_from(s, len, valid, outlen);
@@ -639,6 +688,14 @@ fold_byte_init(void)
 	fold_byte_ready = 1;
 }
 
+/* Does tw want to be told of word out[ws..ol): none of its filter, or
+ * the word's entry there, or the word cut at the mark?  A macro: it is
+ * taken for every word. */
+#define WANTS_WORD(tw, out, ws, ol)					\
+	((tw)->filter == NULL ||					\
+	(tw)->filter[TEXT_WORD_BIT((out) + (ws), (ol) - (ws))] != 0 ||	\
+	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
+
 /*
  * Fold s[0..len) (stopping at a NUL) one code point at a time: ASCII by a
  * table, the rest through utf8proc's decomposition of that code point
@@ -647,19 +704,21 @@ fold_byte_init(void)
  * over the whole string.  The output never needs more room than the
  * input has bytes left, plus what one code point may add: that is checked
  * once per non-ASCII code point.  When mark_out is not NULL it gets the
- * length of the output that s[0..mark) alone folds to.
+ * length of the output that s[0..mark) alone folds to.  When tw is not
+ * NULL it is told of each word and of the mark (text_fold_words()).
  */
 static char *
 fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
-    size_t *outlen)
+    struct text_words *tw, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	const unsigned char *pmark = p + (mark < len ? mark : len), *wend;
+	const unsigned char *pmark = p + (mark < len ? mark : len);
+	const unsigned char *lim = pmark;
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
 	const char *t;
-	size_t tn, i, ol = 0, size, mlen = 0, k;
+	size_t tn, i, ol = 0, size, mlen = 0, k, before = 0, ws = 0;
 	int space = 0;
 	unsigned char d;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
@@ -674,16 +733,32 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		fold_byte_init();
 	size = len + 2 + 4 * FOLD_MAX_CP;
 	out = xmalloc(size);
-	while (p < end) {
-		if (p <= pmark)
-			mlen = ol;
+	/* Up to the mark, then the rest: a word is cut at the mark, and
+	 * only a character of several bytes can go past it. */
+	for (;;) {
+		if (p >= lim) {
+			if (lim == pmark) {
+				mlen = p == pmark ? ol : before;
+				if (tw != NULL) {
+					tw->mark = mlen;
+					tw->marked = 1;
+				}
+			}
+			if (lim == end)
+				break;
+			lim = end;
+			continue;
+		}
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
-			if (space && ol > 0)
+			if (space && ol > 0) {
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+					tw->word(tw, out, ws, ol);
 				out[ol++] = ' ';
+				ws = ol;
+			}
 			space = 0;
-			/* The rest of the word (up to the mark first). */
-			wend = p < pmark ? pmark : end;
+			/* The rest of the word. */
 			out[ol++] = (char)d;
 			p++;
 			for (;;) {
@@ -691,17 +766,17 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * are copied at once, and a run of fewer up to
 				 * the first other byte.  The output has room for
 				 * eight more bytes while eight are left. */
-				if (wend - p >= 8) {
+				if (lim - p >= 8) {
 					memcpy(&v, p, 8);
 					m = (~(v + lows) | (v + highz) | v) & highs;
 					memcpy(out + ol, p, 8);
-					k = m == 0 ? 8 : first_flagged(m);
+					k = m == 0 ? 8 : FIRST_FLAGGED(m);
 					ol += k;
 					p += k;
 					if (k == 8)
 						continue;
 				}
-				if (p >= wend || (d = fold_byte[*p]) <= FOLD_END ||
+				if (p >= lim || (d = fold_byte[*p]) <= FOLD_END ||
 				    d >= FOLD_MB)
 					break;
 				out[ol++] = (char)d;
@@ -714,8 +789,17 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			p++;
 			continue;
 		}
-		if (d == FOLD_END)
+		if (d == FOLD_END) {
+			if (p <= pmark) {
+				mlen = ol;
+				if (tw != NULL) {
+					tw->mark = mlen;
+					tw->marked = 1;
+				}
+			}
 			break;
+		}
+		before = ol;
 		n = utf8proc_iterate(p, end - p < 4 ? end - p : 4, &c);
 		if (n <= 0) {
 			p++;
@@ -750,14 +834,18 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				space = 1;
 				continue;
 			}
-			if (space && ol > 0)
+			if (space && ol > 0) {
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+					tw->word(tw, out, ws, ol);
 				out[ol++] = ' ';
+				ws = ol;
+			}
 			space = 0;
 			out[ol++] = t[i];
 		}
 	}
-	if (p <= pmark)
-		mlen = ol;
+	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol))
+		tw->word(tw, out, ws, ol);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;
@@ -769,20 +857,29 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 char *
 text_fold(const char *s)
 {
-	return fold_n(s, strlen(s), 0, NULL, NULL);
+	return fold_n(s, strlen(s), 0, NULL, NULL, NULL);
 }
 
 char *
 text_fold_n(const char *s, size_t len, size_t *outlen)
 {
-	return fold_n(s, len, 0, NULL, outlen);
+	return fold_n(s, len, 0, NULL, NULL, outlen);
 }
 
 char *
 text_fold_mark(const char *s, size_t len, size_t mark, size_t *mark_out,
     size_t *outlen)
 {
-	return fold_n(s, len, mark, mark_out, outlen);
+	return fold_n(s, len, mark, mark_out, NULL, outlen);
+}
+
+char *
+text_fold_words(const char *s, size_t len, size_t mark,
+    struct text_words *tw, size_t *outlen)
+{
+	tw->mark = 0;
+	tw->marked = 0;
+	return fold_n(s, len, mark, NULL, tw, outlen);
 }
 
 static int

@@ -42,8 +42,41 @@ char	*text_fold_n(const char *s, size_t len, size_t *outlen);
 char	*text_fold_mark(const char *s, size_t len, size_t mark,
 	    size_t *mark_out, size_t *outlen);
 
-/* A 64-bit FNV-1a hash of s[0..len), for the parsers' lookup tables (not
- * for anything a stranger could use to collide on purpose at a cost). */
+/*
+ * Who reads the words of a folding while text_fold_words() makes it:
+ * word() gets each, out[start..end) of the folding so far (out moves as
+ * it grows: keep offsets), when it ends.  Once the folding has passed s's
+ * first mark bytes, marked is 1 and mark is what they alone fold to, as
+ * text_fold_mark() says: a word that ends past it was cut there.
+ *
+ * filter (NULL: none) has TEXT_WORD_BITS entries: a word whose entry at
+ * TEXT_WORD_BIT() is 0 is not told, save the word cut at the mark.  A
+ * reader that looks words up can say so which it never finds, most words
+ * of a text, and spare a call for each.
+ */
+struct text_words {
+	void	(*word)(struct text_words *, const char *out, size_t start,
+		    size_t end);
+	const uint32_t *filter;
+	size_t	 mark;
+	int	 marked;
+};
+
+/* A word's first byte, last byte and length (up to 15) in 14 bits, for
+ * w[0..len) with len > 0. */
+#define TEXT_WORD_BITS	(1u << 14)
+#define TEXT_WORD_BIT(w, len)						\
+	(((unsigned char)(w)[0] & 31) |					\
+	((unsigned char)(w)[(len) - 1] & 31) << 5 |			\
+	(unsigned)((len) < 15 ? (len) : 15) << 10)
+
+/* text_fold_mark(), telling tw of each word (see above). */
+char	*text_fold_words(const char *s, size_t len, size_t mark,
+	    struct text_words *tw, size_t *outlen);
+
+/* A 64-bit hash of s[0..len), eight bytes a step, for the parsers'
+ * lookup tables (not for anything a stranger could use to collide on
+ * purpose at a cost; not kept: it differs with the byte order). */
 uint64_t text_hash(const char *s, size_t len);
 
 /* 1 when iconv can convert charset to UTF-8. */

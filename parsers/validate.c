@@ -202,23 +202,25 @@ skip_article(const char *k)
 static char *
 compact(const char *k)
 {
-	struct buf b;
+	/* Never longer than k: a space stands for a character dropped. */
+	char *out = xmalloc(strlen(k) + 1);
+	size_t o = 0;
 	int space = 0;
 
-	buf_init(&b, strlen(k));
 	for (; *k; k++) {
 		if (*k == '.')
 			continue;
 		if (*k == '\'' || *k == '-' || *k == ' ') {
-			space = b.len > 0;
+			space = o > 0;
 			continue;
 		}
 		if (space)
-			buf_addch(&b, ' ');
+			out[o++] = ' ';
 		space = 0;
-		buf_addch(&b, *k);
+		out[o++] = *k;
 	}
-	return buf_release(&b);
+	out[o] = '\0';
+	return out;
 }
 
 #define NVARIANTS	5
@@ -1279,8 +1281,10 @@ is_placeholder(const char *s)
 	const char *p;
 	int i, hit = 0;
 
+	/* Most values start with another letter than all but a few. */
 	for (i = 0; placeholders[i] && !hit; i++)
-		hit = strcmp(c, placeholders[i]) == 0;
+		hit = c[0] == placeholders[i][0] &&
+		    strcmp(c, placeholders[i]) == 0;
 	if (!hit && *c) {
 		/* "x", "xx", "XXXX" */
 		for (p = c; *p == 'x'; p++)

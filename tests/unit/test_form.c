@@ -357,6 +357,156 @@ test_word_langs(void **state)
 	form_free(f);
 }
 
+/* What form_text_scan() says of triggers, the plain way: trigger t at
+ * any place of folded text s that starts and ends a word. */
+static int
+ref_trigger(const struct form *f, const char *s)
+{
+	size_t i, tl;
+	const char *p;
+
+	for (i = 0; i < f->ntriggers; i++) {
+		tl = strlen(f->triggers[i]);
+		for (p = s; (p = strstr(p, f->triggers[i])) != NULL; p++)
+			if ((p == s || p[-1] == ' ') &&
+			    (p[tl] == '\0' || p[tl] == ' '))
+				return 1;
+	}
+	return 0;
+}
+
+/* Hint words and triggers in one pass: triggers only as whole words,
+ * words cut at the language's length scored cut. */
+static void
+test_text_scan(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "we ask for the closed user group", "1" },
+		{ "the closed user", "0" },
+		{ "the closed user groupie", "0" },
+		{ "xclosed user group", "0" },
+		{ "closed user groups", "1" },
+		{ "ref 2018 046.", "0" },
+		{ "ref 2018 046", "1" },
+		{ "guepards.", "0" },
+		{ "los guepardos", "1" },
+		{ "", "0" },
+	};
+	static const char *const vocab[] = {
+		"closed", "user", "group", "groups", "cheetah", "cheetahs",
+		"cug", "the", "grupo", "cerrado", "de", "usuarios", "2018",
+		"046", "groupe", "ferme", "d'utilisateurs", "x", "closedx",
+	};
+	struct form *f = NULL;
+	char err[2048], text[256];
+	int score[LANG_COUNT], want[LANG_COUNT];
+	unsigned seed = 1;
+	size_t i, j, n, len;
+
+	(void)state;
+	assert_int_equal(form_load(REAL_FORM, &f, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(form_text_scan(f, cases[i][0],
+		    strlen(cases[i][0]), 0, NULL), cases[i][1][0] - '0');
+
+	/* A word cut at the language's length counts as cut: "thank" is a
+	 * hint word, "thankx" none; the trigger after still counts. */
+	memset(score, 0, sizeof(score));
+	assert_int_equal(form_text_scan(f, "the thankx cheetah", 18, 9,
+	    score), 1);
+	assert_int_equal(score[LANG_EN], 2);
+	memset(score, 0, sizeof(score));
+	assert_int_equal(form_text_scan(f, "the thankx cheetah", 18, 10,
+	    score), 1);
+	assert_int_equal(score[LANG_EN], 1);
+	memset(score, 0, sizeof(score));
+	assert_int_equal(form_text_scan(f, "the thankx cheetah", 18, 5,
+	    score), 1);
+	assert_int_equal(score[LANG_EN], 1);
+
+	/* Word sequences against the plain search and form_text_langs(). */
+	for (i = 0; i < 2000; i++) {
+		len = 0;
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % 7;
+		for (j = 0; j < n; j++) {
+			const char *w;
+
+			seed = seed * 1103515245 + 12345;
+			w = vocab[(seed >> 16) % (sizeof(vocab) /
+			    sizeof(vocab[0]))];
+			if (len > 0)
+				text[len++] = ' ';
+			memcpy(text + len, w, strlen(w));
+			len += strlen(w);
+		}
+		text[len] = '\0';
+		memset(score, 0, sizeof(score));
+		memset(want, 0, sizeof(want));
+		form_text_langs(f, text, len / 2, want);
+		assert_int_equal(form_text_scan(f, text, len, len / 2, score),
+		    ref_trigger(f, text));
+		assert_memory_equal(score, want, sizeof(score));
+	}
+	form_free(f);
+}
+
+/* Folding and scanning in one pass says what folding, then scanning the
+ * folding, says: at every mark, with words cut there, accents, capitals
+ * and punctuation, and more trigger words than are kept. */
+static void
+test_fold_scan(void **state)
+{
+	static const char *const vocab[] = {
+		"Closed", "user", "GROUP", "groups,", "Cheetah", "the",
+		"Grupo", "cerrado", "de", "usuarios.", "2018/046", "groupe",
+		"ferm\xc3\xa9", "d\xe2\x80\x99utilisateurs", "GU\xc3\x89PARD",
+		"\xc3\xa9t\xc3\xa9", "Thanks", "you", "vous", "y", "acc\xc3\xa8s",
+		"\xef\xac\x81n", "--", "\n", "internationalisation",
+	};
+	struct form *f = NULL;
+	char err[2048], text[40 * 32], *a, *b;
+	int sa[LANG_COUNT], sb[LANG_COUNT], ta, tb, hits = 0;
+	unsigned seed = 7;
+	size_t i, j, n, len, mark, al, bl, ml;
+
+	(void)state;
+	assert_int_equal(form_load(REAL_FORM, &f, err, sizeof(err)), 0);
+	for (i = 0; i < 400; i++) {
+		len = 0;
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % 40;
+		for (j = 0; j < n; j++) {
+			const char *w;
+
+			seed = seed * 1103515245 + 12345;
+			w = vocab[(seed >> 16) % (sizeof(vocab) /
+			    sizeof(vocab[0]))];
+			if (i % 10 == 0)
+				w = "closed";	/* past the kept places */
+			text[len++] = ' ';
+			memcpy(text + len, w, strlen(w));
+			len += strlen(w);
+		}
+		for (mark = 0; mark <= len + 1; mark++) {
+			memset(sa, 0, sizeof(sa));
+			memset(sb, 0, sizeof(sb));
+			a = form_fold_scan(f, text, len, mark, sa, &ta, &al);
+			b = text_fold_mark(text, len, mark, &ml, &bl);
+			tb = form_text_scan(f, b, bl, ml, sb);
+			assert_int_equal(al, bl);
+			assert_string_equal(a, b);
+			assert_int_equal(ta, tb);
+			assert_memory_equal(sa, sb, sizeof(sa));
+			hits += ta;
+			free(a);
+			free(b);
+		}
+	}
+	assert_true(hits > 0);
+	form_free(f);
+}
+
 static void
 test_shared_label_languages(void **state)
 {
@@ -565,6 +715,8 @@ main(void)
 		cmocka_unit_test(test_labels_sorted),
 		cmocka_unit_test(test_label_lookup),
 		cmocka_unit_test(test_word_langs),
+		cmocka_unit_test(test_text_scan),
+		cmocka_unit_test(test_fold_scan),
 		cmocka_unit_test(test_shared_label_languages),
 		cmocka_unit_test(test_relative_data_paths),
 		cmocka_unit_test(test_unknown_section_and_key),

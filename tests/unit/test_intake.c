@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,50 @@ test_complete_request(void **state)
 	assert_string_equal(r->officials[0].f[FIELD_COUNTRY].value, "KE");
 	assert_int_equal(r->flags, 0);
 	intake_result_free(r);
+}
+
+/* Dates of the usual form and of others read the same as libetpan reads
+ * them: the usual ones are read without it. */
+static void
+test_dates(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "Mon, 14 May 2018 11:30:00 +0200", "2018-05-14T09:30:00Z" },
+		{ "14 May 2018 11:30:00 +0200", "2018-05-14T09:30:00Z" },
+		{ "Mon, 4 May 2018 23:30:00 -0130", "2018-05-05T01:00:00Z" },
+		{ "Mon, 14 May 2018 11:30:00 +0200 (CEST)",
+		    "2018-05-14T09:30:00Z" },
+		{ "Mon, 14 May 2018 11:30:00 GMT", "2018-05-14T11:30:00Z" },
+		{ "mon, 14 may 2018 11:30:00 +0200", "2018-05-14T09:30:00Z" },
+		{ "Mon,  14 May 2018 11:30 +0200", "2018-05-14T09:30:00Z" },
+		{ "Mon, 14 May 2018 11:30:60 +0000", "2018-05-14T11:30:59Z" },
+		{ "Mon, 31 Feb 2018 11:30:00 +0000", "2018-03-03T11:30:00Z" },
+		{ "Mon, 14 May 2018 11:30:00 +02000", "2018-05-13T15:30:00Z" },
+		{ "Mon, 14 May 2018 11:30:00 +2500", NULL },
+		{ "Mon, 14 May 2018 11:30:00 +0000x", "2018-05-14T11:30:00Z" },
+		{ "Mon, 14 May 1969 11:30:00 +0000", NULL },
+		{ "Mon, 14 May 2018 24:30:00 +0000", NULL },
+		{ "Mon, 14 Mai 2018 11:30:00 +0000", NULL },
+		{ "Mon 14 May 2018 11:30:00 +0000", "2018-05-14T11:30:00Z" },
+		{ "", NULL },
+	};
+	struct intake_result *r;
+	char raw[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(raw, sizeof(raw), "From: a@example.org\n"
+		    "Subject: x\nDate: %s\n\nHello.\n", cases[i][0]);
+		r = parse(raw);
+		if (cases[i][1] == NULL)
+			assert_null(r->date);
+		else {
+			assert_non_null(r->date);
+			assert_string_equal(r->date, cases[i][1]);
+		}
+		intake_result_free(r);
+	}
 }
 
 static void
@@ -347,6 +392,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_syntax),
 		cmocka_unit_test(test_complete_request),
+		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_not_a_request),
 		cmocka_unit_test(test_trigger_without_data_is_incomplete),
 		cmocka_unit_test(test_machine_mail),

@@ -184,6 +184,26 @@ test_fold_n_and_mark(void **state)
 		free(p);
 		free(s);
 	}
+	/* The same with words longer than eight bytes, a ligature that
+	 * folds to two letters, invalid bytes and a NUL. */
+	{
+		static const char u[] = "internationalisation \xef\xac\x81nal"
+		    "ement, TR\xc3\x88S-longtemps\xff\xfe" "abcdefghijklmnopq"
+		    "rstuvw \xe2\x80\x99" "x\0after nul";
+		const char *want = "internationalisation finalement tres-"
+		    "longtemps abcdefghijklmnopqrstuvw 'x";
+
+		for (cut = 0; cut <= sizeof(u) - 1; cut++) {
+			s = text_fold_mark(u, sizeof(u) - 1, cut, &m, &n);
+			p = text_fold_n(u, cut, NULL);
+			assert_string_equal(s, want);
+			assert_int_equal(n, strlen(s));
+			assert_int_equal(m, strlen(p));
+			assert_memory_equal(s, p, m);
+			free(p);
+			free(s);
+		}
+	}
 }
 
 static void
@@ -232,6 +252,123 @@ test_squeeze(void **state)
 	squeeze("x\xff", "x\xef\xbf\xbd");
 }
 
+/* Valid UTF-8 without NUL, a byte at a time: what text_is_utf8() says
+ * eight and sixteen bytes at a time. */
+static int
+ref_is_utf8(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned c, min;
+
+	while (i < len) {
+		c = s[i];
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 3, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 4, min = 0x10000;
+		else
+			return 0;
+		if (len - i < n)
+			return 0;
+		c &= 0x7f >> n;
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (s[i + k] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* Every kind of byte at every place around the eight and sixteen byte
+ * steps, in texts of every length up to 40. */
+static void
+test_is_utf8_steps(void **state)
+{
+	static const char *const pieces[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
+		"\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xff", "\x80",
+		"\x01", "\x7f",
+	};
+	unsigned char buf[48];
+	size_t len, at, k, pl;
+
+	(void)state;
+	for (len = 0; len <= 40; len++) {
+		memset(buf, 'a', len);
+		assert_true(text_is_utf8((char *)buf, len));
+		for (at = 0; at < len; at++) {
+			buf[at] = 0;
+			assert_false(text_is_utf8((char *)buf, len));
+			buf[at] = 'a';
+			for (k = 0; k < sizeof(pieces) / sizeof(pieces[0]);
+			    k++) {
+				pl = strlen(pieces[k]);
+				if (at + pl > len)
+					continue;
+				memcpy(buf + at, pieces[k], pl);
+				assert_int_equal(text_is_utf8((char *)buf, len),
+				    ref_is_utf8(buf, len));
+				memset(buf + at, 'a', pl);
+			}
+		}
+	}
+}
+
+/* Undeclared 8-bit text read as windows-1252: a byte that is not ASCII
+ * at every place around the steps of the ASCII runs. */
+static void
+test_cp1252_steps(void **state)
+{
+	static const struct {
+		char	 in;
+		const char *out;
+	} bytes[] = {
+		{ '\xe9', "\xc3\xa9" }, { '\x80', "\xe2\x82\xac" },
+		{ '\0', " " },
+	};
+	char in[48], want[160], *s;
+	size_t len, at, k, n, ol;
+
+	(void)state;
+	for (len = 1; len <= 40; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof(bytes) / sizeof(bytes[0]); k++) {
+				memset(in, 'a', len);
+				in[at] = bytes[k].in;
+				/* Another 8-bit byte at the end, so that the
+				 * text is not UTF-8 either way. */
+				in[len - 1] = at == len - 1 ? in[at] : '\xff';
+				memset(want, 'a', at);
+				ol = at;
+				memcpy(want + ol, bytes[k].out,
+				    strlen(bytes[k].out));
+				ol += strlen(bytes[k].out);
+				if (at < len - 1) {
+					memset(want + ol, 'a', len - 2 - at);
+					ol += len - 2 - at;
+					memcpy(want + ol, "\xc3\xbf", 2);
+					ol += 2;
+				}
+				want[ol] = '\0';
+				s = text_to_utf8(NULL, in, len, &n);
+				assert_string_equal(s, want);
+				assert_int_equal(n, ol);
+				free(s);
+			}
+}
+
 int
 main(void)
 {
@@ -241,6 +378,8 @@ main(void)
 		cmocka_unit_test(test_declared),
 		cmocka_unit_test(test_unknown_and_broken),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_is_utf8_steps),
+		cmocka_unit_test(test_cp1252_steps),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_again),
 		cmocka_unit_test(test_fold_n_and_mark),
