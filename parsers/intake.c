@@ -463,17 +463,26 @@ extraction_move(struct extraction *dst, struct extraction *src)
 	memset(src, 0, sizeof(*src));
 }
 
+/* Every official found has all its fields valid. */
+static int
+complete(const struct extraction *ex)
+{
+	return ex->nofficials > 0 &&
+	    score(ex) == (int)ex->nofficials * FIELD_COUNT * 5;
+}
+
 /* Extract from one part into ex; body text has quotes cut first. */
 static void
-extract_part(const struct form *form, const struct mime_part *p,
-    struct extraction *ex, struct buf *alltext)
+extract_part(const struct form *form, struct mime_message *m,
+    struct mime_part *p, struct extraction *ex, struct buf *alltext)
 {
+	const char *t = mime_part_text(m, p);
 	char *text;
 
 	if (p->kind == MIME_PART_PLAIN || p->kind == MIME_PART_HTML)
-		text = quote_strip(p->text);
+		text = quote_strip(t);
 	else
-		text = xstrdup(p->text);
+		text = xstrdup(t);
 	extract_text(form, text, p->kind == MIME_PART_CSV, ex);
 	if (alltext->len < LIMIT_TOTAL_TEXT) {
 		buf_add(alltext, text, strnlen(text, LIMIT_TOTAL_TEXT -
@@ -486,9 +495,12 @@ extract_part(const struct form *form, const struct mime_part *p,
 /*
  * All parts into ex.  Members of one multipart/alternative group say the
  * same thing twice: only the one the extractor understood best counts.
+ * An HTML member is not even read when a plain one before it gave
+ * complete officials: it could only win by naming more of them, which
+ * twins written by one mail client do not.
  */
 static void
-extract_message(const struct form *form, const struct mime_message *m,
+extract_message(const struct form *form, struct mime_message *m,
     struct extraction *ex, struct buf *alltext)
 {
 	size_t i, j;
@@ -501,7 +513,7 @@ extract_message(const struct form *form, const struct mime_message *m,
 
 		g = m->parts[i].alternative;
 		if (g < 0) {
-			extract_part(form, &m->parts[i], ex, alltext);
+			extract_part(form, m, &m->parts[i], ex, alltext);
 			continue;
 		}
 		/* Handle a group at its first member only. */
@@ -515,9 +527,12 @@ extract_message(const struct form *form, const struct mime_message *m,
 		for (j = i; j < m->nparts; j++) {
 			if (m->parts[j].alternative != g)
 				continue;
+			if (have && m->parts[j].html_pending &&
+			    complete(&best))
+				continue;
 			memset(&cur, 0, sizeof(cur));
 			buf_init(&curtext, LIMIT_TOTAL_TEXT);
-			extract_part(form, &m->parts[j], &cur, &curtext);
+			extract_part(form, m, &m->parts[j], &cur, &curtext);
 			/* Prefer plain text on a tie: it is what the sender
 			 * typed; HTML wins when it holds more. */
 			if (!have || score(&cur) > score(&best)) {
@@ -912,7 +927,7 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	}
 	if (!(opts && opts->header_only))
 		extract_message(form, m, &ex, &alltext);
-	if (ex.truncated)
+	if (ex.truncated || m->truncated)	/* HTML read late may cut */
 		r->flags |= FLAG_TRUNCATED;
 	/* Text without NULs (as every part is) folds the same way sanitised
 	 * or not: one folding serves the language (its first

@@ -736,6 +736,7 @@ struct mime_ctx {
 	int	 deep_noted;
 	int	 total_noted;
 	int	 reparse;	/* encoded messages being parsed */
+	int	 plain_group;	/* last alternative group with a plain part */
 };
 
 static void
@@ -781,6 +782,8 @@ add_part(struct mime_ctx *c, enum mime_part_kind kind, char *text,
 	p->len = len;
 	p->filename = filename;
 	p->alternative = alt;
+	p->html_pending = 0;
+	p->cap = 0;
 	c->total += len;
 }
 
@@ -1134,7 +1137,8 @@ part_charset(struct mailmime_content *ct)
 	return r;
 }
 
-enum { TX_PLAIN, TX_HTML, TX_TEXTUAL };
+/* How a part's bytes become text; TX_HTML_SOURCE stops before html.c. */
+enum { TX_PLAIN, TX_HTML, TX_TEXTUAL, TX_HTML_SOURCE };
 
 /* Bytes from s[0..len) before the first byte a or b: libc's memchr()
  * looks at many bytes an instruction, and a line is short. */
@@ -1647,7 +1651,7 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 		free(u);
 		u = t;
 	}
-	if (un > cap) {
+	if (un > cap && how != TX_HTML_SOURCE) {
 		un = utf8_cut(u, un, cap);
 		u[un] = '\0';
 		cut = 1;
@@ -1722,7 +1726,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	const char *type, *sub;
 	enum mime_part_kind kind;
 	char *filename, *text;
-	size_t partno = c->leaves, len, room;
+	size_t partno = c->leaves, len, room, cap;
 	int attached, how = TX_PLAIN;
 
 	part_type(mm->mm_content_type, &type, &sub);
@@ -1784,12 +1788,24 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 		free(filename);
 		return;
 	}
-	text = part_text(c, mm, partno, how,
-	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len);
+	cap = room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT;
+	/* The HTML twin of a plain part is flattened only if asked for
+	 * (mime_part_text()); its source is counted as its text. */
+	if (how == TX_HTML && alt >= 0 && alt == c->plain_group)
+		how = TX_HTML_SOURCE;
+	text = part_text(c, mm, partno, how, cap, &len);
 	if (text == NULL) {
 		if (how == TX_TEXTUAL)
 			m->nattachments++;
 		free(filename);
+		return;
+	}
+	if (how == TX_HTML_SOURCE) {
+		add_part(c, kind, text, len, filename, alt);
+		m->parts[m->nparts - 1].html_pending = 1;
+		m->parts[m->nparts - 1].cap = cap;
+		if (len > cap)
+			c->total -= len - cap;
 		return;
 	}
 	if (filename == NULL && only_space(text, text + len)) {
@@ -1797,6 +1813,8 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 		return;
 	}
 	add_part(c, kind, text, len, filename, alt);
+	if (kind == MIME_PART_PLAIN && alt >= 0)
+		c->plain_group = alt;
 }
 
 static void
@@ -2061,6 +2079,7 @@ mime_parse(const char *raw, size_t len, struct mime_message **out,
 		cut = 1;
 	}
 	memset(&c, 0, sizeof(c));
+	c.plain_group = -1;
 	c.msg = m = xcalloc(1, sizeof(*m));
 	buf_init(&c.notes, LIMIT_LINE_BYTES);
 	if (cut) {
@@ -2103,6 +2122,27 @@ mime_message_free(struct mime_message *m)
 	free(m->parts);
 	free(m->notes);
 	free(m);
+}
+
+const char *
+mime_part_text(struct mime_message *m, struct mime_part *p)
+{
+	char *t;
+	size_t n;
+
+	if (!p->html_pending)
+		return p->text;
+	t = html_to_text(p->text, p->len, p->cap, &n);
+	if (n > p->cap) {
+		n = utf8_cut(t, n, p->cap);
+		t[n] = '\0';
+		m->truncated = 1;
+	}
+	free(p->text);
+	p->text = t;
+	p->len = n;
+	p->html_pending = 0;
+	return t;
 }
 
 const char *

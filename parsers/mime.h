@@ -24,11 +24,14 @@ enum mime_part_kind {
 
 struct mime_part {
 	enum mime_part_kind kind;
-	char	*text;		/* UTF-8, NUL-terminated, CRLF -> LF */
+	char	*text;		/* UTF-8, NUL-terminated, CRLF -> LF; read
+				   it through mime_part_text() */
 	size_t	 len;
 	char	*filename;	/* decoded, or NULL */
 	int	 alternative;	/* index of its multipart/alternative group,
 				   -1 when not inside one */
+	int	 html_pending;	/* text is still the HTML source */
+	size_t	 cap;		/* ... and its text will be cut there */
 };
 
 struct mime_header {
@@ -55,6 +58,14 @@ struct mime_message {
 int	 mime_parse(const char *raw, size_t len, struct mime_message **out,
 	    char *err, size_t errlen);
 void	 mime_message_free(struct mime_message *);
+
+/*
+ * The text of part p of m.  An HTML part that follows a text/plain part of
+ * its multipart/alternative group is turned into text only here, when
+ * first asked for: a caller satisfied with the plain twin never pays for
+ * the HTML.  May set m->truncated.  Borrowed from m.
+ */
+const char *mime_part_text(struct mime_message *m, struct mime_part *p);
 
 /* Value of the first header named name (case-insensitive), or NULL.
  * Borrowed from msg. */

@@ -140,6 +140,53 @@ test_dates(void **state)
 	}
 }
 
+/*
+ * Text and HTML twins: the HTML one is read only when the plain one left
+ * something missing or invalid.  An HTML twin naming a second official is
+ * therefore not seen when the plain one is complete; when the plain one
+ * lacks a field, the HTML one is read and wins with its two officials.
+ */
+#define TWIN_HTML \
+	"--b\nContent-Type: text/html; charset=utf-8\n\n" \
+	"<table><tr><th>Country</th><th>Last name</th><th>First name</th>" \
+	"<th>Organisation</th><th>Function</th><th>Telephone</th>" \
+	"<th>E-mail</th></tr>" \
+	"<tr><td>Kenya</td><td>Otieno</td><td>Grace</td>" \
+	"<td>Kenya Wildlife Service</td><td>Senior Warden</td>" \
+	"<td>+254 20 600 0800</td><td>g.otieno@kws.go.ke</td></tr>" \
+	"<tr><td>Kenya</td><td>Kamau</td><td>Peter</td>" \
+	"<td>Kenya Wildlife Service</td><td>Warden</td>" \
+	"<td>+254 20 600 0801</td><td>p.kamau@kws.go.ke</td></tr>" \
+	"</table>\n--b--\n"
+#define TWIN_HEAD \
+	"From: Grace Otieno <g.otieno@kws.go.ke>\n" \
+	"Subject: Access to the cheetah CUG\n" \
+	"Message-ID: <twin@kws.go.ke>\n" \
+	"Content-Type: multipart/alternative; boundary=b\n\n" \
+	"--b\nContent-Type: text/plain; charset=utf-8\n\n"
+
+static void
+test_alternative_twins(void **state)
+{
+	struct intake_result *r;
+
+	(void)state;
+	r = parse(TWIN_HEAD REQUEST_BODY TWIN_HTML);
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_int_equal(r->status, STATUS_COMPLETE);
+	assert_int_equal(r->nofficials, 1);
+	intake_result_free(r);
+
+	r = parse(TWIN_HEAD "Country: Kenya\nLast name: Otieno\n"
+	    "First name: Grace\n" TWIN_HTML);
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_int_equal(r->status, STATUS_COMPLETE);
+	assert_int_equal(r->nofficials, 2);
+	assert_string_equal(r->officials[1].f[FIELD_LAST_NAME].value,
+	    "Kamau");
+	intake_result_free(r);
+}
+
 static void
 test_not_a_request(void **state)
 {
@@ -393,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_reference_syntax),
 		cmocka_unit_test(test_complete_request),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_alternative_twins),
 		cmocka_unit_test(test_not_a_request),
 		cmocka_unit_test(test_trigger_without_data_is_incomplete),
 		cmocka_unit_test(test_machine_mail),

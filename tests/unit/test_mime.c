@@ -408,12 +408,17 @@ test_alternative_groups(void **state)
 	assert_string_equal(m->parts[0].text, "plain one");
 	assert_int_equal(m->parts[0].alternative, 0);
 	assert_int_equal(m->parts[1].kind, MIME_PART_HTML);
-	assert_string_equal(m->parts[1].text, "html one\n");
+	/* After its plain twin: flattened only when asked for. */
+	assert_int_equal(m->parts[1].html_pending, 1);
+	assert_string_equal(mime_part_text(m, &m->parts[1]), "html one\n");
+	assert_int_equal(m->parts[1].html_pending, 0);
+	assert_string_equal(mime_part_text(m, &m->parts[1]), "html one\n");
 	assert_int_equal(m->parts[1].alternative, 0);
 	assert_string_equal(m->parts[2].text, "outside");
 	assert_int_equal(m->parts[2].alternative, -1);
 	assert_int_equal(m->parts[3].alternative, 1);
 	assert_int_equal(m->parts[4].alternative, 1);
+	assert_string_equal(mime_part_text(m, &m->parts[4]), "html two\n");
 	assert_int_equal(m->nattachments, 1);	/* the inline image */
 	mime_message_free(m);
 }
@@ -482,7 +487,8 @@ test_nested_rfc822(void **state)
 	assert_int_equal(m->nparts, 3);
 	assert_string_equal(m->parts[1].text, "Pays : S\xc3\xa9n\xc3\xa9gal");
 	assert_int_equal(m->parts[1].alternative, 0);
-	assert_string_equal(m->parts[2].text, "Pays : S\xc3\xa9n\xc3\xa9gal\n");
+	assert_string_equal(mime_part_text(m, &m->parts[2]),
+	    "Pays : S\xc3\xa9n\xc3\xa9gal\n");
 	/* The inner message's header is not the message's header. */
 	assert_string_equal(mime_header_get(m, "Subject"), "Fwd: request");
 	assert_int_equal(m->nheaders, 3);
