@@ -2,15 +2,15 @@
  * quote.c -- cut quoted earlier mail and signatures from a text body (see
  * quote.h).
  *
- * Two passes over the lines, no copy of the line list.  The first finds
- * where the writer's own text ends: an attribution ("On ... wrote:"), an
- * "Original Message" separator, an Outlook header block or a signature
- * separator; it also remembers the last thirteen lines kept, to find a
- * valediction followed by a short signature.  The second copies the lines
- * kept: not quoted with '>', not the header lines of a forwarded message
- * (its text is kept: a forwarded request is data).  Phrases are compared
- * after text_fold(), so case, accents and curly apostrophes do not matter,
- * and each language is a row in a table.
+ * One pass over the lines, no copy of the line list.  It copies the lines
+ * kept (not quoted with '>', not the header lines of a forwarded message:
+ * its text is kept, a forwarded request is data) until the writer's own
+ * text ends: an attribution ("On ... wrote:"), an "Original Message"
+ * separator, an Outlook header block or a signature separator.  It also
+ * remembers the last thirteen lines kept, to cut the output back at a
+ * valediction followed by a short signature.  Phrases are compared after
+ * text_fold(), so case, accents and curly apostrophes do not matter, and
+ * each language is a row in a table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,17 +108,18 @@ struct line {
 	size_t	 n;
 };
 
+/* The line at *pp, in text that ends at end; *pp moves past it. */
 static int
-next_line(const char **pp, struct line *l)
+next_line(const char **pp, const char *end, struct line *l)
 {
 	const char *p = *pp, *e;
 
-	if (*p == '\0')
+	if (p >= end)
 		return 0;
-	e = strchr(p, '\n');
+	e = memchr(p, '\n', (size_t)(end - p));
 	l->p = p;
-	l->n = e ? (size_t)(e - p) : strlen(p);
-	*pp = e ? e + 1 : p + l->n;
+	l->n = e ? (size_t)(e - p) : (size_t)(end - p);
+	*pp = e ? e + 1 : end;
 	return 1;
 }
 
@@ -234,17 +235,17 @@ attribution(const char *f, int has_at)
 	return 0;
 }
 
-/* "From:" followed within OUTLOOK_SPAN lines by a Sent/Date line and a
- * To/Subject line. */
+/* "From:" followed within OUTLOOK_SPAN lines (from rest on, in text that
+ * ends at end) by a Sent/Date line and a To/Subject line. */
 static int
-outlook_block(const struct line *l, const char *rest)
+outlook_block(const struct line *l, const char *rest, const char *end)
 {
 	struct line m;
 	int i, sent = 0, to = 0;
 
 	if (!label_in(l, from_labels))
 		return 0;
-	for (i = 0; i < OUTLOOK_SPAN && next_line(&rest, &m); i++) {
+	for (i = 0; i < OUTLOOK_SPAN && next_line(&rest, end, &m); i++) {
 		if (blank(&m))
 			continue;
 		if (label_in(&m, sent_labels))
@@ -255,27 +256,27 @@ outlook_block(const struct line *l, const char *rest)
 	return sent && to;
 }
 
-/* Whether a line can be a phrase at all: folding every line would cost
- * more than everything else here. */
+/* Whether a line (next: the line after it, or NULL) can be a phrase at
+ * all: folding every line would cost more than everything else here. */
 static int
-may_be_phrase(const struct line *l, const char *rest)
+may_be_phrase(const struct line *l, const struct line *next)
 {
-	struct line m;
-
 	if (l->n > PHRASE_LINE)
 		return 0;
 	if (l->n <= SHORT_LINE || (l->n > 0 && l->p[0] == '-') ||
 	    last_char(l) == ':')
 		return 1;
-	return next_line(&rest, &m) && last_char(&m) == ':';
+	return next != NULL && last_char(next) == ':';
 }
 
-/* 1 when the line at l (folded f, or NULL; rest: the text after it)
- * starts quoted earlier mail or a signature. */
+/* 1 when the line at l (folded f, or NULL; next: the line after it, or
+ * NULL; rest: the text after it, which ends at end) starts quoted earlier
+ * mail or a signature. */
 static int
-cut_here(const struct line *l, const char *f, const char *rest)
+cut_here(const struct line *l, const char *f, const struct line *next,
+    const char *rest, const char *end)
 {
-	struct line m;
+	struct line m = { NULL, 0 };
 	char *g, *both;
 	size_t fl, gl;
 	int r = 0;
@@ -283,11 +284,11 @@ cut_here(const struct line *l, const char *f, const char *rest)
 	if ((l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
 	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
 		return 1;
-	if (outlook_block(l, rest))
+	if (outlook_block(l, rest, end))
 		return 1;
 	/* Outlook's rule above its header block. */
 	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
-	    next_line(&rest, &m) && outlook_block(&m, rest))
+	    next_line(&rest, end, &m) && outlook_block(&m, rest, end))
 		return 1;
 	if (f == NULL)
 		return 0;
@@ -295,8 +296,8 @@ cut_here(const struct line *l, const char *f, const char *rest)
 		return 1;
 	if (last_char(l) == ':')
 		return attribution(f, memchr(l->p, '@', l->n) != NULL);
-	if (next_line(&rest, &m) && last_char(&m) == ':' &&
-	    (g = fold_line(&m)) != NULL) {
+	if (next != NULL && last_char(next) == ':' &&
+	    (g = fold_line(next)) != NULL) {
 		/* An attribution wrapped over two lines. */
 		fl = strlen(f);
 		gl = strlen(g);
@@ -375,75 +376,67 @@ copy_run(struct buf *b, const char *run, const char *end)
 	return NULL;
 }
 
+/*
+ * One pass over the lines.  It finds where the writer's text ends (an
+ * attribution, an "Original Message" separator, an Outlook header block, a
+ * signature separator) and copies the lines kept before it, each run of
+ * them in one piece.  It remembers the last SIG_LINES + 1 non-blank lines
+ * kept, each with the length the output had before it: the oldest
+ * valediction among them, with at most SIG_LINES lines after it, cuts the
+ * output back to that length.
+ */
 char *
 quote_strip(const char *text)
 {
-	const char *p, *cut = NULL, *ring[SIG_LINES + 1], *vcut = NULL;
-	const char *run = NULL, *rend = NULL;
+	const char *p, *end, *rest, *run = NULL, *rend = NULL;
+	const struct line *next;
+	size_t ring[SIG_LINES + 1];
 	int isval[SIG_LINES + 1];
 	char *f;
-	struct line l;
+	struct line l, nx;
 	struct buf b;
 	size_t nring = 0, head = 0, i, textlen;
-	int fwd = 0;
+	int fwd = 0, more;
 
 	if (text == NULL)
 		return xstrdup("");
-	/* First pass: where the text ends, and the last lines kept. */
-	for (p = text; next_line(&p, &l); ) {
-		if (forward_header(&l, &fwd) || quoted(&l))
-			continue;
-		f = may_be_phrase(&l, p) ? fold_line(&l) : NULL;
-		if (cut_here(&l, f, p)) {
-			free(f);
-			cut = l.p;
-			break;
-		}
-		if (forward_marker(&l, f))
-			fwd = 1;
-		else if (!blank(&l)) {
-			ring[head] = l.p;
-			isval[head] = valediction(&l, f);
-			head = (head + 1) % (SIG_LINES + 1);
-			if (nring < SIG_LINES + 1)
-				nring++;
-		}
-		free(f);
-	}
-	/* The oldest valediction among the last SIG_LINES + 1 lines kept
-	 * has at most SIG_LINES after it. */
-	for (i = 0; i < nring; i++) {
-		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
-
-		if (isval[k]) {
-			vcut = ring[k];
-			break;
-		}
-	}
-	if (vcut != NULL && (cut == NULL || vcut < cut))
-		cut = vcut;
-
-	/* Second pass: copy what is kept, each run of lines kept in one
-	 * piece (they lie in the text one after the other, each ended by
-	 * its newline but maybe the last), into room for all the text. */
+	/* The output is runs of whole lines, each with its newline (one
+	 * added after the last line if it has none): no more than the
+	 * text and a byte. */
 	textlen = strlen(text);
+	end = text + textlen;
 	buf_init(&b, textlen + 1);
 	buf_reserve(&b, textlen + 1);
-	fwd = 0;
-	for (p = text; next_line(&p, &l) && (cut == NULL || l.p < cut); ) {
+	p = text;
+	more = next_line(&p, end, &nx);
+	while (more) {
+		l = nx;
+		rest = p;
+		more = next_line(&p, end, &nx);
+		next = more ? &nx : NULL;
 		if (forward_header(&l, &fwd) || quoted(&l)) {
 			run = copy_run(&b, run, rend);
 			continue;
 		}
-		/* Only a forward marker matters here: a line opening with
-		 * '-' or ending with ':'. */
-		f = l.n > 0 && (l.p[0] == '-' || last_char(&l) == ':') &&
-		    may_be_phrase(&l, p) ? fold_line(&l) : NULL;
-		if (forward_marker(&l, f)) {
+		f = may_be_phrase(&l, next) ? fold_line(&l) : NULL;
+		if (cut_here(&l, f, next, rest, end)) {
 			free(f);
+			break;
+		}
+		if (forward_marker(&l, f)) {
 			fwd = 1;
 			run = copy_run(&b, run, rend);
+			free(f);
 			continue;
+		}
+		if (!blank(&l)) {
+			/* The lines of the open run before this one, each
+			 * with its newline, are what copy_run() adds. */
+			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
+			isval[head] = valediction(&l, f);
+			head = (head + 1) % (SIG_LINES + 1);
+			if (nring < SIG_LINES + 1)
+				nring++;
 		}
 		free(f);
 		if (run == NULL)
@@ -451,6 +444,16 @@ quote_strip(const char *text)
 		rend = l.p + l.n;
 	}
 	copy_run(&b, run, rend);
+	/* The oldest valediction among the last SIG_LINES + 1 lines kept
+	 * has at most SIG_LINES after it. */
+	for (i = 0; i < nring; i++) {
+		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
+
+		if (isval[k]) {
+			buf_truncate(&b, ring[k]);
+			break;
+		}
+	}
 	while (b.len > 0 && b.data[b.len - 1] == '\n' &&
 	    (b.len == 1 || b.data[b.len - 2] == '\n'))
 		b.data[--b.len] = '\0';
