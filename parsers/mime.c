@@ -209,14 +209,51 @@ is_ctl_or_space(unsigned char c)
 	return c <= ' ' || c == 0x7f;
 }
 
+/* Length of the run of printable ASCII (0x20 to 0x7e) that opens
+ * s[0..len), found eight bytes at a time. */
+static size_t
+printable_run(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v;
+	size_t i = 0;
+
+	/* A byte below 0x20 sets its high bit in v - 0x20 (and not in v);
+	 * 0x7f and up set it in v + 1 or in v.  A borrow or a carry only
+	 * comes from a byte that is flagged itself. */
+	while (len - i >= 8) {
+		memcpy(&v, s + i, 8);
+		if ((((v - ones * 0x20) & ~v) | (v + ones) | v) & highs)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)s[i] >= 0x20 &&
+	    (unsigned char)s[i] < 0x7f)
+		i++;
+	return i;
+}
+
 static char *
 clean_line(const char *s, size_t len, size_t max)
 {
 	char *u, *p, *q;
 	size_t n, i, e;
 
-	/* Plain ASCII (most header fields) needs no conversion: the same
-	 * result straight from s. */
+	/* Printable ASCII (most header fields): only spaces to trim. */
+	if (printable_run(s, len) == len) {
+		for (i = 0; i < len && s[i] == ' '; i++)
+			;
+		for (e = len; e > i && s[e - 1] == ' '; e--)
+			;
+		n = e - i < max ? e - i : max;
+		q = xmalloc(n + 1);
+		memcpy(q, s + i, n);
+		q[n] = '\0';
+		return q;
+	}
+	/* Plain ASCII needs no conversion either: the same result
+	 * straight from s. */
 	for (i = 0; i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0';
 	    i++)
 		;
@@ -288,6 +325,19 @@ piece_end(const char *s, size_t len, size_t *next)
 	return *next;
 }
 
+/* Whether s[0..len) holds "=?", where an encoded word opens (memmem()
+ * is slow for so short a needle). */
+static int
+has_word_open(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL)
+		if (++p < end && *p == '?')
+			return 1;
+	return 0;
+}
+
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
  * UTF-8 when valid, else as windows-1252.  Returns a clean line. */
 static char *
@@ -298,7 +348,7 @@ decode_words(const char *s, size_t len, size_t max)
 	size_t idx, pos, end, next;
 	struct buf b;
 
-	if (len == 0 || memmem(s, len, "=?", 2) == NULL)
+	if (len == 0 || !has_word_open(s, len))
 		return clean_line(s, len, max);
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
@@ -333,6 +383,9 @@ header_value(const char *v, const char *vend)
 	 * a factor of four. */
 	if (len > LIMIT_HEADER_BYTES * 4)
 		len = LIMIT_HEADER_BYTES * 4;
+	/* One line, as most values are: nothing to join. */
+	if (memchr(v, '\n', len) == NULL)
+		return decode_words(v, len, LIMIT_HEADER_BYTES);
 	buf_init(&b, len);
 	for (i = 0; i < len; i += n + 1) {
 		const char *nl = memchr(v + i, '\n', len - i);

@@ -303,6 +303,47 @@ test_header_values_clean(void **state)
 	mime_message_free(m);
 }
 
+/* Header values with a control byte, DEL or a UTF-8 letter at each
+ * place, on either side of the eight-byte steps of the printable-ASCII
+ * scan: control bytes and DEL become spaces, the ends are trimmed. */
+static void
+test_header_values_bytes(void **state)
+{
+	static const char *const odd[] = { "\t", "\x01", "\x7f", "\x1f",
+	    "\xc3\xa9", "~", " " };
+	const char base[] = "abcdefghijklmnopqrstuvw";
+	struct mime_message *m;
+	char raw[128], want[64], *w;
+	size_t i, j, k, len = sizeof(base) - 1;
+
+	(void)state;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		for (j = 0; j < len; j++) {
+			snprintf(raw, sizeof(raw), "X-V: %.*s%s%s\n\nbody\n",
+			    (int)j, base, odd[i], base + j + 1);
+			/* What is wanted: the odd byte as a space if it is
+			 * a control byte or DEL, then both ends trimmed. */
+			snprintf(want, sizeof(want), "%.*s%s%s", (int)j, base,
+			    (unsigned char)odd[i][0] < 0x20 ||
+			    odd[i][0] == 0x7f ? " " : odd[i], base + j + 1);
+			w = want;
+			while (*w == ' ')
+				w++;
+			k = strlen(w);
+			while (k > 0 && w[k - 1] == ' ')
+				w[--k] = '\0';
+			m = parse(raw);
+			assert_string_equal(mime_header_get(m, "x-v"), w);
+			mime_message_free(m);
+		}
+	}
+	/* Only spaces, and nothing. */
+	m = parse("X-A:         \nX-B:\n\nbody\n");
+	assert_string_equal(mime_header_get(m, "x-a"), "");
+	assert_string_equal(mime_header_get(m, "x-b"), "");
+	mime_message_free(m);
+}
+
 static void
 test_rfc2231_filename(void **state)
 {
@@ -1205,6 +1246,7 @@ main(void)
 		cmocka_unit_test(test_unknown_charset_noted),
 		cmocka_unit_test(test_rfc2047_headers),
 		cmocka_unit_test(test_header_values_clean),
+		cmocka_unit_test(test_header_values_bytes),
 		cmocka_unit_test(test_rfc2231_filename),
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_alternative_groups),
