@@ -657,6 +657,34 @@ scan_repair(const struct scan *s, const char *buf, size_t len,
 	return buf_release(&b);
 }
 
+/*
+ * Body text [p, end) from a line start: where the next line that opens
+ * with "--" starts (only such a line can be a delimiter), else where the
+ * last line starts if it has no newline, else end.  Every line before it
+ * ends with a newline.  Lines without a '-' are passed over by memchr().
+ */
+static char *
+body_skip(char *p, char *end)
+{
+	char *d, *nl;
+
+	while (p < end) {
+		if ((d = memchr(p, '-', (size_t)(end - p))) == NULL)
+			break;
+		if ((d == p || d[-1] == '\n') && end - d >= 2 && d[1] == '-')
+			return d;
+		if ((nl = memchr(d, '\n', (size_t)(end - d))) == NULL)
+			break;
+		p = nl + 1;
+	}
+	/* No delimiter from p on: the last line, if it has no newline. */
+	if (p < end && end[-1] != '\n') {
+		nl = memrchr(p, '\n', (size_t)(end - p));
+		return nl ? nl + 1 : p;
+	}
+	return end;
+}
+
 static void
 scan_run(struct scan *s, char *buf, size_t len)
 {
@@ -667,6 +695,18 @@ scan_run(struct scan *s, char *buf, size_t len)
 	memset(s, 0, sizeof(*s));
 	scan_block_begin(s, SC_MSGHDR);
 	while (p < end && s->toobig == NULL && !s->unsafe) {
+		/* In a body, the lines before the next one that opens with
+		 * "--" only add to the work: at once. */
+		if (s->state == SC_BODY && !reread && !s->afterdelim) {
+			e = body_skip(p, end);
+			s->work += (uint64_t)s->nmultipart * (uint64_t)(e - p);
+			if (s->work > LIMIT_MIME_SCAN) {
+				s->toobig = "boundary scanning would take too long";
+				break;
+			}
+			if ((p = e) == end)
+				break;
+		}
 		e = (char *)line_end(p, end);
 		if (!reread) {
 			s->work += (uint64_t)s->nmultipart *

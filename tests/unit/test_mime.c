@@ -853,6 +853,60 @@ add_filler(struct buf *b, size_t bytes, const char *eol)
 }
 
 /*
+ * Delimiters among lines with dashes elsewhere: the pre-scan passes over
+ * body lines to the next one that opens with "--", and counts those.
+ */
+static void
+test_delimiter_lines(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	size_t k, extra;
+
+	(void)state;
+	m = parse("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "pre-amble - with - dashes\n-\n- -\n--\n"
+	    "--b\nContent-Type: text/plain\n\n"
+	    "one-two\n -- b\n---b\n-b\nlast-\n"
+	    "--b\nContent-Type: text/plain\n\nsecond-\n-\n--b--");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text,
+	    "one-two\n -- b\n---b\n-b\nlast-");
+	assert_string_equal(m->parts[1].text, "second-\n-");
+	mime_message_free(m);
+
+	/* A delimiter as the last line, without a newline, after a line
+	 * that ends with a dash. */
+	m = parse("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nx-\n--b");
+	assert_int_equal(m->nparts, 1);
+	assert_string_equal(m->parts[0].text, "x-");
+	mime_message_free(m);
+
+	/* Lines opening with "--" counted among others, the last without
+	 * a newline. */
+	for (extra = 0; extra < 2; extra++) {
+		buf_init(&b, LIMIT_MESSAGE_BYTES);
+		buf_addstr(&b, "Subject: dashes\n\ntext\n");
+		for (k = 1; k < LIMIT_MIME_DELIMS + extra; k++)
+			buf_addstr(&b, k % 2 ? "a-b\n--\n" : "-\n -- \n--x\n");
+		buf_addstr(&b, "--");
+		m = parse_len(b.data, b.len);
+		if (extra) {
+			assert_int_equal(m->nparts, 0);
+			assert_non_null(strstr(m->notes,
+			    "too many boundary lines"));
+		} else {
+			assert_int_equal(m->nparts, 1);
+			assert_memory_equal(m->parts[0].text,
+			    "text\na-b\n--\n-\n -- \n", 19);
+		}
+		mime_message_free(m);
+		buf_free(&b);
+	}
+}
+
+/*
  * A single-part body far longer than what is decoded of it: the text is
  * cut and says so, and the boundary lines after the part read still
  * count (past LIMIT_MIME_DELIMS only the header is read), however lines
@@ -1260,6 +1314,7 @@ main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_costly_structure_bounded),
 		cmocka_unit_test(test_oversized_message),
+		cmocka_unit_test(test_delimiter_lines),
 		cmocka_unit_test(test_large_single_part),
 		cmocka_unit_test(test_large_multipart),
 		cmocka_unit_test(test_decode_at_cap),
