@@ -495,6 +495,18 @@ scan_match(struct scan *s, const char *tok, const char *e)
 	return -1;
 }
 
+/* Whether s[0..len) holds word (lower case), in any case. */
+static int
+holds_ci(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if ((s[i] | 0x20) == word[0] && strncasecmp(s + i, word, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -509,6 +521,15 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 		s->toobig = "a Content-Type field is too long";
 		return;
 	}
+	/*
+	 * A message header needs only a multipart or message type (a part
+	 * header also needs to know whether the field parses at all).  The
+	 * type is one of these words, as written or out of an encoded word:
+	 * without them, the field needs no parsing here.
+	 */
+	if (s->state == SC_MSGHDR && !holds_ci(f, flen, "multipart") &&
+	    !holds_ci(f, flen, "message") && !has_word_open(f, flen))
+		return;
 	if (mailimf_optional_fields_parse(f, flen, &idx, &imf) !=
 	    MAILIMF_NO_ERROR)
 		return;

@@ -583,6 +583,14 @@ test_unsafe_boundary(void **state)
 		"Content-Type: message/rfc822\n\n"
 		"Subject: inner\n"
 		"Content-Type: multipart/mixed; boundary=\"\\\"\"\n\nx\n",
+		/* The type on a line of its own, in upper case, or as an
+		 * encoded word (the message header's Content-Type is only
+		 * parsed when it may name a multipart or message type). */
+		"Content-Type:\n MULTIPART/mixed;\n boundary=\"\\\"\"\n\nx\n",
+		"Content-Type: =?us-ascii?b?bXVsdGlwYXJ0?=/mixed; "
+		"boundary=\"\\\"\"\n\nx\n",
+		"Content-Type: MESSAGE/RFC822\n\n"
+		"Content-Type: Multipart/Mixed; boundary=\"\\\"\"\n\nx\n",
 		NULL
 	};
 	struct mime_message *m = NULL;
