@@ -134,13 +134,81 @@ blank(const struct line *l)
 	return 1;
 }
 
-/* Folded copy of a line, or NULL when it is too long to be a phrase. */
+/* What fold_ascii() makes of each byte: the byte kept (lower-cased),
+ * FOLD_SEP, or FOLD_NOT_ASCII. */
+#define FOLD_SEP	0
+#define FOLD_NOT_ASCII	1
+
+static unsigned char fold_tab[256];
+
+static void
+fold_tab_init(void)
+{
+	int c, d;
+
+	for (c = 0; c < 256; c++) {
+		d = c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c == '`' ? '\'' : c;
+		if (c >= 0x80)
+			fold_tab[c] = FOLD_NOT_ASCII;
+		else if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+		    d == '@' || d == '+' || d == '.' || d == '-' || d == '\'')
+			fold_tab[c] = (unsigned char)d;
+		else
+			fold_tab[c] = FOLD_SEP;
+	}
+}
+
+/*
+ * text_fold_n() of an ASCII line, made into out (room for l->n + 1 bytes)
+ * without an allocation: letters lower-cased, '`' read as an apostrophe,
+ * letters, digits and "@+.-'" kept, every other byte a separator, words
+ * joined by one space.  -1 for a line with a byte that is not ASCII.
+ */
+static int
+fold_ascii(const struct line *l, char *out)
+{
+	size_t i, o = 0;
+	int space = 0;
+	unsigned char d;
+
+	if (fold_tab['a'] != 'a')
+		fold_tab_init();
+	for (i = 0; i < l->n; i++) {
+		d = fold_tab[(unsigned char)l->p[i]];
+		if (d > FOLD_NOT_ASCII) {
+			if (space && o > 0)
+				out[o++] = ' ';
+			space = 0;
+			out[o++] = (char)d;
+		} else if (d == FOLD_SEP)
+			space = 1;
+		else
+			return -1;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Folded copy of a line: in room (PHRASE_LINE + 1 bytes) when the line is
+ * ASCII, as most are, else malloc'd; NULL when the line is too long to be
+ * a phrase.  Released with fold_free().
+ */
 static char *
-fold_line(const struct line *l)
+fold_line(const struct line *l, char *room)
 {
 	if (l->n > PHRASE_LINE)
 		return NULL;
+	if (fold_ascii(l, room) == 0)
+		return room;
 	return text_fold_n(l->p, l->n, NULL);
+}
+
+static void
+fold_free(char *f, const char *room)
+{
+	if (f != NULL && f != room)
+		free(f);
 }
 
 /* Last character of the line that is not white space, or 0. */
@@ -155,6 +223,13 @@ last_char(const struct line *l)
 	return n ? l->p[n - 1] : 0;
 }
 
+/* The colon that ends a line's label: among its first LABEL_BYTES bytes. */
+static const char *
+label_colon(const struct line *l)
+{
+	return memchr(l->p, ':', l->n < LABEL_BYTES ? l->n : LABEL_BYTES);
+}
+
 /* Folded label of a "Label: value" line ('*' of bold text ignored), or
  * NULL. */
 static char *
@@ -162,10 +237,9 @@ label_of(const struct line *l)
 {
 	char buf[LABEL_BYTES + 1];
 	const char *c;
-	size_t i, j = 0, n;
+	size_t i, j = 0;
 
-	n = l->n < LABEL_BYTES ? l->n : LABEL_BYTES;
-	if ((c = memchr(l->p, ':', n)) == NULL)
+	if ((c = label_colon(l)) == NULL)
 		return NULL;
 	for (i = 0; l->p + i < c; i++)
 		if (l->p[i] != '*' && l->p[i] != '>')
@@ -277,14 +351,15 @@ cut_here(const struct line *l, const char *f, const struct line *next,
     const char *rest, const char *end)
 {
 	struct line m = { NULL, 0 };
-	char *g, *both;
+	char room[PHRASE_LINE + 1], *g, *both;
 	size_t fl, gl;
 	int r = 0;
 
 	if ((l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
 	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
 		return 1;
-	if (outlook_block(l, rest, end))
+	/* Most lines have no label: outlook_block() is not asked. */
+	if (label_colon(l) != NULL && outlook_block(l, rest, end))
 		return 1;
 	/* Outlook's rule above its header block. */
 	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
@@ -297,7 +372,7 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 	if (last_char(l) == ':')
 		return attribution(f, memchr(l->p, '@', l->n) != NULL);
 	if (next != NULL && last_char(next) == ':' &&
-	    (g = fold_line(next)) != NULL) {
+	    (g = fold_line(next, room)) != NULL) {
 		/* An attribution wrapped over two lines. */
 		fl = strlen(f);
 		gl = strlen(g);
@@ -307,7 +382,7 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 		memcpy(both + fl + 1, g, gl + 1);
 		r = attribution(both, 0);
 		free(both);
-		free(g);
+		fold_free(g, room);
 	}
 	return r;
 }
@@ -392,7 +467,7 @@ quote_strip(const char *text)
 	const struct line *next;
 	size_t ring[SIG_LINES + 1];
 	int isval[SIG_LINES + 1];
-	char *f;
+	char room[PHRASE_LINE + 1], *f;
 	struct line l, nx;
 	struct buf b;
 	size_t nring = 0, head = 0, i, textlen;
@@ -418,15 +493,15 @@ quote_strip(const char *text)
 			run = copy_run(&b, run, rend);
 			continue;
 		}
-		f = may_be_phrase(&l, next) ? fold_line(&l) : NULL;
+		f = may_be_phrase(&l, next) ? fold_line(&l, room) : NULL;
 		if (cut_here(&l, f, next, rest, end)) {
-			free(f);
+			fold_free(f, room);
 			break;
 		}
 		if (forward_marker(&l, f)) {
 			fwd = 1;
 			run = copy_run(&b, run, rend);
-			free(f);
+			fold_free(f, room);
 			continue;
 		}
 		if (!blank(&l)) {
@@ -438,7 +513,7 @@ quote_strip(const char *text)
 			if (nring < SIG_LINES + 1)
 				nring++;
 		}
-		free(f);
+		fold_free(f, room);
 		if (run == NULL)
 			run = l.p;
 		rend = l.p + l.n;
