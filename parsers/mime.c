@@ -1110,6 +1110,10 @@ part_filename(struct mailmime *mm, struct mailmime_disposition *dsp)
 		    paren_depth(f.value, (size_t)(f.vend - f.value)) >
 		    LIMIT_COMMENT_DEPTH)
 			return NULL;
+		/* Most fields have no "name" parameter: the word is not
+		 * there at all, in any case. */
+		if (!holds_ci(f.value, (size_t)(f.vend - f.value), "name"))
+			return NULL;
 		if (mailmime_content_parse(f.value, (size_t)(f.vend - f.value),
 		    &idx, &ct) != MAILIMF_NO_ERROR)
 			return NULL;
