@@ -45,6 +45,7 @@
 #include "xmalloc.h"
 
 #define FILENAME_BYTES	255		/* a decoded file name */
+#define MSGID_BYTES	998		/* a message-id kept */
 #define RFC2231_PIECES	64		/* name*0* ... name*63* */
 #define SCAN_PENDING	4		/* multipart types in one header */
 /* The most of a part's body read: four times the text kept, room for
@@ -201,8 +202,6 @@ utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
-/* Valid UTF-8 copy of s with control characters turned into spaces,
- * trimmed, at most max bytes. */
 static int
 is_ctl_or_space(unsigned char c)
 {
@@ -234,30 +233,40 @@ printable_run(const char *s, size_t len)
 	return i;
 }
 
+/* Length of the run of ASCII without NUL that opens s[0..len), found
+ * eight bytes at a time. */
+static size_t
+ascii_run(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v;
+	size_t i = 0;
+
+	/* A NUL sets its high bit in v - 1 (and not in v); a byte that is
+	 * not ASCII has its own.  A borrow only comes from a NUL. */
+	while (len - i >= 8) {
+		memcpy(&v, s + i, 8);
+		if ((((v - ones) & ~v) | v) & highs)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0')
+		i++;
+	return i;
+}
+
+/* Valid UTF-8 copy of s with control characters turned into spaces,
+ * trimmed, at most max bytes. */
 static char *
 clean_line(const char *s, size_t len, size_t max)
 {
 	char *u, *p, *q;
-	size_t n, i, e;
+	size_t n, i, e, k;
 
-	/* Printable ASCII (most header fields): only spaces to trim. */
-	if (printable_run(s, len) == len) {
-		for (i = 0; i < len && s[i] == ' '; i++)
-			;
-		for (e = len; e > i && s[e - 1] == ' '; e--)
-			;
-		n = e - i < max ? e - i : max;
-		q = xmalloc(n + 1);
-		memcpy(q, s + i, n);
-		q[n] = '\0';
-		return q;
-	}
-	/* Plain ASCII needs no conversion either: the same result
-	 * straight from s. */
-	for (i = 0; i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0';
-	    i++)
-		;
-	if (i == len) {
+	/* Plain ASCII (most header fields) needs no conversion: the same
+	 * result straight from s, its printable runs copied at once. */
+	if (ascii_run(s, len) == len) {
 		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
 		    i++)
 			;
@@ -266,10 +275,11 @@ clean_line(const char *s, size_t len, size_t max)
 			;
 		n = e - i < max ? e - i : max;
 		q = xmalloc(n + 1);
-		for (e = 0; e < n; e++) {
-			unsigned char c = (unsigned char)s[i + e];
-
-			q[e] = c < 32 || c == 0x7f ? ' ' : (char)c;
+		for (e = 0; e < n; ) {
+			k = printable_run(s + i + e, n - e);
+			memcpy(q + e, s + i + e, k);
+			if ((e += k) < n)
+				q[e++] = ' ';	/* a control byte or DEL */
 		}
 		q[n] = '\0';
 		return q;
@@ -2230,8 +2240,10 @@ mime_header_get(const struct mime_message *m, const char *name)
 
 	if (m == NULL || name == NULL)
 		return NULL;
+	/* Bytes equal but for case agree in bit 0x20 and the others. */
 	for (i = 0; i < m->nheaders; i++)
-		if (strcasecmp(m->headers[i].name, name) == 0)
+		if ((m->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
+		    strcasecmp(m->headers[i].name, name) == 0)
 			return m->headers[i].value;
 	return NULL;
 }
@@ -2437,23 +2449,22 @@ mime_address(const char *value, char **addr, char **name)
 static char *
 msgid_clean(const char *s, size_t n)
 {
-	struct buf b;
-	size_t i;
+	char *r = xmalloc((n < MSGID_BYTES ? n : MSGID_BYTES) + 1);
+	size_t i, o = 0;
 
-	buf_init(&b, 998);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && o < MSGID_BYTES; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch <= 32 || ch == 0x7f || ch == '<' || ch == '>')
 			continue;
-		if (buf_addch(&b, (char)ch) == -1)
-			break;
+		r[o++] = (char)ch;
 	}
-	if (b.len == 0 || !text_is_utf8(b.data, b.len)) {
-		buf_free(&b);
+	r[o] = '\0';
+	if (o == 0 || !text_is_utf8(r, o)) {
+		free(r);
 		return NULL;
 	}
-	return buf_release(&b);
+	return r;
 }
 
 size_t

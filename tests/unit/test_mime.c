@@ -371,8 +371,12 @@ test_rfc2231_filename(void **state)
 	    "--=_b\n"
 	    "Content-Type: text/plain; name=\"na\xc3\xafve.txt\"\n\n"
 	    "raw utf-8 name\n"
+	    "--=_b\n"
+	    "Content-Type: text/plain; charset=us-ascii;\n"
+	    "\tNAME*0=\"up\"; Name*1=\"per.txt\"\n\n"
+	    "upper-case parameter names\n"
 	    "--=_b--\n");
-	assert_int_equal(m->nparts, 5);
+	assert_int_equal(m->nparts, 6);
 	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
 	assert_null(m->parts[0].filename);
 	assert_int_equal(m->parts[1].kind, MIME_PART_CSV);
@@ -383,6 +387,7 @@ test_rfc2231_filename(void **state)
 	assert_string_equal(m->parts[3].filename, "caf\xc3\xa9.txt");
 	assert_int_equal(m->parts[3].kind, MIME_PART_ATTACHED_TEXT);
 	assert_string_equal(m->parts[4].filename, "na\xc3\xafve.txt");
+	assert_string_equal(m->parts[5].filename, "upper.txt");
 	mime_message_free(m);
 }
 
@@ -1235,6 +1240,21 @@ test_msgids(void **state)
 	for (i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
+
+	/* A message-id is kept to its first 998 bytes, those left out
+	 * not counted. */
+	buf_init(&b, 1 << 12);
+	buf_addstr(&b, "<a b\t");
+	for (i = 0; i < 1200; i++)
+		buf_addch(&b, (char)('a' + i % 26));
+	buf_addstr(&b, "@x.example>");
+	n = mime_msgids(b.data, &ids, 10);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(ids[0]), 998);
+	assert_memory_equal(ids[0], "ababcdefg", 9);
+	free(ids[0]);
+	free(ids);
+	buf_free(&b);
 
 	n = mime_msgids("bare@id.example", &ids, 10);
 	assert_int_equal(n, 1);
