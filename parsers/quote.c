@@ -106,6 +106,7 @@ in_list(const char *s, const char *const *list)
 struct line {
 	const char *p;
 	size_t	 n;
+	char	 last;	/* last byte that is not white space; 0: blank */
 };
 
 /* The line at *pp, in text that ends at end; *pp moves past it. */
@@ -113,24 +114,18 @@ static int
 next_line(const char **pp, const char *end, struct line *l)
 {
 	const char *p = *pp, *e;
+	size_t n;
 
 	if (p >= end)
 		return 0;
 	e = memchr(p, '\n', (size_t)(end - p));
 	l->p = p;
-	l->n = e ? (size_t)(e - p) : (size_t)(end - p);
+	l->n = n = e ? (size_t)(e - p) : (size_t)(end - p);
 	*pp = e ? e + 1 : end;
-	return 1;
-}
-
-static int
-blank(const struct line *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->p[i] != ' ' && l->p[i] != '\t' && l->p[i] != '\r')
-			return 0;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
+	    p[n - 1] == '\r'))
+		n--;
+	l->last = n ? p[n - 1] : 0;	/* the text holds no NUL */
 	return 1;
 }
 
@@ -209,18 +204,6 @@ fold_free(char *f, const char *room)
 {
 	if (f != NULL && f != room)
 		free(f);
-}
-
-/* Last character of the line that is not white space, or 0. */
-static char
-last_char(const struct line *l)
-{
-	size_t n = l->n;
-
-	while (n > 0 && (l->p[n - 1] == ' ' || l->p[n - 1] == '\t' ||
-	    l->p[n - 1] == '\r'))
-		n--;
-	return n ? l->p[n - 1] : 0;
 }
 
 /* The colon that ends a line's label: among its first LABEL_BYTES bytes. */
@@ -320,7 +303,7 @@ outlook_block(const struct line *l, const char *rest, const char *end)
 	if (!label_in(l, from_labels))
 		return 0;
 	for (i = 0; i < OUTLOOK_SPAN && next_line(&rest, end, &m); i++) {
-		if (blank(&m))
+		if (m.last == 0)
 			continue;
 		if (label_in(&m, sent_labels))
 			sent = 1;
@@ -338,9 +321,9 @@ may_be_phrase(const struct line *l, const struct line *next)
 	if (l->n > PHRASE_LINE)
 		return 0;
 	if (l->n <= SHORT_LINE || (l->n > 0 && l->p[0] == '-') ||
-	    last_char(l) == ':')
+	    l->last == ':')
 		return 1;
-	return next != NULL && last_char(next) == ':';
+	return next != NULL && next->last == ':';
 }
 
 /* 1 when the line at l (folded f, or NULL; next: the line after it, or
@@ -350,7 +333,7 @@ static int
 cut_here(const struct line *l, const char *f, const struct line *next,
     const char *rest, const char *end)
 {
-	struct line m = { NULL, 0 };
+	struct line m = { NULL, 0, 0 };
 	char room[PHRASE_LINE + 1], *g, *both;
 	size_t fl, gl;
 	int r = 0;
@@ -369,9 +352,9 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 		return 0;
 	if (l->n > 0 && l->p[0] == '-' && dashed_in(f, separators))
 		return 1;
-	if (last_char(l) == ':')
+	if (l->last == ':')
 		return attribution(f, memchr(l->p, '@', l->n) != NULL);
-	if (next != NULL && last_char(next) == ':' &&
+	if (next != NULL && next->last == ':' &&
 	    (g = fold_line(next, room)) != NULL) {
 		/* An attribution wrapped over two lines. */
 		fl = strlen(f);
@@ -390,7 +373,7 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 static int
 forward_marker(const struct line *l, const char *f)
 {
-	if (f == NULL || l->n == 0 || (l->p[0] != '-' && last_char(l) != ':'))
+	if (f == NULL || l->n == 0 || (l->p[0] != '-' && l->last != ':'))
 		return 0;
 	return dashed_in(f, forward_markers);
 }
@@ -427,7 +410,7 @@ forward_header(const struct line *l, int *fwd)
 {
 	if (*fwd == 0)
 		return 0;
-	if (blank(l)) {
+	if (l->last == 0) {
 		if (*fwd == 2)
 			*fwd = 0;
 		return 1;
@@ -504,7 +487,7 @@ quote_strip(const char *text)
 			fold_free(f, room);
 			continue;
 		}
-		if (!blank(&l)) {
+		if (l.last != 0) {
 			/* The lines of the open run before this one, each
 			 * with its newline, are what copy_run() adds. */
 			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
