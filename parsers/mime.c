@@ -1302,6 +1302,21 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 	 * mail), only CRs are looked for. */
 	int nul = i < len && memchr(raw + i, '\0', len - i) != NULL;
 
+	/* When all that is left fits under want (the text never grows),
+	 * it is made to the end: one line end at a time. */
+	if (!nul && len - i <= want && j <= want - (len - i)) {
+		while ((cr = memchr(raw + i, '\r', len - i)) != NULL) {
+			n = (size_t)(cr - (raw + i));
+			memcpy(out + j, raw + i, n);
+			j += n;
+			out[j++] = '\n';
+			i += n + (i + n + 1 < len && cr[1] == '\n' ? 2 : 1);
+		}
+		memcpy(out + j, raw + i, len - i);
+		*jp = j + (len - i);
+		*ip = len;
+		return;
+	}
 	while (i < len && !(j >= want && line_settled(out, j))) {
 		lim = len - i;
 		if (j < want && lim > want - j)
@@ -1534,17 +1549,15 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	return out;
 }
 
-static int
-qp_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 0;
-}
+/* A hex digit's value; any other byte counts as 0, as in libetpan. */
+static const unsigned char qp_hex[256] = {
+	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,
+	['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9,
+	['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14,
+	['f'] = 15,
+	['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14,
+	['F'] = 15
+};
 
 /*
  * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
@@ -1604,8 +1617,8 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 					state = QP_NORMAL;
 					break;
 				}
-				out[o++] = (char)(qp_hex(m[cur + 1]) << 4 |
-				    qp_hex(m[cur + 2]));
+				out[o++] = (char)(qp_hex[(unsigned char)m[cur + 1]] <<
+				    4 | qp_hex[(unsigned char)m[cur + 2]]);
 				cur += 3;
 				start = m + cur;
 				state = QP_NORMAL;

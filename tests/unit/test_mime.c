@@ -1078,6 +1078,16 @@ test_line_ends(void **state)
 		assert_string_equal(only_text(m), "line one\nline two");
 		mime_message_free(m);
 	}
+	/* Mixed in one body: CR CR LF is two line ends, a CR at the very
+	 * end one; in a quoted-printable body too, where a decoded "=0D"
+	 * is a CR of its own. */
+	m = parse("Subject: mixed\r\n\r\na\r\r\nb\rc\n\rd\r");
+	assert_string_equal(only_text(m), "a\n\nb\nc\n\nd\n");
+	mime_message_free(m);
+	m = parse("Subject: mixed\r\nContent-Transfer-Encoding: "
+	    "quoted-printable\r\n\r\na=0D\r\nb=0D=0Ac\r\rd=0D");
+	assert_string_equal(only_text(m), "a\n\nb\nc\n\nd\n");
+	mime_message_free(m);
 }
 
 static void
