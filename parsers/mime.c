@@ -2480,6 +2480,56 @@ msgid_clean(const char *s, size_t n)
 	return r;
 }
 
+/* A byte of a message-id in a value msgids_simple() reads. */
+static int
+msgid_byte(unsigned char ch)
+{
+	return ch > 32 && ch != 0x7f && strchr("<>()\"\\", ch) == NULL;
+}
+
+/*
+ * The message-ids of v[0..len) when it is nothing but "<id>" items and
+ * blanks (SP, HTAB) around them, each id one or more bytes that msgid_byte()
+ * takes: for such a value libetpan 1.9.4's mailimf_msg_id_list_parse()
+ * gives each id as written, and they are found here without it.  Sets
+ * (*ids)[0..*n) as mime_msgids() does; -1 (nothing set) for any other
+ * value.
+ */
+static int
+msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
+{
+	size_t i, start, items = 0;
+	char *id;
+
+	for (i = 0; i < len; ) {
+		if (v[i] == ' ' || v[i] == '\t') {
+			i++;
+			continue;
+		}
+		if (v[i] != '<')
+			return -1;
+		for (start = ++i; i < len && msgid_byte((unsigned char)v[i]);
+		    i++)
+			;
+		if (i == start || i == len || v[i] != '>')
+			return -1;
+		i++;
+		items++;
+	}
+	if (items == 0)
+		return -1;
+	*n = 0;
+	for (i = 0; i < len && *n < max; i++) {
+		if (v[i] != '<')
+			continue;
+		for (start = ++i; v[i] != '>'; i++)	/* checked above */
+			;
+		if ((id = msgid_clean(v + start, i - start)) != NULL)
+			ids[(*n)++] = id;
+	}
+	return 0;
+}
+
 size_t
 mime_msgids(const char *value, char ***ids, size_t max)
 {
@@ -2495,7 +2545,8 @@ mime_msgids(const char *value, char ***ids, size_t max)
 	len = strnlen(value, LIMIT_HEADER_BYTES);
 	v = xstrndup(value, len);
 	*ids = xcalloc(max, sizeof(char *));
-	if (paren_depth(v, len) <= LIMIT_COMMENT_DEPTH &&
+	if (msgids_simple(v, len, *ids, max, &n) == -1 &&
+	    paren_depth(v, len) <= LIMIT_COMMENT_DEPTH &&
 	    mailimf_msg_id_list_parse(v, len, &idx, &list) ==
 	    MAILIMF_NO_ERROR) {
 		for (it = clist_begin(list); it; it = clist_next(it)) {

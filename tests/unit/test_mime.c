@@ -1251,6 +1251,51 @@ test_msgids(void **state)
 		free(ids[i]);
 	free(ids);
 
+	/* Values of "<id>" items only, and others near them: the same ids
+	 * whichever way they are read. */
+	{
+		static const struct {
+			const char *v, *want;	/* ids joined by '|' */
+		} c[] = {
+			{ "<a@b>", "a@b" },
+			{ "  <a@b>\t<c.d+e@f-g.h>  <x>", "a@b|c.d+e@f-g.h|x" },
+			{ "<a@b><c@d>", "a@b|c@d" },
+			{ "<caf\xc3\xa9@b.example>", "caf\xc3\xa9@b.example" },
+			{ "<a@b> (comment) <c@d>", "a@b|c@d" },
+			{ "<a b@c> <d@e>", "ab@c|d@e" },
+			{ "<a@b> junk <c@d>", "a@b|c@d" },
+			{ "<a@b>, <c@d>;", "a@b|c@d" },
+			{ "<<a@b>> <c@d>", "a@b|c@d" },
+			{ "<a@b> <", "a@b" },
+			{ "<a@b> <>", "a@b" },
+			{ "<a@b> <c\"d@e>", "a@b|c\"d@e" },
+			{ "<a@b> c@d", "a@b" },
+			{ "<a@[1.2.3.4]> <b;c@d>", "a@[1.2.3.4]|b;c@d" },
+			{ "<\xff@b> <c@d>", "c@d" },
+			{ "   ", NULL },
+		};
+		struct buf got;
+		size_t k;
+
+		for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			n = mime_msgids(c[i].v, &ids, 10);
+			buf_init(&got, 256);
+			for (k = 0; k < n; k++) {
+				if (k > 0)
+					buf_addch(&got, '|');
+				buf_addstr(&got, ids[k]);
+				free(ids[k]);
+			}
+			free(ids);
+			if (c[i].want == NULL)
+				assert_int_equal(n, 0);
+			else
+				assert_string_equal(got.data ? got.data : "",
+				    c[i].want);
+			buf_free(&got);
+		}
+	}
+
 	/* A message-id is kept to its first 998 bytes, those left out
 	 * not counted. */
 	buf_init(&b, 1 << 12);
