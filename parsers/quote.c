@@ -318,7 +318,9 @@ outlook_block(const struct line *l, const char *rest, const char *end)
 static int
 may_be_phrase(const struct line *l, const struct line *next)
 {
-	if (l->n > PHRASE_LINE)
+	/* A blank line folds to "", which no test below matches, alone
+	 * or before the next line. */
+	if (l->n > PHRASE_LINE || l->last == 0)
 		return 0;
 	if (l->n <= SHORT_LINE || (l->n > 0 && l->p[0] == '-') ||
 	    l->last == ':')
