@@ -2484,7 +2484,8 @@ msgid_clean(const char *s, size_t n)
 static int
 msgid_byte(unsigned char ch)
 {
-	return ch > 32 && ch != 0x7f && strchr("<>()\"\\", ch) == NULL;
+	return ch > 32 && ch != 0x7f && ch != '<' && ch != '>' && ch != '(' &&
+	    ch != ')' && ch != '"' && ch != '\\';
 }
 
 /*
