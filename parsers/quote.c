@@ -135,6 +135,7 @@ next_line(const char **pp, const char *end, struct line *l)
 #define FOLD_NOT_ASCII	1
 
 static unsigned char fold_tab[256];
+static int fold_tab_ready;
 
 static void
 fold_tab_init(void)
@@ -151,6 +152,7 @@ fold_tab_init(void)
 		else
 			fold_tab[c] = FOLD_SEP;
 	}
+	fold_tab_ready = 1;
 }
 
 /*
@@ -166,7 +168,7 @@ fold_ascii(const struct line *l, char *out)
 	int space = 0;
 	unsigned char d;
 
-	if (fold_tab['a'] != 'a')
+	if (!fold_tab_ready)
 		fold_tab_init();
 	for (i = 0; i < l->n; i++) {
 		d = fold_tab[(unsigned char)l->p[i]];
