@@ -386,14 +386,22 @@ forward_marker(const struct line *l, const char *f)
 static int
 valediction(const struct line *l, const char *f)
 {
-	size_t n;
+	static size_t longest;	/* of the valedictions, found once */
+	size_t n, i, most = 0;
 
 	if (f == NULL || l->n > SHORT_LINE)
 		return 0;
+	if (longest == 0) {
+		for (i = 0; valedictions[i]; i++)
+			if (strlen(valedictions[i]) > most)
+				most = strlen(valedictions[i]);
+		longest = most;	/* set whole, once known */
+	}
 	n = strlen(f);
 	while (n > 0 && (f[n - 1] == '.' || f[n - 1] == ' '))
 		n--;
-	return in_list_n(f, n, valedictions);
+	/* Most lines are longer than any valediction. */
+	return n <= longest && in_list_n(f, n, valedictions);
 }
 
 static int

@@ -130,6 +130,12 @@ test_valediction(void **state)
 	expect("Name: X\nBEST REGARDS\nX\n", "Name: X\n");
 	expect("Name: X\nSalutations distingu\xc3\xa9" "es,\nX\n",
 	    "Name: X\n");
+	/* The longest valediction, and one letter more. */
+	expect("Name: X\nMit freundlichen Gr\xc3\xbc\xc3\x9f" "en\nX\n",
+	    "Name: X\n");
+	expect("Name: X\nMIT FREUNDLICHEN GRUSSEN...\nX\n", "Name: X\n");
+	expect("Name: X\nMit freundlichen Grussenn\nX\n",
+	    "Name: X\nMit freundlichen Grussenn\nX\n");
 	/* Long tail: the text goes on, kept. */
 	buf_init(&b, 1 << 16);
 	buf_addstr(&b, "Intro\nKind regards,\n");
