@@ -40,7 +40,10 @@ buf_reserve(struct buf *b, size_t extra)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) == -1)
+	/* Most appends fit the room there is (with the NUL) under the cap:
+	 * no call to make more. */
+	if (!(n < b->size - b->len && b->len <= b->max &&
+	    n <= b->max - b->len) && buf_reserve(b, n) == -1)
 		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);

@@ -45,6 +45,7 @@
 #include "xmalloc.h"
 
 #define FILENAME_BYTES	255		/* a decoded file name */
+#define MSGID_BYTES	998		/* a message-id kept */
 #define RFC2231_PIECES	64		/* name*0* ... name*63* */
 #define SCAN_PENDING	4		/* multipart types in one header */
 /* The most of a part's body read: four times the text kept, room for
@@ -201,26 +202,71 @@ utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
-/* Valid UTF-8 copy of s with control characters turned into spaces,
- * trimmed, at most max bytes. */
 static int
 is_ctl_or_space(unsigned char c)
 {
 	return c <= ' ' || c == 0x7f;
 }
 
+/* Length of the run of printable ASCII (0x20 to 0x7e) that opens
+ * s[0..len), found eight bytes at a time. */
+static size_t
+printable_run(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v;
+	size_t i = 0;
+
+	/* A byte below 0x20 sets its high bit in v - 0x20 (and not in v);
+	 * 0x7f and up set it in v + 1 or in v.  A borrow or a carry only
+	 * comes from a byte that is flagged itself. */
+	while (len - i >= 8) {
+		memcpy(&v, s + i, 8);
+		if ((((v - ones * 0x20) & ~v) | (v + ones) | v) & highs)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)s[i] >= 0x20 &&
+	    (unsigned char)s[i] < 0x7f)
+		i++;
+	return i;
+}
+
+/* Length of the run of ASCII without NUL that opens s[0..len), found
+ * eight bytes at a time. */
+static size_t
+ascii_run(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v;
+	size_t i = 0;
+
+	/* A NUL sets its high bit in v - 1 (and not in v); a byte that is
+	 * not ASCII has its own.  A borrow only comes from a NUL. */
+	while (len - i >= 8) {
+		memcpy(&v, s + i, 8);
+		if ((((v - ones) & ~v) | v) & highs)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0')
+		i++;
+	return i;
+}
+
+/* Valid UTF-8 copy of s with control characters turned into spaces,
+ * trimmed, at most max bytes. */
 static char *
 clean_line(const char *s, size_t len, size_t max)
 {
 	char *u, *p, *q;
-	size_t n, i, e;
+	size_t n, i, e, k;
 
 	/* Plain ASCII (most header fields) needs no conversion: the same
-	 * result straight from s. */
-	for (i = 0; i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0';
-	    i++)
-		;
-	if (i == len) {
+	 * result straight from s, its printable runs copied at once. */
+	if (ascii_run(s, len) == len) {
 		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
 		    i++)
 			;
@@ -229,10 +275,11 @@ clean_line(const char *s, size_t len, size_t max)
 			;
 		n = e - i < max ? e - i : max;
 		q = xmalloc(n + 1);
-		for (e = 0; e < n; e++) {
-			unsigned char c = (unsigned char)s[i + e];
-
-			q[e] = c < 32 || c == 0x7f ? ' ' : (char)c;
+		for (e = 0; e < n; ) {
+			k = printable_run(s + i + e, n - e);
+			memcpy(q + e, s + i + e, k);
+			if ((e += k) < n)
+				q[e++] = ' ';	/* a control byte or DEL */
 		}
 		q[n] = '\0';
 		return q;
@@ -288,6 +335,19 @@ piece_end(const char *s, size_t len, size_t *next)
 	return *next;
 }
 
+/* Whether s[0..len) holds "=?", where an encoded word opens (memmem()
+ * is slow for so short a needle). */
+static int
+has_word_open(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL)
+		if (++p < end && *p == '?')
+			return 1;
+	return 0;
+}
+
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
  * UTF-8 when valid, else as windows-1252.  Returns a clean line. */
 static char *
@@ -298,7 +358,7 @@ decode_words(const char *s, size_t len, size_t max)
 	size_t idx, pos, end, next;
 	struct buf b;
 
-	if (len == 0 || memmem(s, len, "=?", 2) == NULL)
+	if (len == 0 || !has_word_open(s, len))
 		return clean_line(s, len, max);
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
@@ -333,6 +393,9 @@ header_value(const char *v, const char *vend)
 	 * a factor of four. */
 	if (len > LIMIT_HEADER_BYTES * 4)
 		len = LIMIT_HEADER_BYTES * 4;
+	/* One line, as most values are: nothing to join. */
+	if (memchr(v, '\n', len) == NULL)
+		return decode_words(v, len, LIMIT_HEADER_BYTES);
 	buf_init(&b, len);
 	for (i = 0; i < len; i += n + 1) {
 		const char *nl = memchr(v + i, '\n', len - i);
@@ -442,6 +505,18 @@ scan_match(struct scan *s, const char *tok, const char *e)
 	return -1;
 }
 
+/* Whether s[0..len) holds word (lower case), in any case. */
+static int
+holds_ci(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word), i;
+
+	for (i = 0; i + n <= len; i++)
+		if ((s[i] | 0x20) == word[0] && strncasecmp(s + i, word, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -456,6 +531,15 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 		s->toobig = "a Content-Type field is too long";
 		return;
 	}
+	/*
+	 * A message header needs only a multipart or message type (a part
+	 * header also needs to know whether the field parses at all).  The
+	 * type is one of these words, as written or out of an encoded word:
+	 * without them, the field needs no parsing here.
+	 */
+	if (s->state == SC_MSGHDR && !holds_ci(f, flen, "multipart") &&
+	    !holds_ci(f, flen, "message") && !has_word_open(f, flen))
+		return;
 	if (mailimf_optional_fields_parse(f, flen, &idx, &imf) !=
 	    MAILIMF_NO_ERROR)
 		return;
@@ -604,6 +688,34 @@ scan_repair(const struct scan *s, const char *buf, size_t len,
 	return buf_release(&b);
 }
 
+/*
+ * Body text [p, end) from a line start: where the next line that opens
+ * with "--" starts (only such a line can be a delimiter), else where the
+ * last line starts if it has no newline, else end.  Every line before it
+ * ends with a newline.  Lines without a '-' are passed over by memchr().
+ */
+static char *
+body_skip(char *p, char *end)
+{
+	char *d, *nl;
+
+	while (p < end) {
+		if ((d = memchr(p, '-', (size_t)(end - p))) == NULL)
+			break;
+		if ((d == p || d[-1] == '\n') && end - d >= 2 && d[1] == '-')
+			return d;
+		if ((nl = memchr(d, '\n', (size_t)(end - d))) == NULL)
+			break;
+		p = nl + 1;
+	}
+	/* No delimiter from p on: the last line, if it has no newline. */
+	if (p < end && end[-1] != '\n') {
+		nl = memrchr(p, '\n', (size_t)(end - p));
+		return nl ? nl + 1 : p;
+	}
+	return end;
+}
+
 static void
 scan_run(struct scan *s, char *buf, size_t len)
 {
@@ -614,6 +726,18 @@ scan_run(struct scan *s, char *buf, size_t len)
 	memset(s, 0, sizeof(*s));
 	scan_block_begin(s, SC_MSGHDR);
 	while (p < end && s->toobig == NULL && !s->unsafe) {
+		/* In a body, the lines before the next one that opens with
+		 * "--" only add to the work: at once. */
+		if (s->state == SC_BODY && !reread && !s->afterdelim) {
+			e = body_skip(p, end);
+			s->work += (uint64_t)s->nmultipart * (uint64_t)(e - p);
+			if (s->work > LIMIT_MIME_SCAN) {
+				s->toobig = "boundary scanning would take too long";
+				break;
+			}
+			if ((p = e) == end)
+				break;
+		}
 		e = (char *)line_end(p, end);
 		if (!reread) {
 			s->work += (uint64_t)s->nmultipart *
@@ -999,6 +1123,10 @@ part_filename(struct mailmime *mm, struct mailmime_disposition *dsp)
 		    paren_depth(f.value, (size_t)(f.vend - f.value)) >
 		    LIMIT_COMMENT_DEPTH)
 			return NULL;
+		/* Most fields have no "name" parameter: the word is not
+		 * there at all, in any case. */
+		if (!holds_ci(f.value, (size_t)(f.vend - f.value), "name"))
+			return NULL;
 		if (mailmime_content_parse(f.value, (size_t)(f.vend - f.value),
 		    &idx, &ct) != MAILIMF_NO_ERROR)
 			return NULL;
@@ -1178,6 +1306,21 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 	 * mail), only CRs are looked for. */
 	int nul = i < len && memchr(raw + i, '\0', len - i) != NULL;
 
+	/* When all that is left fits under want (the text never grows),
+	 * it is made to the end: one line end at a time. */
+	if (!nul && len - i <= want && j <= want - (len - i)) {
+		while ((cr = memchr(raw + i, '\r', len - i)) != NULL) {
+			n = (size_t)(cr - (raw + i));
+			memcpy(out + j, raw + i, n);
+			j += n;
+			out[j++] = '\n';
+			i += n + (i + n + 1 < len && cr[1] == '\n' ? 2 : 1);
+		}
+		memcpy(out + j, raw + i, len - i);
+		*jp = j + (len - i);
+		*ip = len;
+		return;
+	}
 	while (i < len && !(j >= want && line_settled(out, j))) {
 		lim = len - i;
 		if (j < want && lim > want - j)
@@ -1410,17 +1553,15 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	return out;
 }
 
-static int
-qp_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 0;
-}
+/* A hex digit's value; any other byte counts as 0, as in libetpan. */
+static const unsigned char qp_hex[256] = {
+	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,
+	['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9,
+	['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14,
+	['f'] = 15,
+	['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14,
+	['F'] = 15
+};
 
 /*
  * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
@@ -1480,8 +1621,8 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 					state = QP_NORMAL;
 					break;
 				}
-				out[o++] = (char)(qp_hex(m[cur + 1]) << 4 |
-				    qp_hex(m[cur + 2]));
+				out[o++] = (char)(qp_hex[(unsigned char)m[cur + 1]] <<
+				    4 | qp_hex[(unsigned char)m[cur + 2]]);
 				cur += 3;
 				start = m + cur;
 				state = QP_NORMAL;
@@ -2152,8 +2293,10 @@ mime_header_get(const struct mime_message *m, const char *name)
 
 	if (m == NULL || name == NULL)
 		return NULL;
+	/* Bytes equal but for case agree in bit 0x20 and the others. */
 	for (i = 0; i < m->nheaders; i++)
-		if (strcasecmp(m->headers[i].name, name) == 0)
+		if ((m->headers[i].name[0] | 0x20) == (name[0] | 0x20) &&
+		    strcasecmp(m->headers[i].name, name) == 0)
 			return m->headers[i].value;
 	return NULL;
 }
@@ -2359,23 +2502,73 @@ mime_address(const char *value, char **addr, char **name)
 static char *
 msgid_clean(const char *s, size_t n)
 {
-	struct buf b;
-	size_t i;
+	char *r = xmalloc((n < MSGID_BYTES ? n : MSGID_BYTES) + 1);
+	size_t i, o = 0;
 
-	buf_init(&b, 998);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && o < MSGID_BYTES; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch <= 32 || ch == 0x7f || ch == '<' || ch == '>')
 			continue;
-		if (buf_addch(&b, (char)ch) == -1)
-			break;
+		r[o++] = (char)ch;
 	}
-	if (b.len == 0 || !text_is_utf8(b.data, b.len)) {
-		buf_free(&b);
+	r[o] = '\0';
+	if (o == 0 || !text_is_utf8(r, o)) {
+		free(r);
 		return NULL;
 	}
-	return buf_release(&b);
+	return r;
+}
+
+/* A byte of a message-id in a value msgids_simple() reads. */
+static int
+msgid_byte(unsigned char ch)
+{
+	return ch > 32 && ch != 0x7f && ch != '<' && ch != '>' && ch != '(' &&
+	    ch != ')' && ch != '"' && ch != '\\';
+}
+
+/*
+ * The message-ids of v[0..len) when it is nothing but "<id>" items and
+ * blanks (SP, HTAB) around them, each id one or more bytes that msgid_byte()
+ * takes: for such a value libetpan 1.9.4's mailimf_msg_id_list_parse()
+ * gives each id as written, and they are found here without it.  Sets
+ * (*ids)[0..*n) as mime_msgids() does; -1 (nothing set) for any other
+ * value.
+ */
+static int
+msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
+{
+	size_t i, start, items = 0;
+	char *id;
+
+	for (i = 0; i < len; ) {
+		if (v[i] == ' ' || v[i] == '\t') {
+			i++;
+			continue;
+		}
+		if (v[i] != '<')
+			return -1;
+		for (start = ++i; i < len && msgid_byte((unsigned char)v[i]);
+		    i++)
+			;
+		if (i == start || i == len || v[i] != '>')
+			return -1;
+		i++;
+		items++;
+	}
+	if (items == 0)
+		return -1;
+	*n = 0;
+	for (i = 0; i < len && *n < max; i++) {
+		if (v[i] != '<')
+			continue;
+		for (start = ++i; v[i] != '>'; i++)	/* checked above */
+			;
+		if ((id = msgid_clean(v + start, i - start)) != NULL)
+			ids[(*n)++] = id;
+	}
+	return 0;
 }
 
 size_t
@@ -2393,7 +2586,8 @@ mime_msgids(const char *value, char ***ids, size_t max)
 	len = strnlen(value, LIMIT_HEADER_BYTES);
 	v = xstrndup(value, len);
 	*ids = xcalloc(max, sizeof(char *));
-	if (paren_depth(v, len) <= LIMIT_COMMENT_DEPTH &&
+	if (msgids_simple(v, len, *ids, max, &n) == -1 &&
+	    paren_depth(v, len) <= LIMIT_COMMENT_DEPTH &&
 	    mailimf_msg_id_list_parse(v, len, &idx, &list) ==
 	    MAILIMF_NO_ERROR) {
 		for (it = clist_begin(list); it; it = clist_next(it)) {

@@ -2,15 +2,15 @@
  * quote.c -- cut quoted earlier mail and signatures from a text body (see
  * quote.h).
  *
- * Two passes over the lines, no copy of the line list.  The first finds
- * where the writer's own text ends: an attribution ("On ... wrote:"), an
- * "Original Message" separator, an Outlook header block or a signature
- * separator; it also remembers the last thirteen lines kept, to find a
- * valediction followed by a short signature.  The second copies the lines
- * kept: not quoted with '>', not the header lines of a forwarded message
- * (its text is kept: a forwarded request is data).  Phrases are compared
- * after text_fold(), so case, accents and curly apostrophes do not matter,
- * and each language is a row in a table.
+ * One pass over the lines, no copy of the line list.  It copies the lines
+ * kept (not quoted with '>', not the header lines of a forwarded message:
+ * its text is kept, a forwarded request is data) until the writer's own
+ * text ends: an attribution ("On ... wrote:"), an "Original Message"
+ * separator, an Outlook header block or a signature separator.  It also
+ * remembers the last thirteen lines kept, to cut the output back at a
+ * valediction followed by a short signature.  Phrases are compared after
+ * text_fold(), so case, accents and curly apostrophes do not matter, and
+ * each language is a row in a table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,52 +106,113 @@ in_list(const char *s, const char *const *list)
 struct line {
 	const char *p;
 	size_t	 n;
+	char	 last;	/* last byte that is not white space; 0: blank */
 };
 
+/* The line at *pp, in text that ends at end; *pp moves past it. */
 static int
-next_line(const char **pp, struct line *l)
+next_line(const char **pp, const char *end, struct line *l)
 {
 	const char *p = *pp, *e;
+	size_t n;
 
-	if (*p == '\0')
+	if (p >= end)
 		return 0;
-	e = strchr(p, '\n');
+	e = memchr(p, '\n', (size_t)(end - p));
 	l->p = p;
-	l->n = e ? (size_t)(e - p) : strlen(p);
-	*pp = e ? e + 1 : p + l->n;
+	l->n = n = e ? (size_t)(e - p) : (size_t)(end - p);
+	*pp = e ? e + 1 : end;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
+	    p[n - 1] == '\r'))
+		n--;
+	l->last = n ? p[n - 1] : 0;	/* the text holds no NUL */
 	return 1;
 }
 
-static int
-blank(const struct line *l)
+/* What fold_ascii() makes of each byte: the byte kept (lower-cased),
+ * FOLD_SEP, or FOLD_NOT_ASCII. */
+#define FOLD_SEP	0
+#define FOLD_NOT_ASCII	1
+
+static unsigned char fold_tab[256];
+static int fold_tab_ready;
+
+static void
+fold_tab_init(void)
 {
-	size_t i;
+	int c, d;
 
-	for (i = 0; i < l->n; i++)
-		if (l->p[i] != ' ' && l->p[i] != '\t' && l->p[i] != '\r')
-			return 0;
-	return 1;
+	for (c = 0; c < 256; c++) {
+		d = c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c == '`' ? '\'' : c;
+		if (c >= 0x80)
+			fold_tab[c] = FOLD_NOT_ASCII;
+		else if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+		    d == '@' || d == '+' || d == '.' || d == '-' || d == '\'')
+			fold_tab[c] = (unsigned char)d;
+		else
+			fold_tab[c] = FOLD_SEP;
+	}
+	fold_tab_ready = 1;
 }
 
-/* Folded copy of a line, or NULL when it is too long to be a phrase. */
+/*
+ * text_fold_n() of an ASCII line, made into out (room for l->n + 1 bytes)
+ * without an allocation: letters lower-cased, '`' read as an apostrophe,
+ * letters, digits and "@+.-'" kept, every other byte a separator, words
+ * joined by one space.  -1 for a line with a byte that is not ASCII.
+ */
+static int
+fold_ascii(const struct line *l, char *out)
+{
+	size_t i, o = 0;
+	int space = 0;
+	unsigned char d;
+
+	if (!fold_tab_ready)
+		fold_tab_init();
+	for (i = 0; i < l->n; i++) {
+		d = fold_tab[(unsigned char)l->p[i]];
+		if (d > FOLD_NOT_ASCII) {
+			if (space && o > 0)
+				out[o++] = ' ';
+			space = 0;
+			out[o++] = (char)d;
+		} else if (d == FOLD_SEP)
+			space = 1;
+		else
+			return -1;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Folded copy of a line: in room (PHRASE_LINE + 1 bytes) when the line is
+ * ASCII, as most are, else malloc'd; NULL when the line is too long to be
+ * a phrase.  Released with fold_free().
+ */
 static char *
-fold_line(const struct line *l)
+fold_line(const struct line *l, char *room)
 {
 	if (l->n > PHRASE_LINE)
 		return NULL;
+	if (fold_ascii(l, room) == 0)
+		return room;
 	return text_fold_n(l->p, l->n, NULL);
 }
 
-/* Last character of the line that is not white space, or 0. */
-static char
-last_char(const struct line *l)
+static void
+fold_free(char *f, const char *room)
 {
-	size_t n = l->n;
+	if (f != NULL && f != room)
+		free(f);
+}
 
-	while (n > 0 && (l->p[n - 1] == ' ' || l->p[n - 1] == '\t' ||
-	    l->p[n - 1] == '\r'))
-		n--;
-	return n ? l->p[n - 1] : 0;
+/* The colon that ends a line's label: among its first LABEL_BYTES bytes. */
+static const char *
+label_colon(const struct line *l)
+{
+	return memchr(l->p, ':', l->n < LABEL_BYTES ? l->n : LABEL_BYTES);
 }
 
 /* Folded label of a "Label: value" line ('*' of bold text ignored), or
@@ -161,10 +222,9 @@ label_of(const struct line *l)
 {
 	char buf[LABEL_BYTES + 1];
 	const char *c;
-	size_t i, j = 0, n;
+	size_t i, j = 0;
 
-	n = l->n < LABEL_BYTES ? l->n : LABEL_BYTES;
-	if ((c = memchr(l->p, ':', n)) == NULL)
+	if ((c = label_colon(l)) == NULL)
 		return NULL;
 	for (i = 0; l->p + i < c; i++)
 		if (l->p[i] != '*' && l->p[i] != '>')
@@ -234,18 +294,18 @@ attribution(const char *f, int has_at)
 	return 0;
 }
 
-/* "From:" followed within OUTLOOK_SPAN lines by a Sent/Date line and a
- * To/Subject line. */
+/* "From:" followed within OUTLOOK_SPAN lines (from rest on, in text that
+ * ends at end) by a Sent/Date line and a To/Subject line. */
 static int
-outlook_block(const struct line *l, const char *rest)
+outlook_block(const struct line *l, const char *rest, const char *end)
 {
 	struct line m;
 	int i, sent = 0, to = 0;
 
 	if (!label_in(l, from_labels))
 		return 0;
-	for (i = 0; i < OUTLOOK_SPAN && next_line(&rest, &m); i++) {
-		if (blank(&m))
+	for (i = 0; i < OUTLOOK_SPAN && next_line(&rest, end, &m); i++) {
+		if (m.last == 0)
 			continue;
 		if (label_in(&m, sent_labels))
 			sent = 1;
@@ -255,48 +315,51 @@ outlook_block(const struct line *l, const char *rest)
 	return sent && to;
 }
 
-/* Whether a line can be a phrase at all: folding every line would cost
- * more than everything else here. */
+/* Whether a line (next: the line after it, or NULL) can be a phrase at
+ * all: folding every line would cost more than everything else here. */
 static int
-may_be_phrase(const struct line *l, const char *rest)
+may_be_phrase(const struct line *l, const struct line *next)
 {
-	struct line m;
-
-	if (l->n > PHRASE_LINE)
+	/* A blank line folds to "", which no test below matches, alone
+	 * or before the next line. */
+	if (l->n > PHRASE_LINE || l->last == 0)
 		return 0;
 	if (l->n <= SHORT_LINE || (l->n > 0 && l->p[0] == '-') ||
-	    last_char(l) == ':')
+	    l->last == ':')
 		return 1;
-	return next_line(&rest, &m) && last_char(&m) == ':';
+	return next != NULL && next->last == ':';
 }
 
-/* 1 when the line at l (folded f, or NULL; rest: the text after it)
- * starts quoted earlier mail or a signature. */
+/* 1 when the line at l (folded f, or NULL; next: the line after it, or
+ * NULL; rest: the text after it, which ends at end) starts quoted earlier
+ * mail or a signature. */
 static int
-cut_here(const struct line *l, const char *f, const char *rest)
+cut_here(const struct line *l, const char *f, const struct line *next,
+    const char *rest, const char *end)
 {
-	struct line m;
-	char *g, *both;
+	struct line m = { NULL, 0, 0 };
+	char room[PHRASE_LINE + 1], *g, *both;
 	size_t fl, gl;
 	int r = 0;
 
 	if ((l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
 	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
 		return 1;
-	if (outlook_block(l, rest))
+	/* Most lines have no label: outlook_block() is not asked. */
+	if (label_colon(l) != NULL && outlook_block(l, rest, end))
 		return 1;
 	/* Outlook's rule above its header block. */
 	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
-	    next_line(&rest, &m) && outlook_block(&m, rest))
+	    next_line(&rest, end, &m) && outlook_block(&m, rest, end))
 		return 1;
 	if (f == NULL)
 		return 0;
 	if (l->n > 0 && l->p[0] == '-' && dashed_in(f, separators))
 		return 1;
-	if (last_char(l) == ':')
+	if (l->last == ':')
 		return attribution(f, memchr(l->p, '@', l->n) != NULL);
-	if (next_line(&rest, &m) && last_char(&m) == ':' &&
-	    (g = fold_line(&m)) != NULL) {
+	if (next != NULL && next->last == ':' &&
+	    (g = fold_line(next, room)) != NULL) {
 		/* An attribution wrapped over two lines. */
 		fl = strlen(f);
 		gl = strlen(g);
@@ -306,7 +369,7 @@ cut_here(const struct line *l, const char *f, const char *rest)
 		memcpy(both + fl + 1, g, gl + 1);
 		r = attribution(both, 0);
 		free(both);
-		free(g);
+		fold_free(g, room);
 	}
 	return r;
 }
@@ -314,7 +377,7 @@ cut_here(const struct line *l, const char *f, const char *rest)
 static int
 forward_marker(const struct line *l, const char *f)
 {
-	if (f == NULL || l->n == 0 || (l->p[0] != '-' && last_char(l) != ':'))
+	if (f == NULL || l->n == 0 || (l->p[0] != '-' && l->last != ':'))
 		return 0;
 	return dashed_in(f, forward_markers);
 }
@@ -323,14 +386,22 @@ forward_marker(const struct line *l, const char *f)
 static int
 valediction(const struct line *l, const char *f)
 {
-	size_t n;
+	static size_t longest;	/* of the valedictions, found once */
+	size_t n, i, most = 0;
 
 	if (f == NULL || l->n > SHORT_LINE)
 		return 0;
+	if (longest == 0) {
+		for (i = 0; valedictions[i]; i++)
+			if (strlen(valedictions[i]) > most)
+				most = strlen(valedictions[i]);
+		longest = most;	/* set whole, once known */
+	}
 	n = strlen(f);
 	while (n > 0 && (f[n - 1] == '.' || f[n - 1] == ' '))
 		n--;
-	return in_list_n(f, n, valedictions);
+	/* Most lines are longer than any valediction. */
+	return n <= longest && in_list_n(f, n, valedictions);
 }
 
 static int
@@ -351,7 +422,7 @@ forward_header(const struct line *l, int *fwd)
 {
 	if (*fwd == 0)
 		return 0;
-	if (blank(l)) {
+	if (l->last == 0) {
 		if (*fwd == 2)
 			*fwd = 0;
 		return 1;
@@ -375,82 +446,84 @@ copy_run(struct buf *b, const char *run, const char *end)
 	return NULL;
 }
 
+/*
+ * One pass over the lines.  It finds where the writer's text ends (an
+ * attribution, an "Original Message" separator, an Outlook header block, a
+ * signature separator) and copies the lines kept before it, each run of
+ * them in one piece.  It remembers the last SIG_LINES + 1 non-blank lines
+ * kept, each with the length the output had before it: the oldest
+ * valediction among them, with at most SIG_LINES lines after it, cuts the
+ * output back to that length.
+ */
 char *
 quote_strip(const char *text)
 {
-	const char *p, *cut = NULL, *ring[SIG_LINES + 1], *vcut = NULL;
-	const char *run = NULL, *rend = NULL;
+	const char *p, *end, *rest, *run = NULL, *rend = NULL;
+	const struct line *next;
+	size_t ring[SIG_LINES + 1];
 	int isval[SIG_LINES + 1];
-	char *f;
-	struct line l;
+	char room[PHRASE_LINE + 1], *f;
+	struct line l, nx;
 	struct buf b;
 	size_t nring = 0, head = 0, i, textlen;
-	int fwd = 0;
+	int fwd = 0, more;
 
 	if (text == NULL)
 		return xstrdup("");
-	/* First pass: where the text ends, and the last lines kept. */
-	for (p = text; next_line(&p, &l); ) {
-		if (forward_header(&l, &fwd) || quoted(&l))
+	/* The output is runs of whole lines, each with its newline (one
+	 * added after the last line if it has none): no more than the
+	 * text and a byte. */
+	textlen = strlen(text);
+	end = text + textlen;
+	buf_init(&b, textlen + 1);
+	buf_reserve(&b, textlen + 1);
+	p = text;
+	more = next_line(&p, end, &nx);
+	while (more) {
+		l = nx;
+		rest = p;
+		more = next_line(&p, end, &nx);
+		next = more ? &nx : NULL;
+		if (forward_header(&l, &fwd) || quoted(&l)) {
+			run = copy_run(&b, run, rend);
 			continue;
-		f = may_be_phrase(&l, p) ? fold_line(&l) : NULL;
-		if (cut_here(&l, f, p)) {
-			free(f);
-			cut = l.p;
+		}
+		f = may_be_phrase(&l, next) ? fold_line(&l, room) : NULL;
+		if (cut_here(&l, f, next, rest, end)) {
+			fold_free(f, room);
 			break;
 		}
-		if (forward_marker(&l, f))
+		if (forward_marker(&l, f)) {
 			fwd = 1;
-		else if (!blank(&l)) {
-			ring[head] = l.p;
+			run = copy_run(&b, run, rend);
+			fold_free(f, room);
+			continue;
+		}
+		if (l.last != 0) {
+			/* The lines of the open run before this one, each
+			 * with its newline, are what copy_run() adds. */
+			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
 			isval[head] = valediction(&l, f);
 			head = (head + 1) % (SIG_LINES + 1);
 			if (nring < SIG_LINES + 1)
 				nring++;
 		}
-		free(f);
+		fold_free(f, room);
+		if (run == NULL)
+			run = l.p;
+		rend = l.p + l.n;
 	}
+	copy_run(&b, run, rend);
 	/* The oldest valediction among the last SIG_LINES + 1 lines kept
 	 * has at most SIG_LINES after it. */
 	for (i = 0; i < nring; i++) {
 		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
 
 		if (isval[k]) {
-			vcut = ring[k];
+			buf_truncate(&b, ring[k]);
 			break;
 		}
 	}
-	if (vcut != NULL && (cut == NULL || vcut < cut))
-		cut = vcut;
-
-	/* Second pass: copy what is kept, each run of lines kept in one
-	 * piece (they lie in the text one after the other, each ended by
-	 * its newline but maybe the last), into room for all the text. */
-	textlen = strlen(text);
-	buf_init(&b, textlen + 1);
-	buf_reserve(&b, textlen + 1);
-	fwd = 0;
-	for (p = text; next_line(&p, &l) && (cut == NULL || l.p < cut); ) {
-		if (forward_header(&l, &fwd) || quoted(&l)) {
-			run = copy_run(&b, run, rend);
-			continue;
-		}
-		/* Only a forward marker matters here: a line opening with
-		 * '-' or ending with ':'. */
-		f = l.n > 0 && (l.p[0] == '-' || last_char(&l) == ':') &&
-		    may_be_phrase(&l, p) ? fold_line(&l) : NULL;
-		if (forward_marker(&l, f)) {
-			free(f);
-			fwd = 1;
-			run = copy_run(&b, run, rend);
-			continue;
-		}
-		free(f);
-		if (run == NULL)
-			run = l.p;
-		rend = l.p + l.n;
-	}
-	copy_run(&b, run, rend);
 	while (b.len > 0 && b.data[b.len - 1] == '\n' &&
 	    (b.len == 1 || b.data[b.len - 2] == '\n'))
 		b.data[--b.len] = '\0';

@@ -47,6 +47,45 @@ test_cap_refuses_whole_append(void **state)
 	buf_free(&b);
 }
 
+/* Appends that fill the room there is exactly, or the cap exactly, and
+ * one byte past either. */
+static void
+test_room_and_cap_edges(void **state)
+{
+	struct buf b;
+	char big[200];
+	size_t room;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, 1000);
+	assert_int_equal(buf_add(&b, big, 1), 0);
+	room = b.size - b.len - 1;	/* bytes that fit without growing */
+	assert_int_equal(buf_add(&b, big, room), 0);
+	assert_int_equal(b.len + 1, b.size);
+	assert_int_equal(b.data[b.len], '\0');
+	assert_int_equal(buf_add(&b, "y", 1), 0);	/* grows */
+	assert_int_equal(b.data[b.len - 1], 'y');
+	assert_int_equal(b.data[b.len], '\0');
+	assert_int_equal(buf_add(&b, big, 0), 0);
+	assert_int_equal(buf_add(&b, NULL, 0), 0);
+	buf_free(&b);
+
+	/* Room allocated past the cap: the cap still holds. */
+	buf_init(&b, 100);
+	assert_int_equal(buf_add(&b, big, 60), 0);
+	assert_int_equal(buf_add(&b, big, 10), 0);	/* grows */
+	assert_true(b.size > 101);
+	assert_int_equal(buf_add(&b, big, 31), -1);
+	assert_int_equal(b.len, 70);
+	assert_int_equal(buf_add(&b, big, 30), 0);
+	assert_int_equal(b.len, 100);
+	assert_int_equal(buf_add(&b, big, 1), -1);
+	assert_int_equal(buf_add(&b, big, 0), 0);
+	assert_int_equal(b.data[100], '\0');
+	buf_free(&b);
+}
+
 static void
 test_printf_and_truncate(void **state)
 {
@@ -100,6 +139,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grow_and_terminate),
 		cmocka_unit_test(test_cap_refuses_whole_append),
+		cmocka_unit_test(test_room_and_cap_edges),
 		cmocka_unit_test(test_printf_and_truncate),
 		cmocka_unit_test(test_release_empty),
 		cmocka_unit_test(test_binary_with_nul),

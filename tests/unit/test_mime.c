@@ -303,6 +303,47 @@ test_header_values_clean(void **state)
 	mime_message_free(m);
 }
 
+/* Header values with a control byte, DEL or a UTF-8 letter at each
+ * place, on either side of the eight-byte steps of the printable-ASCII
+ * scan: control bytes and DEL become spaces, the ends are trimmed. */
+static void
+test_header_values_bytes(void **state)
+{
+	static const char *const odd[] = { "\t", "\x01", "\x7f", "\x1f",
+	    "\xc3\xa9", "~", " " };
+	const char base[] = "abcdefghijklmnopqrstuvw";
+	struct mime_message *m;
+	char raw[128], want[64], *w;
+	size_t i, j, k, len = sizeof(base) - 1;
+
+	(void)state;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		for (j = 0; j < len; j++) {
+			snprintf(raw, sizeof(raw), "X-V: %.*s%s%s\n\nbody\n",
+			    (int)j, base, odd[i], base + j + 1);
+			/* What is wanted: the odd byte as a space if it is
+			 * a control byte or DEL, then both ends trimmed. */
+			snprintf(want, sizeof(want), "%.*s%s%s", (int)j, base,
+			    (unsigned char)odd[i][0] < 0x20 ||
+			    odd[i][0] == 0x7f ? " " : odd[i], base + j + 1);
+			w = want;
+			while (*w == ' ')
+				w++;
+			k = strlen(w);
+			while (k > 0 && w[k - 1] == ' ')
+				w[--k] = '\0';
+			m = parse(raw);
+			assert_string_equal(mime_header_get(m, "x-v"), w);
+			mime_message_free(m);
+		}
+	}
+	/* Only spaces, and nothing. */
+	m = parse("X-A:         \nX-B:\n\nbody\n");
+	assert_string_equal(mime_header_get(m, "x-a"), "");
+	assert_string_equal(mime_header_get(m, "x-b"), "");
+	mime_message_free(m);
+}
+
 static void
 test_rfc2231_filename(void **state)
 {
@@ -330,8 +371,12 @@ test_rfc2231_filename(void **state)
 	    "--=_b\n"
 	    "Content-Type: text/plain; name=\"na\xc3\xafve.txt\"\n\n"
 	    "raw utf-8 name\n"
+	    "--=_b\n"
+	    "Content-Type: text/plain; charset=us-ascii;\n"
+	    "\tNAME*0=\"up\"; Name*1=\"per.txt\"\n\n"
+	    "upper-case parameter names\n"
 	    "--=_b--\n");
-	assert_int_equal(m->nparts, 5);
+	assert_int_equal(m->nparts, 6);
 	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
 	assert_null(m->parts[0].filename);
 	assert_int_equal(m->parts[1].kind, MIME_PART_CSV);
@@ -342,6 +387,7 @@ test_rfc2231_filename(void **state)
 	assert_string_equal(m->parts[3].filename, "caf\xc3\xa9.txt");
 	assert_int_equal(m->parts[3].kind, MIME_PART_ATTACHED_TEXT);
 	assert_string_equal(m->parts[4].filename, "na\xc3\xafve.txt");
+	assert_string_equal(m->parts[5].filename, "upper.txt");
 	mime_message_free(m);
 }
 
@@ -548,6 +594,14 @@ test_unsafe_boundary(void **state)
 		"Content-Type: message/rfc822\n\n"
 		"Subject: inner\n"
 		"Content-Type: multipart/mixed; boundary=\"\\\"\"\n\nx\n",
+		/* The type on a line of its own, in upper case, or as an
+		 * encoded word (the message header's Content-Type is only
+		 * parsed when it may name a multipart or message type). */
+		"Content-Type:\n MULTIPART/mixed;\n boundary=\"\\\"\"\n\nx\n",
+		"Content-Type: =?us-ascii?b?bXVsdGlwYXJ0?=/mixed; "
+		"boundary=\"\\\"\"\n\nx\n",
+		"Content-Type: MESSAGE/RFC822\n\n"
+		"Content-Type: Multipart/Mixed; boundary=\"\\\"\"\n\nx\n",
 		NULL
 	};
 	struct mime_message *m = NULL;
@@ -818,6 +872,60 @@ add_filler(struct buf *b, size_t bytes, const char *eol)
 }
 
 /*
+ * Delimiters among lines with dashes elsewhere: the pre-scan passes over
+ * body lines to the next one that opens with "--", and counts those.
+ */
+static void
+test_delimiter_lines(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	size_t k, extra;
+
+	(void)state;
+	m = parse("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "pre-amble - with - dashes\n-\n- -\n--\n"
+	    "--b\nContent-Type: text/plain\n\n"
+	    "one-two\n -- b\n---b\n-b\nlast-\n"
+	    "--b\nContent-Type: text/plain\n\nsecond-\n-\n--b--");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text,
+	    "one-two\n -- b\n---b\n-b\nlast-");
+	assert_string_equal(m->parts[1].text, "second-\n-");
+	mime_message_free(m);
+
+	/* A delimiter as the last line, without a newline, after a line
+	 * that ends with a dash. */
+	m = parse("Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nx-\n--b");
+	assert_int_equal(m->nparts, 1);
+	assert_string_equal(m->parts[0].text, "x-");
+	mime_message_free(m);
+
+	/* Lines opening with "--" counted among others, the last without
+	 * a newline. */
+	for (extra = 0; extra < 2; extra++) {
+		buf_init(&b, LIMIT_MESSAGE_BYTES);
+		buf_addstr(&b, "Subject: dashes\n\ntext\n");
+		for (k = 1; k < LIMIT_MIME_DELIMS + extra; k++)
+			buf_addstr(&b, k % 2 ? "a-b\n--\n" : "-\n -- \n--x\n");
+		buf_addstr(&b, "--");
+		m = parse_len(b.data, b.len);
+		if (extra) {
+			assert_int_equal(m->nparts, 0);
+			assert_non_null(strstr(m->notes,
+			    "too many boundary lines"));
+		} else {
+			assert_int_equal(m->nparts, 1);
+			assert_memory_equal(m->parts[0].text,
+			    "text\na-b\n--\n-\n -- \n", 19);
+		}
+		mime_message_free(m);
+		buf_free(&b);
+	}
+}
+
+/*
  * A single-part body far longer than what is decoded of it: the text is
  * cut and says so, and the boundary lines after the part read still
  * count (past LIMIT_MIME_DELIMS only the header is read), however lines
@@ -976,6 +1084,16 @@ test_line_ends(void **state)
 		assert_string_equal(only_text(m), "line one\nline two");
 		mime_message_free(m);
 	}
+	/* Mixed in one body: CR CR LF is two line ends, a CR at the very
+	 * end one; in a quoted-printable body too, where a decoded "=0D"
+	 * is a CR of its own. */
+	m = parse("Subject: mixed\r\n\r\na\r\r\nb\rc\n\rd\r");
+	assert_string_equal(only_text(m), "a\n\nb\nc\n\nd\n");
+	mime_message_free(m);
+	m = parse("Subject: mixed\r\nContent-Transfer-Encoding: "
+	    "quoted-printable\r\n\r\na=0D\r\nb=0D=0Ac\r\rd=0D");
+	assert_string_equal(only_text(m), "a\n\nb\nc\n\nd\n");
+	mime_message_free(m);
 }
 
 static void
@@ -1139,6 +1257,66 @@ test_msgids(void **state)
 		free(ids[i]);
 	free(ids);
 
+	/* Values of "<id>" items only, and others near them: the same ids
+	 * whichever way they are read. */
+	{
+		static const struct {
+			const char *v, *want;	/* ids joined by '|' */
+		} c[] = {
+			{ "<a@b>", "a@b" },
+			{ "  <a@b>\t<c.d+e@f-g.h>  <x>", "a@b|c.d+e@f-g.h|x" },
+			{ "<a@b><c@d>", "a@b|c@d" },
+			{ "<caf\xc3\xa9@b.example>", "caf\xc3\xa9@b.example" },
+			{ "<a@b> (comment) <c@d>", "a@b|c@d" },
+			{ "<a b@c> <d@e>", "ab@c|d@e" },
+			{ "<a@b> junk <c@d>", "a@b|c@d" },
+			{ "<a@b>, <c@d>;", "a@b|c@d" },
+			{ "<<a@b>> <c@d>", "a@b|c@d" },
+			{ "<a@b> <", "a@b" },
+			{ "<a@b> <>", "a@b" },
+			{ "<a@b> <c\"d@e>", "a@b|c\"d@e" },
+			{ "<a@b> c@d", "a@b" },
+			{ "<a@[1.2.3.4]> <b;c@d>", "a@[1.2.3.4]|b;c@d" },
+			{ "<\xff@b> <c@d>", "c@d" },
+			{ "   ", NULL },
+		};
+		struct buf got;
+		size_t k;
+
+		for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			n = mime_msgids(c[i].v, &ids, 10);
+			buf_init(&got, 256);
+			for (k = 0; k < n; k++) {
+				if (k > 0)
+					buf_addch(&got, '|');
+				buf_addstr(&got, ids[k]);
+				free(ids[k]);
+			}
+			free(ids);
+			if (c[i].want == NULL)
+				assert_int_equal(n, 0);
+			else
+				assert_string_equal(got.data ? got.data : "",
+				    c[i].want);
+			buf_free(&got);
+		}
+	}
+
+	/* A message-id is kept to its first 998 bytes, those left out
+	 * not counted. */
+	buf_init(&b, 1 << 12);
+	buf_addstr(&b, "<a b\t");
+	for (i = 0; i < 1200; i++)
+		buf_addch(&b, (char)('a' + i % 26));
+	buf_addstr(&b, "@x.example>");
+	n = mime_msgids(b.data, &ids, 10);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(ids[0]), 998);
+	assert_memory_equal(ids[0], "ababcdefg", 9);
+	free(ids[0]);
+	free(ids);
+	buf_free(&b);
+
 	n = mime_msgids("bare@id.example", &ids, 10);
 	assert_int_equal(n, 1);
 	assert_string_equal(ids[0], "bare@id.example");
@@ -1211,6 +1389,7 @@ main(void)
 		cmocka_unit_test(test_unknown_charset_noted),
 		cmocka_unit_test(test_rfc2047_headers),
 		cmocka_unit_test(test_header_values_clean),
+		cmocka_unit_test(test_header_values_bytes),
 		cmocka_unit_test(test_rfc2231_filename),
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_alternative_groups),
@@ -1224,6 +1403,7 @@ main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_costly_structure_bounded),
 		cmocka_unit_test(test_oversized_message),
+		cmocka_unit_test(test_delimiter_lines),
 		cmocka_unit_test(test_large_single_part),
 		cmocka_unit_test(test_large_multipart),
 		cmocka_unit_test(test_decode_at_cap),

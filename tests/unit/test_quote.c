@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,12 @@ test_valediction(void **state)
 	expect("Name: X\nBEST REGARDS\nX\n", "Name: X\n");
 	expect("Name: X\nSalutations distingu\xc3\xa9" "es,\nX\n",
 	    "Name: X\n");
+	/* The longest valediction, and one letter more. */
+	expect("Name: X\nMit freundlichen Gr\xc3\xbc\xc3\x9f" "en\nX\n",
+	    "Name: X\n");
+	expect("Name: X\nMIT FREUNDLICHEN GRUSSEN...\nX\n", "Name: X\n");
+	expect("Name: X\nMit freundlichen Grussenn\nX\n",
+	    "Name: X\nMit freundlichen Grussenn\nX\n");
 	/* Long tail: the text goes on, kept. */
 	buf_init(&b, 1 << 16);
 	buf_addstr(&b, "Intro\nKind regards,\n");
@@ -141,6 +148,54 @@ test_valediction(void **state)
 	/* "Regards" inside a line is not a valediction. */
 	expect("Regards to the team, here is the list:\nName: A\n",
 	    "Regards to the team, here is the list:\nName: A\n");
+}
+
+/*
+ * An ASCII line is folded here, any other by text_fold_n(): the same line
+ * with an accent on one letter (which folding strips) must be cut or kept
+ * alike.  Case, '`', punctuation and runs of separators are folded.
+ */
+static void
+test_fold_ascii_alike(void **state)
+{
+	static const struct {
+		const char *line;
+		int cut;
+	} cases[] = {
+		{ "  Best,   Regards!!! ...", 1 },
+		{ "BEST\tREGARDS", 1 },
+		{ "*Kind* _regards_ :-)", 0 },
+		{ "Kind regards 2", 0 },
+		{ "Yours`truly", 0 },
+		{ "Bien a vous.", 1 },
+		{ "bien@a vous", 0 },
+		{ "-----ORIGINAL   message-----", 1 },
+		{ "--- Original+Message ---", 0 },
+		{ "ON Monday, JANE <j@x.example> WROTE:", 1 },
+		{ "On Monday, Jane wrote-:", 0 },
+		{ "Am 14.05. schrieb Jane:", 1 },
+	};
+	static const char vowels[] = "eaoEAO";
+	static const char *const accents[] = { "\xc3\xa9", "\xc3\xa0",
+	    "\xc3\xb4", "\xc3\x89", "\xc3\x80", "\xc3\x94" };
+	char in[160], accented[160], *s, *t, *e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(in, sizeof(in), "Name: X\n%s\nX\n", cases[i].line);
+		/* The first vowel after "Name: X" accented. */
+		e = strpbrk(in + 8, vowels);
+		assert_non_null(e);
+		snprintf(accented, sizeof(accented), "%.*s%s%s", (int)(e - in),
+		    in, accents[strchr(vowels, *e) - vowels], e + 1);
+		s = quote_strip(in);
+		t = quote_strip(accented);
+		assert_int_equal(strcmp(s, "Name: X\n") == 0, cases[i].cut);
+		assert_int_equal(strcmp(t, "Name: X\n") == 0, cases[i].cut);
+		free(s);
+		free(t);
+	}
 }
 
 static void
@@ -204,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_quoted_lines),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_valediction),
+		cmocka_unit_test(test_fold_ascii_alike),
 		cmocka_unit_test(test_forward_kept),
 		cmocka_unit_test(test_edges),
 	};
