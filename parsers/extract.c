@@ -424,41 +424,128 @@ strip_parens(const char *s, size_t n, char *out)
 }
 
 /*
- * Whether s[0..n) may fold to a label by any rule of lookup_folded(): as
- * it is, undotted, or by its first words, a label then starts with the
- * first word of the folding, to a space or a full stop.  That word is
- * read here from ASCII text (folded as fold_key() does) and looked for
- * among the labels' first words, which rules out most lines of prose
- * before they are folded.  Text that is not ASCII is left to the
- * folding, which counts it against the budget.
+ * What each ASCII byte folds to (as text_fold and fold_key() fold it):
+ * the lower-case byte kept, or 0 for a separator.
  */
+static unsigned char label_byte[128];
+
+static void
+label_byte_init(void)
+{
+	int c, d;
+
+	for (c = 0; c < 128; c++) {
+		d = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c == '`' ? '\'' : c;
+		if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+		    d == '@' || d == '+' || d == '.' || d == '-' || d == '\'')
+			label_byte[c] = (unsigned char)d;
+	}
+}
+
+/* May a folding whose first word is w[0..n) be a label?  Its first word
+ * is a label's first word (form_label_head), or opens with a full stop. */
 static int
-may_be_label(const struct form *form, const char *s, size_t n)
+head_may_be_label(const struct form *form, const char *w, size_t n)
+{
+	return w[0] == '.' || form_label_head(form, w, n);
+}
+
+/*
+ * Fold text that is not ASCII, and may be a label: counted against the
+ * budget first, as each such folding is.  When the text starts with an
+ * ASCII word ended by an ASCII separator or full stop, that word is the
+ * first word of the folding (text_fold folds each character on its own),
+ * and it is tested before anything is folded.
+ */
+static size_t
+fold_other(const struct form *form, const char *s, size_t n, char *out,
+    size_t outsz)
 {
 	char w[LIMIT_LABEL_BYTES + 1];
 	size_t i, o = 0;
-	char c;
+	unsigned char c;
+	char *f;
 
-	if (ascii_prefix(s, n) < n || n >= sizeof(w))
-		return 1;
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (c == '`')
-			c = '\'';
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c == '.' && o > 0)
-			break;
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '@' || c == '+' || c == '.' || c == '-' || c == '\'')
-			w[o++] = c;
-		else if (o > 0)
-			break;
+	if (fold_budget <= 0) {
+		fold_over = 1;
+		return 0;
 	}
-	/* A folding that opens with a full stop, or is empty: no word. */
-	if (o == 0 || w[0] == '.')
-		return 1;
-	return form_label_head(form, w, o);
+	fold_budget--;
+	for (i = 0; i < n && o < sizeof(w); i++) {
+		c = (unsigned char)s[i];
+		if (c == 0 || c >= 0x80)
+			break;	/* the folding may join this to the word */
+		if (label_byte[c] == 0 || (label_byte[c] == '.' && o > 0)) {
+			if (o > 0) {
+				if (!head_may_be_label(form, w, o))
+					return 0;
+				break;
+			}
+			continue;
+		}
+		w[o++] = (char)label_byte[c];
+	}
+	f = text_fold_n(s, n, &o);
+	if (o >= outsz) {
+		free(f);
+		return 0;
+	}
+	memcpy(out, f, o + 1);
+	free(f);
+	return o;
+}
+
+/*
+ * Fold s[0..n), n <= LIMIT_LABEL_BYTES, into out (outsz bytes) for a
+ * label lookup; returns the length of the folding, or 0 when it is empty,
+ * holds more than LIMIT_LABEL_WORDS words, or cannot be a label by any
+ * rule of lookup_folded().  By all of them a label starts with the first
+ * word of the folding, to a space or a full stop: ASCII is folded here and
+ * that word looked up as soon as it ends, which rules out most prose after
+ * a word and before anything is copied further.
+ */
+static size_t
+fold_label(const struct form *form, const char *s, size_t n, char *out,
+    size_t outsz)
+{
+	size_t i, o = 0;
+	int space = 0, spaces = 0, head = 0;
+	unsigned char d;
+
+	if (label_byte['a'] == 0)
+		label_byte_init();
+	if (ascii_prefix(s, n) < n)
+		o = fold_other(form, s, n, out, outsz);
+	else {
+		for (i = 0; i < n; i++) {
+			d = label_byte[(unsigned char)s[i]];
+			if (d == 0) {
+				space = 1;
+				continue;
+			}
+			if (!head && o > 0 && (space || d == '.')) {
+				if (!head_may_be_label(form, out, o))
+					return 0;
+				head = 1;
+			}
+			if (space && o > 0) {
+				if (++spaces >= LIMIT_LABEL_WORDS || o + 1 >= outsz)
+					return 0;	/* too many words */
+				out[o++] = ' ';
+			}
+			space = 0;
+			if (o + 1 >= outsz)
+				return 0;
+			out[o++] = (char)d;
+		}
+		out[o] = '\0';
+		if (o > 0 && !head && !head_may_be_label(form, out, o))
+			return 0;
+		return o;
+	}
+	if (o == 0 || word_count(out) > LIMIT_LABEL_WORDS)
+		return 0;
+	return o;
 }
 
 /* Fold s[0..n) and look it up; loose adds the prefix rule. */
@@ -467,12 +554,9 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
     struct lmatch *m)
 {
 	char folded[LIMIT_LABEL_BYTES + 1];
-	long fl;
 
-	if (n == 0 || n > LIMIT_LABEL_BYTES || !may_be_label(form, s, n))
-		return 0;
-	fl = fold_key(s, n, folded, sizeof(folded));
-	if (fl <= 0 || word_count(folded) > LIMIT_LABEL_WORDS)
+	if (n == 0 || n > LIMIT_LABEL_BYTES ||
+	    fold_label(form, s, n, folded, sizeof(folded)) == 0)
 		return 0;
 	if (exact_or_undotted(form, folded, m))
 		return 1;
