@@ -997,8 +997,11 @@ heading_tail(const char *s, size_t len)
 		"iel", "int", "ire", "ive", "lle", "nee", "nne", "nte", "ona",
 		"ria", "rio", "ser", "son", "uee", "use",
 	};
-	/* A bit per three letters a-z, set for the ends. */
+	static const char closing[] = " \t\n\v\f\r*_:.)]-=~";
+	/* A bit per three letters a-z, set for the ends; the bytes of the
+	 * closing run. */
 	static uint64_t endbits[(26 * 26 * 26 + 63) / 64];
+	static unsigned char close[256];
 	static int ready;
 	const unsigned char *u = (const unsigned char *)s;
 	size_t e = len, i;
@@ -1011,10 +1014,11 @@ heading_tail(const char *s, size_t len)
 			    (unsigned)(ends[i][2] - 'a');
 			endbits[k >> 6] |= 1ull << (k & 63);
 		}
+		for (i = 0; closing[i] != '\0'; i++)
+			close[(unsigned char)closing[i]] = 1;
 		ready = 1;
 	}
-	while (e > 0 && u[e - 1] != '\0' &&
-	    strchr(" \t\n\v\f\r*_:.)]-=~", u[e - 1]) != NULL)
+	while (e > 0 && close[u[e - 1]])
 		e--;
 	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
 		return 1;
@@ -1034,17 +1038,19 @@ heading_tail(const char *s, size_t len)
 	return (endbits[k >> 6] >> (k & 63)) & 1;
 }
 
+/* An ASCII letter (isalpha() in the C locale, without a call). */
+#define ASCII_ALPHA(c)	((unsigned)(((unsigned char)(c) | 0x20) - 'a') < 26)
+
 static int
 might_have_prefix(const char *s, size_t len)
 {
 	size_t k;
 
-	if (len < 2 || !isalpha((unsigned char)s[0]) ||
-	    !isalpha((unsigned char)s[1]))
+	if (len < 2 || !ASCII_ALPHA(s[0]) || !ASCII_ALPHA(s[1]))
 		return 1;
 	if ((s[0] == 'o' || s[0] == 'O') && is_space(s[1]))
 		return 1;
-	for (k = 0; k < len && k < 6 && isalpha((unsigned char)s[k]); k++)
+	for (k = 0; k < len && k < 6 && ASCII_ALPHA(s[k]); k++)
 		;
 	return k < len && (s[k] == '.' || s[k] == ')');
 }
@@ -1307,10 +1313,12 @@ text_split(const struct form *form, const char *src, struct text *t)
 		p = nl + 1;
 	}
 	t->buf = abuf;
-	t->lines = xcalloc(t->n ? t->n : 1, sizeof(*t->lines));
+	/* Each line is cleared as it is filled in, not all of them first. */
+	t->lines = xmalloc((t->n ? t->n : 1) * sizeof(*t->lines));
 	for (i = 0; i < t->n; i++) {
 		struct line *l = &t->lines[i];
 
+		memset(l, 0, sizeof(*l));
 		l->s = t->buf + off[i];
 		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
 		line_scan(l);
@@ -2159,19 +2167,20 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 	int slot[LIMIT_TABLE_CELLS];
 	const struct form_label *lab[LIMIT_TABLE_CELLS];
 	size_t i, j, si;
-	unsigned bits;
+	unsigned bits, mask = csv ? ~0u : ~BIT(SEP_COMMA);
 
 	for (i = 0; i < t->n && !p->truncated; i++) {
 		const struct line *l = &t->lines[i];
 
-		if (l->blank || l->heading)
+		/* Most lines of prose hold no separator to try. */
+		if (l->blank || l->heading || (l->seps & mask) == 0)
 			continue;
 		for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps);
 		    si++) {
 			enum sep sep = table_seps[si];
 
-			if ((sep == SEP_COMMA && !csv) ||
-			    !line_has_sep(l, sep) || !first_cell_short(l, sep))
+			if (!(mask & BIT(sep)) || !line_has_sep(l, sep) ||
+			    !first_cell_short(l, sep))
 				continue;
 			split_row(l, sep, hr);
 			if ((bits = header_slots(form, hr, slot, lab)) == 0)
@@ -2225,6 +2234,14 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 			continue;
 		i = 0;
 		while (i < t->n && !p->truncated) {
+			const struct line *l0 = &t->lines[i];
+
+			/* Where no table can start, without a call. */
+			if (l0->blank || l0->heading ||
+			    (!l0->rule && !(l0->seps & BIT(sep)))) {
+				i++;
+				continue;
+			}
 			nrows = 0;
 			bits = 0;
 			ncols = 0;
@@ -2272,7 +2289,7 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 					ncols = r->n - 1;
 			}
 			i = j > i ? j : i + 1;
-			if (popcount(bits) < 3)
+			if (nrows < 3 || popcount(bits) < 3)
 				continue;
 			p->labels_seen |= field_bits(bits);
 			/* One official a column: split each row once. */
