@@ -450,12 +450,25 @@ head_may_be_label(const struct form *form, const char *w, size_t n)
 	return w[0] == '.' || form_label_head(form, w, n);
 }
 
+/* Count one folding of text that is not ASCII against the budget; 0
+ * when the budget is spent. */
+static int
+fold_charge(void)
+{
+	if (fold_budget <= 0) {
+		fold_over = 1;
+		return 0;
+	}
+	fold_budget--;
+	return 1;
+}
+
 /*
- * Fold text that is not ASCII, and may be a label: counted against the
- * budget first, as each such folding is.  When the text starts with an
- * ASCII word ended by an ASCII separator or full stop, that word is the
- * first word of the folding (text_fold folds each character on its own),
- * and it is tested before anything is folded.
+ * Fold text that is not ASCII, and may be a label (counted against the
+ * budget by the caller).  When the text starts with an ASCII word ended
+ * by an ASCII separator or full stop, that word is the first word of the
+ * folding (text_fold folds each character on its own), and it is tested
+ * before anything is folded.
  */
 static size_t
 fold_other(const struct form *form, const char *s, size_t n, char *out,
@@ -466,11 +479,6 @@ fold_other(const struct form *form, const char *s, size_t n, char *out,
 	unsigned char c;
 	char *f;
 
-	if (fold_budget <= 0) {
-		fold_over = 1;
-		return 0;
-	}
-	fold_budget--;
 	for (i = 0; i < n && o < sizeof(w); i++) {
 		c = (unsigned char)s[i];
 		if (c == 0 || c >= 0x80)
@@ -492,60 +500,81 @@ fold_other(const struct form *form, const char *s, size_t n, char *out,
 	}
 	memcpy(out, f, o + 1);
 	free(f);
+	if (o == 0 || word_count(out) > LIMIT_LABEL_WORDS)
+		return 0;
 	return o;
 }
 
 /*
- * Fold s[0..n), n <= LIMIT_LABEL_BYTES, into out (outsz bytes) for a
- * label lookup; returns the length of the folding, or 0 when it is empty,
- * holds more than LIMIT_LABEL_WORDS words, or cannot be a label by any
- * rule of lookup_folded().  By all of them a label starts with the first
- * word of the folding, to a space or a full stop: ASCII is folded here and
- * that word looked up as soon as it ends, which rules out most prose after
- * a word and before anything is copied further.
+ * Fold s[0..n) into out (outsz bytes) for a label lookup; returns the
+ * length of the folding, or 0 when it is empty, holds more than
+ * LIMIT_LABEL_WORDS words, or cannot be a label by any rule of
+ * label_lookup().  By all of them a label starts with the first word of
+ * the folding, to a space or a full stop: ASCII is folded here and that
+ * word looked up as soon as it ends, which rules out most prose after a
+ * word.  *counted tells whether the text was counted against the fold
+ * budget (not ASCII), as it is each time it is folded.
  */
 static size_t
-fold_label(const struct form *form, const char *s, size_t n, char *out,
-    size_t outsz)
+label_fold(const struct form *form, const char *s, size_t n, char *out,
+    size_t outsz, int *counted)
 {
-	size_t i, o = 0;
-	int space = 0, spaces = 0, head = 0;
+	size_t i = 0, o = 0;
+	int words = 1, gap = 0;
 	unsigned char d;
 
+	*counted = 0;
+	if (n == 0 || n > LIMIT_LABEL_BYTES || n >= outsz)
+		return 0;
 	if (label_byte['a'] == 0)
 		label_byte_init();
-	if (ascii_prefix(s, n) < n)
-		o = fold_other(form, s, n, out, outsz);
-	else {
-		for (i = 0; i < n; i++) {
-			d = label_byte[(unsigned char)s[i]];
-			if (d == 0) {
-				space = 1;
-				continue;
-			}
-			if (!head && o > 0 && (space || d == '.')) {
-				if (!head_may_be_label(form, out, o))
-					return 0;
-				head = 1;
-			}
-			if (space && o > 0) {
-				if (++spaces >= LIMIT_LABEL_WORDS || o + 1 >= outsz)
-					return 0;	/* too many words */
-				out[o++] = ' ';
-			}
-			space = 0;
-			if (o + 1 >= outsz)
-				return 0;
-			out[o++] = (char)d;
-		}
-		out[o] = '\0';
-		if (o > 0 && !head && !head_may_be_label(form, out, o))
+	if (ascii_prefix(s, n) < n) {
+		*counted = 1;
+		if (!fold_charge())
 			return 0;
-		return o;
+		return fold_other(form, s, n, out, outsz);
 	}
-	if (o == 0 || word_count(out) > LIMIT_LABEL_WORDS)
+	/* The first word; the folding is never longer than s. */
+	while (i < n && label_byte[(unsigned char)s[i]] == 0)
+		i++;
+	for (; i < n; i++) {
+		d = label_byte[(unsigned char)s[i]];
+		if (d == 0 || (d == '.' && o > 0))
+			break;
+		out[o++] = (char)d;
+	}
+	if (o == 0 || !head_may_be_label(form, out, o))
 		return 0;
+	for (; i < n; i++) {
+		d = label_byte[(unsigned char)s[i]];
+		if (d == 0) {
+			gap = 1;
+			continue;
+		}
+		if (gap) {
+			if (++words > LIMIT_LABEL_WORDS)
+				return 0;
+			out[o++] = ' ';
+			gap = 0;
+		}
+		out[o++] = (char)d;
+	}
+	out[o] = '\0';
 	return o;
+}
+
+/* Look a folding up; loose adds the prefix rule. */
+static int
+label_lookup(const struct form *form, char *folded, int loose,
+    struct lmatch *m)
+{
+	if (exact_or_undotted(form, folded, m))
+		return 1;
+	if (loose && prefix_label(form, folded, m)) {
+		m->loose = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /* Fold s[0..n) and look it up; loose adds the prefix rule. */
@@ -554,17 +583,10 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
     struct lmatch *m)
 {
 	char folded[LIMIT_LABEL_BYTES + 1];
+	int counted;
 
-	if (n == 0 || n > LIMIT_LABEL_BYTES ||
-	    fold_label(form, s, n, folded, sizeof(folded)) == 0)
-		return 0;
-	if (exact_or_undotted(form, folded, m))
-		return 1;
-	if (loose && prefix_label(form, folded, m)) {
-		m->loose = 1;
-		return 1;
-	}
-	return 0;
+	return label_fold(form, s, n, folded, sizeof(folded), &counted) > 0 &&
+	    label_lookup(form, folded, loose, m);
 }
 
 static int
@@ -588,9 +610,10 @@ static int
 label_find(const struct form *form, const char *s, size_t n, int loose,
     struct lmatch *m)
 {
-	char stripped[SEP_SCAN + 1];
+	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
 	const char *p, *e;
-	size_t sn, k;
+	size_t sn, k, fl;
+	int paren, counted;
 
 	while (n > 0 && is_space(*s)) {
 		s++;
@@ -611,10 +634,12 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	if (n == 0 || n > SEP_SCAN || memchr(s, '\t', n) ||
 	    has_replacement(s, n))
 		return 0;
-	if (lookup_folded(form, s, n, 0, m))
+	fl = label_fold(form, s, n, folded, sizeof(folded), &counted);
+	if (fl > 0 && label_lookup(form, folded, 0, m))
 		return 1;
 	sn = n;
-	if (memchr(s, '(', n) || memchr(s, '[', n)) {
+	paren = memchr(s, '(', n) || memchr(s, '[', n);
+	if (paren) {
 		sn = strip_parens(s, n, stripped);
 		while (sn > 0 && (k = (size_t)trailing_junk(stripped, sn)) > 0)
 			sn -= k;
@@ -632,7 +657,19 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 				return 1;
 		}
 	}
-	return loose && lookup_folded(form, stripped, sn, 1, m);
+	if (!loose)
+		return 0;
+	if (paren)
+		return lookup_folded(form, stripped, sn, 1, m);
+	/* The text folded first, again: only the prefix rule is left to
+	 * try, and the folding is counted once more, as when it is done. */
+	if (counted && !fold_charge())
+		return 0;
+	if (fl > 0 && prefix_label(form, folded, m)) {
+		m->loose = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------------
