@@ -909,14 +909,47 @@ first_cell_end(const char *s, size_t len, size_t from)
 }
 
 /*
- * Cheap tests that rule out most lines before a regular expression runs
- * (prose is most of what mail holds).  A heading has at most a handful of
- * words (four, a noun of two, "no.", a number) and a digit or an ordinal
- * word; a line that starts with two letters can have a list marker only
- * as "ii." or "a)" (letters then '.' or ')') or a bullet "o ".
+ * Bytes of a heading's opening run ([\s*_#>=~\-\[(] in pat_heading) and
+ * closing run ([\s*_:.)\]\-=~]), ASCII white space (\s), bytes that are
+ * not ASCII, and those of them and digits that are not letters of
+ * Latin-1 (U+00C0-U+00FF: no space, digit or mark of a run among them,
+ * and none the same as an ASCII letter to a caseless match).
+ */
+#define HB_OPEN		1
+#define HB_CLOSE	2
+#define HB_BLANK	4
+#define HB_HIGH		8
+#define HB_OTHER	16
+
+static unsigned char hbyte[256];
+
+static void
+hbyte_init(void)
+{
+	const char *p;
+	int c;
+
+	if (hbyte[' '] != 0)
+		return;
+
+	for (p = " \t\n\v\f\r*_#>=~-[("; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_OPEN;
+	for (p = " \t\n\v\f\r*_:.)]-=~"; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_CLOSE;
+	for (p = " \t\n\v\f\r"; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_BLANK;
+	for (p = "0123456789"; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_OTHER;
+	for (c = 0x80; c < 256; c++)
+		hbyte[c] |= HB_HIGH | (c == 0xc3 || c < 0xc0 ? 0 : HB_OTHER);
+}
+
+/*
+ * Whether an ordinal of HEAD_ORD may start w (left bytes to the end of the
+ * line), by the stems of its words.
  */
 static int
-might_be_heading(const char *s, size_t len)
+ordinal_start(const char *w, size_t left)
 {
 	/* Word stems of HEAD_ORD, lower case ("s\xc3\xa9" "ptim": the UTF-8
 	 * of "séptim", whose é tolower() leaves alone). */
@@ -939,18 +972,15 @@ might_be_heading(const char *s, size_t len)
 	};
 #undef ORD
 #define NORD	(sizeof(ordinals) / sizeof(ordinals[0]))
-#define HC_BLANK	1
-#define HC_DIGIT	2
 	/* The ordinals starting with each letter: ord_lo..ord_hi; their
-	 * first three bytes, lower case, as one number; what each byte is
-	 * to the word count. */
-	static unsigned char ord_lo[26], ord_hi[26], hclass[256];
+	 * first three bytes, lower case, as one number. */
+	static unsigned char ord_lo[26], ord_hi[26];
 	static uint32_t ord_key[NORD];
 	static uint64_t ord_bloom[16];	/* bit per ord_key hash */
 	static int ord_ready;
-	size_t i, j, words = 0, start[10];
 	uint32_t key;
-	int c = 0;
+	size_t j;
+	int c;
 
 	if (!ord_ready) {
 		for (j = NORD; j-- > 0; ) {
@@ -964,10 +994,86 @@ might_be_heading(const char *s, size_t len)
 			key = (ord_key[j] * 0x9e3779b1u) >> 22;
 			ord_bloom[key >> 6] |= 1ull << (key & 63);
 		}
+		ord_ready = 1;
+	}
+	/* All ordinals are three bytes or more. */
+	c = tolower((unsigned char)w[0]);
+	if (c < 'a' || c > 'z' || left < 3)
+		return 0;
+	key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
+	    (uint32_t)tolower((unsigned char)w[2]) << 16;
+	/* Most words start no ordinal: one bit tells. */
+	j = (key * 0x9e3779b1u) >> 22;
+	if (!(ord_bloom[j >> 6] & (1ull << (j & 63))))
+		return 0;
+	for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
+		if (ordinals[j].n <= left && key == ord_key[j] &&
+		    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
+			return 1;
+#undef NORD
+	return 0;
+}
+
+/*
+ * A heading that ends with a letter is "[words] ordinal noun" or "[words]
+ * 2nd noun" (HEAD_NOUN has one or two words): after the closing run, the
+ * second or third word from the end, maybe after opening marks, starts
+ * with an ordinal or holds a digit.  Whether that may be so.  A digit, or
+ * a character that is not ASCII in those two words (an ordinal in capitals
+ * with an accent) or that is not a Latin-1 letter in the last word (a
+ * Unicode space or digit), is left to the other tests.
+ */
+static int
+heading_ordinal(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t e = len, b, w;
+	unsigned maybe = HB_OTHER;
+	int k;
+
+	hbyte_init();
+	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
+		e--;
+	for (k = 0; k < 3 && e > 0; k++) {
+		for (b = e; b > 0 && !(hbyte[u[b - 1]] & HB_BLANK); b--)
+			if (hbyte[u[b - 1]] & maybe)
+				return 1;
+		if (k > 0) {
+			for (w = b; w < e && (hbyte[u[w]] & HB_OPEN); w++)
+				;
+			if (ordinal_start(s + w, len - w))
+				return 1;
+		}
+		for (e = b; e > 0 && (hbyte[u[e - 1]] & HB_BLANK); e--)
+			;
+		maybe = HB_OTHER | HB_HIGH;
+	}
+	return 0;
+}
+
+/*
+ * Cheap tests that rule out most lines before a regular expression runs
+ * (prose is most of what mail holds).  A heading has at most a handful of
+ * words (four, a noun of two, "no.", a number) and a digit or an ordinal
+ * word; a line that starts with two letters can have a list marker only
+ * as "ii." or "a)" (letters then '.' or ')') or a bullet "o ".
+ */
+static int
+might_be_heading(const char *s, size_t len)
+{
+#define HC_BLANK	1
+#define HC_DIGIT	2
+	/* What each byte is to the word count. */
+	static unsigned char hclass[256];
+	static int ready;
+	size_t i, words = 0, start[10];
+	int c = 0;
+
+	if (!ready) {
 		hclass[' '] = hclass['\t'] = HC_BLANK;
 		for (c = '0'; c <= '9'; c++)
 			hclass[c] = HC_DIGIT;
-		ord_ready = 1;
+		ready = 1;
 	}
 	if (len > HEADING_MAX)
 		return 0;
@@ -991,30 +1097,13 @@ might_be_heading(const char *s, size_t len)
 		if (c == HC_DIGIT)
 			return 1;
 	}
-	/* No number: an ordinal word must start one of the words (all
-	 * ordinals are three bytes or more, and so is the rest of a line
-	 * from a word that starts one). */
-	for (i = 0; i < words; i++) {
-		const char *w = s + start[i];
-		size_t left = len - start[i];
-
-		c = tolower((unsigned char)w[0]);
-		if (c < 'a' || c > 'z' || left < 3)
-			continue;
-		key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
-		    (uint32_t)tolower((unsigned char)w[2]) << 16;
-		/* Most words start no ordinal: one bit tells. */
-		j = (key * 0x9e3779b1u) >> 22;
-		if (!(ord_bloom[j >> 6] & (1ull << (j & 63))))
-			continue;
-		for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
-			if (ordinals[j].n <= left && key == ord_key[j] &&
-			    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
-				return 1;
-	}
+	/* No number: an ordinal word must start one of the words (and so
+	 * the rest of the line from it). */
+	for (i = 0; i < words; i++)
+		if (ordinal_start(s + start[i], len - start[i]))
+			return 1;
 #undef HC_BLANK
 #undef HC_DIGIT
-#undef NORD
 	return 0;
 }
 
@@ -1034,11 +1123,8 @@ heading_tail(const char *s, size_t len)
 		"iel", "int", "ire", "ive", "lle", "nee", "nne", "nte", "ona",
 		"ria", "rio", "ser", "son", "uee", "use",
 	};
-	static const char closing[] = " \t\n\v\f\r*_:.)]-=~";
-	/* A bit per three letters a-z, set for the ends; the bytes of the
-	 * closing run. */
+	/* A bit per three letters a-z, set for the ends. */
 	static uint64_t endbits[(26 * 26 * 26 + 63) / 64];
-	static unsigned char close[256];
 	static int ready;
 	const unsigned char *u = (const unsigned char *)s;
 	size_t e = len, i;
@@ -1051,11 +1137,10 @@ heading_tail(const char *s, size_t len)
 			    (unsigned)(ends[i][2] - 'a');
 			endbits[k >> 6] |= 1ull << (k & 63);
 		}
-		for (i = 0; closing[i] != '\0'; i++)
-			close[(unsigned char)closing[i]] = 1;
+		hbyte_init();
 		ready = 1;
 	}
-	while (e > 0 && close[u[e - 1]])
+	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
 	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
 		return 1;
@@ -1083,11 +1168,10 @@ might_have_prefix(const char *s, size_t len)
 {
 	size_t k;
 
+	/* A bullet "o " starts with one letter only. */
 	if (len < 2 || !ASCII_ALPHA(s[0]) || !ASCII_ALPHA(s[1]))
 		return 1;
-	if ((s[0] == 'o' || s[0] == 'O') && is_space(s[1]))
-		return 1;
-	for (k = 0; k < len && k < 6 && ASCII_ALPHA(s[k]); k++)
+	for (k = 2; k < len && k < 6 && ASCII_ALPHA(s[k]); k++)
 		;
 	return k < len && (s[k] == '.' || s[k] == ')');
 }
@@ -1108,7 +1192,7 @@ line_analyse(const struct form *form, struct line *l)
 		return;
 	}
 	if (l->len <= HEADING_MAX && heading_tail(l->s, l->len) &&
-	    might_be_heading(l->s, l->len) &&
+	    heading_ordinal(l->s, l->len) && might_be_heading(l->s, l->len) &&
 	    rx_match(rx.heading, l->s, l->len) >= 0) {
 		l->heading = 1;
 		return;

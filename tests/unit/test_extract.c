@@ -297,6 +297,15 @@ test_numbered_headings(void **state)
 		{ "Funcionario 1", "Funcionario 2" },
 		{ "**Oficial 1**", "**Oficial 2**" },
 		{ "Official No. 1", "Official No. 2" },
+		/* An ordinal two or three words from the end, after the
+		 * words before it, bold marks, a noun of two words, an
+		 * accent in the noun or in the ordinal; a number there. */
+		{ "Details of the first official",
+		    "Details of the second official" },
+		{ "** First focal point **", "** Second focal point **" },
+		{ "Premier d\xc3\xa9l\xc3\xa9gu\xc3\xa9",
+		    "Deuxi\xc3\xa8me d\xc3\xa9l\xc3\xa9gu\xc3\xa9" },
+		{ "1st participant", "2nd participant" },
 	};
 	struct extraction ex;
 	char text[1024];
