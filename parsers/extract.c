@@ -1163,13 +1163,30 @@ heading_tail(const char *s, size_t len)
 /* An ASCII letter (isalpha() in the C locale, without a call). */
 #define ASCII_ALPHA(c)	((unsigned)(((unsigned char)(c) | 0x20) - 'a') < 26)
 
+/*
+ * Whether pat_prefix may match more than nothing at the start of s[0..len)
+ * (len > 0).  It starts with a blank, '>', a list marker or bold marks:
+ * an ASCII byte other than those and than a letter starts none, nor does
+ * a Latin-1 letter (U+00C0-U+00FF, lead byte 0xC3: no space, bullet, or
+ * letter that a caseless match takes for an ASCII one).  After letters,
+ * a marker is "ii." or "a)" or the bullet "o ".
+ */
 static int
 might_have_prefix(const char *s, size_t len)
 {
+	unsigned char c = (unsigned char)s[0], c1;
 	size_t k;
 
-	/* A bullet "o " starts with one letter only. */
-	if (len < 2 || !ASCII_ALPHA(s[0]) || !ASCII_ALPHA(s[1]))
+	if (c >= 0x80)
+		return c != 0xc3;
+	if (!ASCII_ALPHA(c))
+		return strchr(" \t\n\v\f\r>(0123456789-*+#_", c) != NULL;
+	if (len < 2)
+		return 1;
+	c1 = (unsigned char)s[1];
+	if (c1 == 0xc3)
+		return 0;
+	if (!ASCII_ALPHA(c1))
 		return 1;
 	for (k = 2; k < len && k < 6 && ASCII_ALPHA(s[k]); k++)
 		;
@@ -1321,6 +1338,7 @@ sanitize_into(char *out, const char *s, size_t n)
  * of U+2013/4).
  */
 static const char scan_set[] = "\t|;,:=-\xe2\xef";
+static const char rule_set[] = "\t| +:-=_";	/* what rules are made of */
 
 /*
  * The table separators a line holds; whether it may hold a label
@@ -1369,7 +1387,9 @@ line_scan(struct line *l)
 	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
 	l->maysep = sepch || spaces;
-	if (strspn(s, "\t| +:-=_") >= n) {
+	/* A rule is made of these bytes only: most lines start otherwise. */
+	if (n > 0 && memchr(rule_set, s[0], sizeof(rule_set) - 1) != NULL &&
+	    strspn(s, rule_set) >= n) {
 		for (i = 0; i < n; i++)
 			if (s[i] == '-' || s[i] == '=' || s[i] == '_')
 				dashes++;
