@@ -606,14 +606,13 @@ trailing_junk(const char *s, size_t n)
  * text as it is, without "(...)" parts, each side of a '/', and (loose)
  * a known label followed by a few words.  Never more than SEP_SCAN bytes.
  */
-static int
-label_find(const struct form *form, const char *s, size_t n, int loose,
-    struct lmatch *m)
+/* What label_find() trims off a candidate: blanks and bold marks before
+ * it, trailing_junk() after it. */
+static void
+label_trim(const char **sp, size_t *np)
 {
-	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
-	const char *p, *e;
-	size_t sn, k, fl;
-	int paren, counted;
+	const char *s = *sp;
+	size_t n = *np, k;
 
 	while (n > 0 && is_space(*s)) {
 		s++;
@@ -625,6 +624,20 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	}
 	while (n > 0 && (k = (size_t)trailing_junk(s, n)) > 0)
 		n -= k;
+	*sp = s;
+	*np = n;
+}
+
+/* label_find() of a candidate label_trim() has trimmed. */
+static int
+label_find_trimmed(const struct form *form, const char *s, size_t n,
+    int loose, struct lmatch *m)
+{
+	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
+	const char *p, *e;
+	size_t sn, k, fl;
+	int paren, counted;
+
 	/* Longer than a label, a candidate can only lead to one by losing
 	 * a "(...)" part or by a side of a '/' (prose, mostly). */
 	if (n > LIMIT_LABEL_BYTES && n <= SEP_SCAN && !memchr(s, '(', n) &&
@@ -672,6 +685,14 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	return 0;
 }
 
+static int
+label_find(const struct form *form, const char *s, size_t n, int loose,
+    struct lmatch *m)
+{
+	label_trim(&s, &n);
+	return label_find_trimmed(form, s, n, loose, m);
+}
+
 /* ---------------------------------------------------------------------
  * Values
  */
@@ -684,6 +705,9 @@ strip_mailto(char *s)
 	char *p, *close;
 	int guard;
 
+	/* Most values hold no colon, and strcasestr() is slow to say so. */
+	if (strchr(s, ':') == NULL)
+		return;
 	for (guard = 0; guard < 8 && (p = strcasestr(s, "mailto:")); guard++) {
 		char open = p > s ? p[-1] : '\0';
 		char want = open == '<' ? '>' : open == '[' ? ']' :
@@ -1197,7 +1221,8 @@ might_have_prefix(const char *s, size_t len)
 static void
 line_analyse(const struct form *form, struct line *l)
 {
-	size_t pos[SEP_TRIES], slen[SEP_TRIES], ns, i, p, v, e;
+	size_t pos[SEP_TRIES], slen[SEP_TRIES], ns, i, p, v, e, n;
+	const char *s;
 	struct lmatch m;
 	long pre;
 
@@ -1254,8 +1279,16 @@ line_analyse(const struct form *form, struct line *l)
 	}
 	/* A label alone on its line, without a colon, must be one the form
 	 * knows: "Department of Environmental Affairs" is a value, though it
-	 * starts with a label. */
-	if (label_find(form, l->s + p, l->len - p, 0, &m)) {
+	 * starts with a label.  Longer than a label, a line can hold one only
+	 * by losing "(...)" or by a side of a '/', which most prose has none
+	 * of: the line ends with a NUL after what label_trim() cut off, which
+	 * holds none either, so strpbrk() can tell at once. */
+	s = l->s + p;
+	n = l->len - p;
+	label_trim(&s, &n);
+	if ((n <= LIMIT_LABEL_BYTES ||
+	    (n <= SEP_SCAN && strpbrk(s, "([/") != NULL)) &&
+	    label_find_trimmed(form, s, n, 0, &m)) {
 		l->slot = m.slot;
 		l->label = m.label;
 		l->vstart = l->len;
