@@ -464,35 +464,106 @@ fold_charge(void)
 }
 
 /*
+ * How each Latin-1 letter (U+00C0-U+00FF, lead byte 0xC3) folds, by its
+ * second byte: learnt from text_fold_n() itself at first use, between two
+ * letters, to a separator, to text without one, or left unknown.
+ */
+#define L1_UNKNOWN	0
+#define L1_SEP		1
+#define L1_TEXT		2
+
+static struct {
+	unsigned char	 kind;
+	unsigned char	 n;
+	char		 s[6];
+} latin1[64];
+static int latin1_ready;
+
+static void
+latin1_init(void)
+{
+	char probe[4] = { 'a', '\xc3', 0, 'a' }, *f;
+	size_t k, o;
+
+	for (k = 0; k < 64; k++) {
+		probe[2] = (char)(0x80 + k);
+		f = text_fold_n(probe, sizeof(probe), &o);
+		if (o >= 2 && f[0] == 'a' && f[o - 1] == 'a') {
+			if (o == 3 && f[1] == ' ')
+				latin1[k].kind = L1_SEP;
+			else if (o - 2 <= sizeof(latin1[k].s) &&
+			    memchr(f + 1, ' ', o - 2) == NULL &&
+			    memchr(f + 1, '.', o - 2) == NULL) {
+				latin1[k].kind = L1_TEXT;
+				latin1[k].n = (unsigned char)(o - 2);
+				memcpy(latin1[k].s, f + 1, o - 2);
+			}
+		}
+		free(f);
+	}
+	latin1_ready = 1;
+}
+
+/*
+ * The first word of the folding of s[0..n), read without folding when it
+ * is made of ASCII and Latin-1 letters and ends with a separator or a full
+ * stop or the text, as text_fold folds each character on its own.
+ * Returns its length in w (room for LIMIT_LABEL_BYTES + 1 bytes), or 0
+ * when unknown.
+ */
+static size_t
+first_word(const char *s, size_t n, char *w)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, o = 0, k;
+	unsigned char d;
+
+	if (!latin1_ready)
+		latin1_init();
+	for (i = 0; i < n && o + sizeof(latin1[0].s) <= LIMIT_LABEL_BYTES;
+	    i++) {
+		if (u[i] >= 0x80) {
+			if (u[i] != 0xc3 || i + 1 >= n ||
+			    (u[i + 1] & 0xc0) != 0x80)
+				return 0;
+			k = u[++i] - 0x80;
+			if (latin1[k].kind == L1_UNKNOWN)
+				return 0;
+			if (latin1[k].kind == L1_TEXT) {
+				memcpy(w + o, latin1[k].s, latin1[k].n);
+				o += latin1[k].n;
+				continue;
+			}
+			d = 0;
+		} else if (u[i] == 0)
+			return 0;
+		else
+			d = label_byte[u[i]];
+		if (d == 0 || (d == '.' && o > 0)) {
+			if (o > 0)
+				return o;
+			continue;
+		}
+		w[o++] = (char)d;
+	}
+	return i == n ? o : 0;
+}
+
+/*
  * Fold text that is not ASCII, and may be a label (counted against the
- * budget by the caller).  When the text starts with an ASCII word ended
- * by an ASCII separator or full stop, that word is the first word of the
- * folding (text_fold folds each character on its own), and it is tested
- * before anything is folded.
+ * budget by the caller).  When the first word of the folding can be read
+ * without folding (first_word()), it is tested first.
  */
 static size_t
 fold_other(const struct form *form, const char *s, size_t n, char *out,
     size_t outsz)
 {
 	char w[LIMIT_LABEL_BYTES + 1];
-	size_t i, o = 0;
-	unsigned char c;
+	size_t o;
 	char *f;
 
-	for (i = 0; i < n && o < sizeof(w); i++) {
-		c = (unsigned char)s[i];
-		if (c == 0 || c >= 0x80)
-			break;	/* the folding may join this to the word */
-		if (label_byte[c] == 0 || (label_byte[c] == '.' && o > 0)) {
-			if (o > 0) {
-				if (!head_may_be_label(form, w, o))
-					return 0;
-				break;
-			}
-			continue;
-		}
-		w[o++] = (char)label_byte[c];
-	}
+	if ((o = first_word(s, n, w)) > 0 && !head_may_be_label(form, w, o))
+		return 0;
 	f = text_fold_n(s, n, &o);
 	if (o >= outsz) {
 		free(f);

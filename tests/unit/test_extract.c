@@ -170,6 +170,31 @@ test_fr_label_lines_french_spacing(void **state)
 	extraction_free(&ex);
 }
 
+/* Labels whose first word has Latin-1 letters, in capitals too, among
+ * lines of prose that start with such words. */
+static void
+test_latin1_first_words(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	assert_int_equal(run(
+	    "\xc3\x80 l'attention du Secr\xc3\xa9tariat,\n"
+	    "\xc3\x89tant donn\xc3\xa9 les d\xc3\xa9lais :\n"
+	    "PAYS : S\xc3\xa9n\xc3\xa9gal\n"
+	    "NOM : DIOP\n"
+	    "PR\xc3\x89NOM : Awa\n"
+	    "Organisation : DEFCCS\n"
+	    "Fonction : Chef de division\n"
+	    "T\xc3\x89L\xc3\x89PHONE : +221 33 889 02 34\n"
+	    "Courriel : awa.diop@environnement.gouv.sn\n"
+	    "\xc3\x80 bient\xc3\xb4t\n", 0, &ex), 1);
+	expect_official(&ex, 0, "S\xc3\xa9n\xc3\xa9gal", "DIOP", "Awa",
+	    "DEFCCS", "Chef de division", "+221 33 889 02 34",
+	    "awa.diop@environnement.gouv.sn");
+	extraction_free(&ex);
+}
+
 static void
 test_es_label_lines(void **state)
 {
@@ -1171,6 +1196,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_en_label_lines),
 		cmocka_unit_test(test_fr_label_lines_french_spacing),
+		cmocka_unit_test(test_latin1_first_words),
 		cmocka_unit_test(test_es_label_lines),
 		cmocka_unit_test(test_other_separators),
 		cmocka_unit_test(test_nom_nombre_name),
