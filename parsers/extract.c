@@ -583,12 +583,13 @@ fold_other(const struct form *form, const char *s, size_t n, char *out,
  * label_lookup().  By all of them a label starts with the first word of
  * the folding, to a space or a full stop: ASCII is folded here and that
  * word looked up as soon as it ends, which rules out most prose after a
- * word.  *counted tells whether the text was counted against the fold
- * budget (not ASCII), as it is each time it is folded.
+ * word.  ascii: whether s[0..n) is ASCII without NUL (ascii_prefix()).
+ * *counted tells whether the text was counted against the fold budget
+ * (not ASCII), as it is each time it is folded.
  */
 static size_t
-label_fold(const struct form *form, const char *s, size_t n, char *out,
-    size_t outsz, int *counted)
+label_fold(const struct form *form, const char *s, size_t n, int ascii,
+    char *out, size_t outsz, int *counted)
 {
 	size_t i = 0, o = 0;
 	int words = 1, gap = 0;
@@ -599,7 +600,7 @@ label_fold(const struct form *form, const char *s, size_t n, char *out,
 		return 0;
 	if (label_byte['a'] == 0)
 		label_byte_init();
-	if (ascii_prefix(s, n) < n) {
+	if (!ascii) {
 		*counted = 1;
 		if (!fold_charge())
 			return 0;
@@ -656,7 +657,10 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
 	char folded[LIMIT_LABEL_BYTES + 1];
 	int counted;
 
-	return label_fold(form, s, n, folded, sizeof(folded), &counted) > 0 &&
+	if (n == 0 || n > LIMIT_LABEL_BYTES)
+		return 0;
+	return label_fold(form, s, n, ascii_prefix(s, n) == n, folded,
+	    sizeof(folded), &counted) > 0 &&
 	    label_lookup(form, folded, loose, m);
 }
 
@@ -677,6 +681,40 @@ trailing_junk(const char *s, size_t n)
  * text as it is, without "(...)" parts, each side of a '/', and (loose)
  * a known label followed by a few words.  Never more than SEP_SCAN bytes.
  */
+/*
+ * What a label candidate holds, in one pass over its bytes (it is short):
+ * a TAB, '(' or '[', '/', 0xEF (the lead byte of U+FFFD), a byte that is
+ * not ASCII or a NUL (what ascii_prefix() stops at).
+ */
+#define CB_TAB		1
+#define CB_OPEN		2
+#define CB_SLASH	4
+#define CB_EF		8
+#define CB_HIGH		16
+
+static unsigned
+cand_bytes(const char *s, size_t n)
+{
+	static unsigned char cb[256];
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned has = 0;
+	size_t i;
+	int c;
+
+	if (cb['\t'] == 0) {
+		for (c = 0x80; c < 256; c++)
+			cb[c] = CB_HIGH;
+		cb[0] = CB_HIGH;
+		cb[0xef] |= CB_EF;
+		cb['('] = cb['['] = CB_OPEN;
+		cb['/'] = CB_SLASH;
+		cb['\t'] = CB_TAB;
+	}
+	for (i = 0; i < n; i++)
+		has |= cb[u[i]];
+	return has;
+}
+
 /* What label_find() trims off a candidate: blanks and bold marks before
  * it, trailing_junk() after it. */
 static void
@@ -707,22 +745,26 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
 	const char *p, *e;
 	size_t sn, k, fl;
+	unsigned has;
 	int paren, counted;
 
+	if (n == 0 || n > SEP_SCAN)
+		return 0;
 	/* Longer than a label, a candidate can only lead to one by losing
 	 * a "(...)" part or by a side of a '/' (prose, mostly). */
-	if (n > LIMIT_LABEL_BYTES && n <= SEP_SCAN && !memchr(s, '(', n) &&
+	if (n > LIMIT_LABEL_BYTES && !memchr(s, '(', n) &&
 	    !memchr(s, '[', n) && !memchr(s, '/', n))
 		return 0;
+	has = cand_bytes(s, n);
 	/* Labels hold no TAB (a cell boundary) and no U+FFFD. */
-	if (n == 0 || n > SEP_SCAN || memchr(s, '\t', n) ||
-	    has_replacement(s, n))
+	if ((has & CB_TAB) || ((has & CB_EF) && has_replacement(s, n)))
 		return 0;
-	fl = label_fold(form, s, n, folded, sizeof(folded), &counted);
+	fl = label_fold(form, s, n, !(has & CB_HIGH), folded, sizeof(folded),
+	    &counted);
 	if (fl > 0 && label_lookup(form, folded, 0, m))
 		return 1;
 	sn = n;
-	paren = memchr(s, '(', n) || memchr(s, '[', n);
+	paren = (has & CB_OPEN) != 0;
 	if (paren) {
 		sn = strip_parens(s, n, stripped);
 		while (sn > 0 && (k = (size_t)trailing_junk(stripped, sn)) > 0)
@@ -732,7 +774,7 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 	} else
 		memcpy(stripped, s, n);
 	/* "Nom / Last name": the first side that is a label. */
-	if (memchr(stripped, '/', sn)) {
+	if ((has & CB_SLASH) && memchr(stripped, '/', sn)) {
 		for (p = stripped; p < stripped + sn; p = e + 1) {
 			e = memchr(p, '/', (size_t)(stripped + sn - p));
 			if (e == NULL)
@@ -936,6 +978,7 @@ struct line {
 	unsigned		 rule:1;	/* "|---|---|", "+-----+" */
 	unsigned		 loose:1;	/* label by the prefix rule */
 	unsigned		 maysep:1;	/* may hold a separator() */
+	unsigned		 group:1;	/* holds '(', '[' or '/' */
 	int			 slot;		/* label at the start */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
@@ -1352,13 +1395,11 @@ line_analyse(const struct form *form, struct line *l)
 	 * knows: "Department of Environmental Affairs" is a value, though it
 	 * starts with a label.  Longer than a label, a line can hold one only
 	 * by losing "(...)" or by a side of a '/', which most prose has none
-	 * of: the line ends with a NUL after what label_trim() cut off, which
-	 * holds none either, so strpbrk() can tell at once. */
+	 * of (line_scan() has looked). */
 	s = l->s + p;
 	n = l->len - p;
 	label_trim(&s, &n);
-	if ((n <= LIMIT_LABEL_BYTES ||
-	    (n <= SEP_SCAN && strpbrk(s, "([/") != NULL)) &&
+	if ((n <= LIMIT_LABEL_BYTES || (n <= SEP_SCAN && l->group)) &&
 	    label_find_trimmed(form, s, n, 0, &m)) {
 		l->slot = m.slot;
 		l->label = m.label;
@@ -1438,10 +1479,11 @@ sanitize_into(char *out, const char *s, size_t n)
 /*
  * What line_scan() looks for, in one set for strcspn(): the table
  * separators (TAB, '|', ';', ','), what else may end a label (':', '=',
- * the lead byte of U+FF1A), and a dash after a space ('-', the lead byte
- * of U+2013/4).
+ * the lead byte of U+FF1A), a dash after a space ('-', the lead byte of
+ * U+2013/4), and what a line longer than a label must hold to be one
+ * ('(', '[', '/': see line_analyse()).
  */
-static const char scan_set[] = "\t|;,:=-\xe2\xef";
+static const char scan_set[] = "\t|;,:=-\xe2\xef([/";
 static const char rule_set[] = "\t| +:-=_";	/* what rules are made of */
 
 /*
@@ -1480,6 +1522,11 @@ line_scan(struct line *l)
 		case '=':
 		case '\xef':
 			sepch = 1;
+			break;
+		case '(':
+		case '[':
+		case '/':
+			l->group = 1;
 			break;
 		default:	/* '-', 0xe2 */
 			if (p > s && p[-1] == ' ')
