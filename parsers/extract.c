@@ -1048,15 +1048,15 @@ first_cell_end(const char *s, size_t len, size_t from)
 
 /*
  * Bytes of a heading's opening run ([\s*_#>=~\-\[(] in pat_heading) and
- * closing run ([\s*_:.)\]\-=~]), ASCII white space (\s), bytes that are
- * not ASCII, and those of them and digits that are not letters of
- * Latin-1 (U+00C0-U+00FF: no space, digit or mark of a run among them,
- * and none the same as an ASCII letter to a caseless match).
+ * closing run ([\s*_:.)\]\-=~]), ASCII white space (\s), and digits and
+ * bytes that are not ASCII nor part of a Latin-1 letter (U+00C0-U+00FF:
+ * no space, digit or mark of a run among them, and none the same as an
+ * ASCII letter to a caseless match).
  */
 #define HB_OPEN		1
 #define HB_CLOSE	2
 #define HB_BLANK	4
-#define HB_HIGH		8
+#define HB_CAPE		8	/* 0x89: the end of an E acute, É */
 #define HB_OTHER	16
 
 static unsigned char hbyte[256];
@@ -1079,7 +1079,8 @@ hbyte_init(void)
 	for (p = "0123456789"; *p; p++)
 		hbyte[(unsigned char)*p] |= HB_OTHER;
 	for (c = 0x80; c < 256; c++)
-		hbyte[c] |= HB_HIGH | (c == 0xc3 || c < 0xc0 ? 0 : HB_OTHER);
+		hbyte[c] |= c == 0xc3 || c < 0xc0 ? 0 : HB_OTHER;
+	hbyte[0x89] |= HB_CAPE;
 }
 
 /*
@@ -1157,9 +1158,9 @@ ordinal_start(const char *w, size_t left)
  * 2nd noun" (HEAD_NOUN has one or two words): after the closing run, the
  * second or third word from the end, maybe after opening marks, starts
  * with an ordinal or holds a digit.  Whether that may be so.  A digit, or
- * a character that is not ASCII in those two words (an ordinal in capitals
- * with an accent) or that is not a Latin-1 letter in the last word (a
- * Unicode space or digit), is left to the other tests.
+ * a character other than an ASCII or Latin-1 letter (a Unicode space or
+ * digit) in the last three words, or an É in the second or third (which
+ * ordinal_start() does not fold: "SÉPTIMO"), is left to the other tests.
  */
 static int
 heading_ordinal(const char *s, size_t len)
@@ -1184,7 +1185,7 @@ heading_ordinal(const char *s, size_t len)
 		}
 		for (e = b; e > 0 && (hbyte[u[e - 1]] & HB_BLANK); e--)
 			;
-		maybe = HB_OTHER | HB_HIGH;
+		maybe = HB_OTHER | HB_CAPE;
 	}
 	return 0;
 }
@@ -1501,6 +1502,7 @@ line_scan(struct line *l)
 	const char *s = l->s, *p;
 	size_t n = l->len, i, dashes = 0;
 	int sepch = 0, spaces;
+	char c;
 
 	for (p = s + strcspn(s, scan_set); *p != '\0';
 	    p += 1 + strcspn(p + 1, scan_set)) {
@@ -1538,8 +1540,10 @@ line_scan(struct line *l)
 	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
 	l->maysep = sepch || spaces;
-	/* A rule is made of these bytes only: most lines start otherwise. */
-	if (n > 0 && memchr(rule_set, s[0], sizeof(rule_set) - 1) != NULL &&
+	/* A rule is made of rule_set only: most lines start otherwise. */
+	c = s[0];
+	if (n > 0 && (c == '\t' || c == '|' || c == ' ' || c == '+' ||
+	    c == ':' || c == '-' || c == '=' || c == '_') &&
 	    strspn(s, rule_set) >= n) {
 		for (i = 0; i < n; i++)
 			if (s[i] == '-' || s[i] == '=' || s[i] == '_')

@@ -331,6 +331,7 @@ test_numbered_headings(void **state)
 		{ "Premier d\xc3\xa9l\xc3\xa9gu\xc3\xa9",
 		    "Deuxi\xc3\xa8me d\xc3\xa9l\xc3\xa9gu\xc3\xa9" },
 		{ "1st participant", "2nd participant" },
+		{ "Primer funcionario", "S\xc3\xa9ptimo funcionario" },
 	};
 	struct extraction ex;
 	char text[1024];
