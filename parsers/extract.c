@@ -1307,8 +1307,8 @@ heading_tail(const char *s, size_t len)
  * (len > 0).  It starts with a blank, '>', a list marker or bold marks:
  * an ASCII byte other than those and than a letter starts none, nor does
  * a Latin-1 letter (U+00C0-U+00FF, lead byte 0xC3: no space, bullet, or
- * letter that a caseless match takes for an ASCII one).  After letters,
- * a marker is "ii." or "a)" or the bullet "o ".
+ * letter that a caseless match takes for an ASCII one).  A marker of two
+ * letters or more is a roman number, "ii." or "iv)".
  */
 static int
 might_have_prefix(const char *s, size_t len)
@@ -1327,9 +1327,10 @@ might_have_prefix(const char *s, size_t len)
 		return 0;
 	if (!ASCII_ALPHA(c1))
 		return 1;
-	for (k = 2; k < len && k < 6 && ASCII_ALPHA(s[k]); k++)
+	for (k = 0; k < len && k < 5 && ((c = s[k] | 0x20) == 'i' ||
+	    c == 'v' || c == 'x'); k++)
 		;
-	return k < len && (s[k] == '.' || s[k] == ')');
+	return k >= 2 && k <= 4 && k < len && (s[k] == '.' || s[k] == ')');
 }
 
 /* What kind of line is l: blank, heading, label line, or other. */

@@ -276,6 +276,18 @@ test_bullets_and_numbering(void **state)
 	    "+254 20 600 0800", "jane@kws.go.ke");
 	assert_true(all_valid(&ex, 0));
 	extraction_free(&ex);
+	/* Roman numbers, in capitals too, and the bullet "o ". */
+	assert_int_equal(run(
+	    "i. Country: Kenya\n"
+	    "ii) Last name: Otieno\n"
+	    "III. First name: Jane\n"
+	    "iv. Organisation: KWS\n"
+	    "o Function: Warden\n"
+	    "xiv) Telephone: +254 20 600 0800\n"
+	    "viii. E-mail: jane@kws.go.ke\n", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "Otieno", "Jane", "KWS", "Warden",
+	    "+254 20 600 0800", "jane@kws.go.ke");
+	extraction_free(&ex);
 }
 
 static const char three_by_labels[] =
