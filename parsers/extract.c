@@ -2192,6 +2192,27 @@ first_cell_short(const struct line *l, enum sep sep)
 	return b - a <= SEP_SCAN;
 }
 
+/* Whether l split by sep may have three cells, as a header has: it holds
+ * two separators at least (CSV quotes and the pipes around a row only
+ * take cells away), without splitting the line. */
+static int
+three_cells(const struct line *l, enum sep sep)
+{
+	static const char delim[SEP_COUNT] = { '\t', '|', ';', ',', 0 };
+	const char *p;
+
+	if (sep == SEP_SPACES) {
+		if ((p = strstr(l->s, "  ")) == NULL)
+			return 0;
+		while (*p == ' ')
+			p++;
+		return strstr(p, "  ") != NULL;
+	}
+	p = memchr(l->s, delim[sep], l->len);
+	return p != NULL && memchr(p + 1, delim[sep],
+	    l->len - (size_t)(p + 1 - l->s)) != NULL;
+}
+
 static void
 split_row(const struct line *l, enum sep sep, struct row *r)
 {
@@ -2477,7 +2498,7 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 			enum sep sep = table_seps[si];
 
 			if (!(mask & BIT(sep)) || !line_has_sep(l, sep) ||
-			    !first_cell_short(l, sep))
+			    !first_cell_short(l, sep) || !three_cells(l, sep))
 				continue;
 			split_row(l, sep, hr);
 			if ((bits = header_slots(form, hr, slot, lab)) == 0)
