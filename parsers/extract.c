@@ -1174,9 +1174,13 @@ heading_ordinal(const char *s, size_t len)
 	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
 	for (k = 0; k < 3 && e > 0; k++) {
-		for (b = e; b > 0 && !(hbyte[u[b - 1]] & HB_BLANK); b--)
-			if (hbyte[u[b - 1]] & maybe)
-				return 1;
+		/* Back to the blank before the word, or to a byte left to
+		 * the other tests. */
+		for (b = e; b > 0 && !(hbyte[u[b - 1]] & (HB_BLANK | maybe));
+		    b--)
+			;
+		if (b > 0 && (hbyte[u[b - 1]] & maybe))
+			return 1;
 		if (k > 0) {
 			for (w = b; w < e && (hbyte[u[w]] & HB_OPEN); w++)
 				;
@@ -2481,7 +2485,7 @@ static void
 layout_header_row(const struct form *form, const struct text *t, int csv,
     struct proposal *p)
 {
-	struct row *hr = xmalloc(sizeof(*hr)), *dr = xmalloc(sizeof(*dr));
+	struct row *hr = NULL, *dr = NULL;
 	int slot[LIMIT_TABLE_CELLS];
 	const struct form_label *lab[LIMIT_TABLE_CELLS];
 	size_t i, j, si;
@@ -2500,6 +2504,11 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 			if (!(mask & BIT(sep)) || !line_has_sep(l, sep) ||
 			    !first_cell_short(l, sep) || !three_cells(l, sep))
 				continue;
+			/* Rows are made when a text has a table at all. */
+			if (hr == NULL) {
+				hr = xmalloc(sizeof(*hr));
+				dr = xmalloc(sizeof(*dr));
+			}
 			split_row(l, sep, hr);
 			if ((bits = header_slots(form, hr, slot, lab)) == 0)
 				continue;
@@ -2535,7 +2544,7 @@ static void
 layout_transposed(const struct form *form, const struct text *t, int csv,
     struct proposal *p)
 {
-	struct row *r = xmalloc(sizeof(*r));
+	struct row *r = NULL;
 	struct lmatch m;
 	size_t si, i, j, k, ncols, col, nrows, ca, cb, base;
 	size_t rows[LIMIT_TABLE_CELLS];
@@ -2584,6 +2593,8 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 					}
 					break;
 				}
+				if (r == NULL)
+					r = xmalloc(sizeof(*r));
 				split_row(l, sep, r);
 				if (r->n < 2)
 					break;
@@ -2996,6 +3007,8 @@ proposal_finish(const struct form *form, struct proposal *p)
 	size_t i, j;
 	int s, maxg = 0, multi = 0, g;
 
+	if (p->n == 0)
+		return;		/* no one: nothing to clean up or score */
 	for (i = 0; i < p->n; i++)
 		resolve_full_name(&p->c[i]);
 	share_preamble(p);
@@ -3029,7 +3042,7 @@ proposal_finish(const struct form *form, struct proposal *p)
 			c->drop = 1;
 	}
 	share_first(p);
-	p->o = xcalloc(p->n ? p->n : 1, sizeof(*p->o));
+	p->o = xcalloc(p->n, sizeof(*p->o));
 	for (i = 0; i < p->n; i++) {
 		struct cand *c = &p->c[i];
 		struct official *o;
