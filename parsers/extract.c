@@ -677,11 +677,6 @@ trailing_junk(const char *s, size_t n)
 }
 
 /*
- * Is s[0..n) a label?  Trims bold marks, trailing '*' ':' '.', tries the
- * text as it is, without "(...)" parts, each side of a '/', and (loose)
- * a known label followed by a few words.  Never more than SEP_SCAN bytes.
- */
-/*
  * What a label candidate holds, in one pass over its bytes (it is short):
  * a TAB, '(' or '[', '/', 0xEF (the lead byte of U+FFFD), a byte that is
  * not ASCII or a NUL (what ascii_prefix() stops at).
@@ -798,6 +793,11 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 	return 0;
 }
 
+/*
+ * Is s[0..n) a label?  Trims bold marks, trailing '*' ':' '.', tries the
+ * text as it is, without "(...)" parts, each side of a '/', and (loose)
+ * a known label followed by a few words.  Never more than SEP_SCAN bytes.
+ */
 static int
 label_find(const struct form *form, const char *s, size_t n, int loose,
     struct lmatch *m)
