@@ -1069,7 +1069,6 @@ hbyte_init(void)
 
 	if (hbyte[' '] != 0)
 		return;
-
 	for (p = " \t\n\v\f\r*_#>=~-[("; *p; p++)
 		hbyte[(unsigned char)*p] |= HB_OPEN;
 	for (p = " \t\n\v\f\r*_:.)]-=~"; *p; p++)
@@ -1198,8 +1197,7 @@ heading_ordinal(const char *s, size_t len)
  * Cheap tests that rule out most lines before a regular expression runs
  * (prose is most of what mail holds).  A heading has at most a handful of
  * words (four, a noun of two, "no.", a number) and a digit or an ordinal
- * word; a line that starts with two letters can have a list marker only
- * as "ii." or "a)" (letters then '.' or ')') or a bullet "o ".
+ * word.
  */
 static int
 might_be_heading(const char *s, size_t len)
