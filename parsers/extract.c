@@ -835,14 +835,14 @@ strip_mailto(char *s)
 }
 
 /*
- * Copy of s[0..n) with runs of spaces and TABs made one space, at most max
- * bytes (cut at a character boundary); *over = 1 when more was left.
- * Squeezing a value is costly per byte: a line of junk is cut here first.
+ * Copy s[0..n) into out (max + 1 bytes) with runs of spaces and TABs made
+ * one space, at most max bytes (cut at a character boundary); *over = 1
+ * when more was left.  Squeezing a value is costly per byte: a line of
+ * junk is cut here first.
  */
-static char *
-collapse_blanks(const char *s, size_t n, size_t max, int *over)
+static void
+collapse_blanks(const char *s, size_t n, char *out, size_t max, int *over)
 {
-	char *out = xmalloc(max + 1);
 	size_t i, o = 0;
 
 	*over = 0;
@@ -864,7 +864,6 @@ collapse_blanks(const char *s, size_t n, size_t max, int *over)
 		out[o++] = is_space(s[i]) ? ' ' : s[i];
 	}
 	out[o] = '\0';
-	return out;
 }
 
 /*
@@ -879,8 +878,8 @@ collapse_blanks(const char *s, size_t n, size_t max, int *over)
 static char *
 clean_value(const struct form *form, const char *s, size_t n, int slot)
 {
+	char copy[4 * LIMIT_FIELD_BYTES + 1], *v;
 	struct lmatch m;
-	char *copy, *v;
 	size_t len, start = 0;
 	int over = 0;
 
@@ -890,10 +889,9 @@ clean_value(const struct form *form, const char *s, size_t n, int slot)
 	}
 	if (n == 0)
 		return NULL;
-	copy = collapse_blanks(s, n, 4 * LIMIT_FIELD_BYTES, &over);
+	collapse_blanks(s, n, copy, sizeof(copy) - 1, &over);
 	strip_mailto(copy);
 	v = text_squeeze(copy);
-	free(copy);
 	len = strlen(v);
 	for (;;) {
 		if (len - start >= 2 && (memcmp(v + start, "**", 2) == 0 ||
