@@ -1133,8 +1133,10 @@ ordinal_start(const char *w, size_t left)
 		ord_ready = 1;
 	}
 	/* All ordinals are three bytes or more. */
+	if (left < 3)
+		return 0;
 	c = tolower((unsigned char)w[0]);
-	if (c < 'a' || c > 'z' || left < 3)
+	if (c < 'a' || c > 'z')
 		return 0;
 	key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
 	    (uint32_t)tolower((unsigned char)w[2]) << 16;
@@ -1181,7 +1183,7 @@ heading_ordinal(const char *s, size_t len)
 		if (k > 0) {
 			for (w = b; w < e && (hbyte[u[w]] & HB_OPEN); w++)
 				;
-			if (ordinal_start(s + w, len - w))
+			if (w < e && ordinal_start(s + w, len - w))
 				return 1;
 		}
 		for (e = b; e > 0 && (hbyte[u[e - 1]] & HB_BLANK); e--)
