@@ -1251,31 +1251,33 @@ might_be_heading(const char *s, size_t len)
 /*
  * Whether a line ends as pat_heading needs: after the closing run of
  * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
- * three letters are one of these.  A character that is not ASCII there
+ * four letters are one of these.  A character that is not ASCII there
  * (a Unicode space or digit, an accented or case-folding letter) is
  * left to the regular expression.  Most prose ends otherwise.
  */
 static int
 heading_tail(const char *s, size_t len)
 {
-	static const char ends[][4] = {
-		"act", "ada", "ado", "ant", "ata", "ate", "ato", "ber", "bre",
-		"bro", "cal", "cer", "dat", "ent", "eur", "gue", "ial", "ice",
-		"iel", "int", "ire", "ive", "lle", "nee", "nne", "nte", "ona",
-		"ria", "rio", "ser", "son", "uee", "use",
+	static const char ends[][5] = {
+		"aire", "ante", "aria", "ario", "cant", "cial", "ciel", "data",
+		"date", "dato", "deur", "egue", "elle", "ente", "euse", "gada",
+		"gado", "gate", "gent", "guee", "icer", "idat", "inee", "mber",
+		"mbre", "mbro", "ocal", "oint", "onne", "pant", "rice", "rson",
+		"sona", "tact", "tant", "teur", "tive", "user",
 	};
-	/* A bit per three letters a-z, set for the ends. */
-	static uint64_t endbits[(26 * 26 * 26 + 63) / 64];
+	/* A bit per hash of four letters a-z, set for the ends: a word
+	 * whose bit is clear is none of them. */
+	static uint64_t endbits[64];
 	static int ready;
 	const unsigned char *u = (const unsigned char *)s;
-	size_t e = len, i;
+	size_t e = len, i, j;
 	unsigned k, c;
 
 	if (!ready) {
 		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-			k = ((unsigned)(ends[i][0] - 'a') * 26 +
-			    (unsigned)(ends[i][1] - 'a')) * 26 +
-			    (unsigned)(ends[i][2] - 'a');
+			for (j = 0, k = 0; j < 4; j++)
+				k = k * 26 + (unsigned)(ends[i][j] - 'a');
+			k = (k * 0x9e3779b1u) >> 20;
 			endbits[k >> 6] |= 1ull << (k & 63);
 		}
 		hbyte_init();
@@ -1287,10 +1289,10 @@ heading_tail(const char *s, size_t len)
 		return 1;
 	if (u[e - 1] == 's' || u[e - 1] == 'S')
 		e--;
-	if (e < 3)
+	if (e < 4)
 		return 1;
-	for (i = 0, k = 0; i < 3; i++) {
-		c = u[e - 3 + i];
+	for (i = 0, k = 0; i < 4; i++) {
+		c = u[e - 4 + i];
 		if (c >= 0x80)
 			return 1;
 		c |= 0x20;	/* lower case, for letters */
@@ -1298,6 +1300,7 @@ heading_tail(const char *s, size_t len)
 			return 0;
 		k = k * 26 + (c - 'a');
 	}
+	k = (k * 0x9e3779b1u) >> 20;
 	return (endbits[k >> 6] >> (k & 63)) & 1;
 }
 
