@@ -1082,6 +1082,36 @@ test_many_lines_truncated(void **state)
 	buf_free(&b);
 }
 
+/* Candidates that are not ASCII count against LIMIT_LABEL_FOLDS even
+ * when their first word rules them out before any folding: three a line
+ * here ("Noé 12: x" as a label, loosely, then the whole line). */
+static void
+test_fold_budget(void **state)
+{
+	static const int lines[] = { 6000, 7000 };
+	struct extraction ex;
+	struct buf b;
+	char line[64];
+	size_t k;
+	int i;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		buf_init(&b, 1 << 20);
+		buf_addstr(&b, "Country: Kenya\nName: Jane OTIENO\n"
+		    "Email: jane@kws.go.ke\n\n");
+		for (i = 0; i < lines[k]; i++) {
+			snprintf(line, sizeof(line), "No\xc3\xa9 %d: x\n", i);
+			buf_addstr(&b, line);
+		}
+		assert_int_equal(run(b.data, 0, &ex), 1);
+		assert_int_equal(ex.truncated, k == 1);
+		assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "OTIENO");
+		extraction_free(&ex);
+		buf_free(&b);
+	}
+}
+
 static void
 test_invalid_utf8_and_long_lines(void **state)
 {
@@ -1245,6 +1275,7 @@ main(void)
 		cmocka_unit_test(test_officials_capped),
 		cmocka_unit_test(test_junk_bounded),
 		cmocka_unit_test(test_many_lines_truncated),
+		cmocka_unit_test(test_fold_budget),
 		cmocka_unit_test(test_invalid_utf8_and_long_lines),
 		cmocka_unit_test(test_language_scores),
 		cmocka_unit_test(test_crlf_and_html_flattened),
