@@ -424,41 +424,229 @@ strip_parens(const char *s, size_t n, char *out)
 }
 
 /*
- * Whether s[0..n) may fold to a label by any rule of lookup_folded(): as
- * it is, undotted, or by its first words, a label then starts with the
- * first word of the folding, to a space or a full stop.  That word is
- * read here from ASCII text (folded as fold_key() does) and looked for
- * among the labels' first words, which rules out most lines of prose
- * before they are folded.  Text that is not ASCII is left to the
- * folding, which counts it against the budget.
+ * What each ASCII byte folds to (as text_fold and fold_key() fold it):
+ * the lower-case byte kept, or 0 for a separator.
  */
+static unsigned char label_byte[128];
+
+static void
+label_byte_init(void)
+{
+	int c, d;
+
+	for (c = 0; c < 128; c++) {
+		d = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c == '`' ? '\'' : c;
+		if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
+		    d == '@' || d == '+' || d == '.' || d == '-' || d == '\'')
+			label_byte[c] = (unsigned char)d;
+	}
+}
+
+/* May a folding whose first word is w[0..n) be a label?  Its first word
+ * is a label's first word (form_label_head), or opens with a full stop. */
 static int
-may_be_label(const struct form *form, const char *s, size_t n)
+head_may_be_label(const struct form *form, const char *w, size_t n)
+{
+	return w[0] == '.' || form_label_head(form, w, n);
+}
+
+/* Count one folding of text that is not ASCII against the budget; 0
+ * when the budget is spent. */
+static int
+fold_charge(void)
+{
+	if (fold_budget <= 0) {
+		fold_over = 1;
+		return 0;
+	}
+	fold_budget--;
+	return 1;
+}
+
+/*
+ * How each Latin-1 letter (U+00C0-U+00FF, lead byte 0xC3) folds, by its
+ * second byte: learnt from text_fold_n() itself at first use, between two
+ * letters, to a separator, to text without one, or left unknown.
+ */
+#define L1_UNKNOWN	0
+#define L1_SEP		1
+#define L1_TEXT		2
+
+static struct {
+	unsigned char	 kind;
+	unsigned char	 n;
+	char		 s[6];
+} latin1[64];
+static int latin1_ready;
+
+static void
+latin1_init(void)
+{
+	char probe[4] = { 'a', '\xc3', 0, 'a' }, *f;
+	size_t k, o;
+
+	for (k = 0; k < 64; k++) {
+		probe[2] = (char)(0x80 + k);
+		f = text_fold_n(probe, sizeof(probe), &o);
+		if (o >= 2 && f[0] == 'a' && f[o - 1] == 'a') {
+			if (o == 3 && f[1] == ' ')
+				latin1[k].kind = L1_SEP;
+			else if (o - 2 <= sizeof(latin1[k].s) &&
+			    memchr(f + 1, ' ', o - 2) == NULL &&
+			    memchr(f + 1, '.', o - 2) == NULL) {
+				latin1[k].kind = L1_TEXT;
+				latin1[k].n = (unsigned char)(o - 2);
+				memcpy(latin1[k].s, f + 1, o - 2);
+			}
+		}
+		free(f);
+	}
+	latin1_ready = 1;
+}
+
+/*
+ * The first word of the folding of s[0..n), read without folding when it
+ * is made of ASCII and Latin-1 letters and ends with a separator or a full
+ * stop or the text, as text_fold folds each character on its own.
+ * Returns its length in w (room for LIMIT_LABEL_BYTES + 1 bytes), or 0
+ * when unknown.
+ */
+static size_t
+first_word(const char *s, size_t n, char *w)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, o = 0, k;
+	unsigned char d;
+
+	if (!latin1_ready)
+		latin1_init();
+	for (i = 0; i < n && o + sizeof(latin1[0].s) <= LIMIT_LABEL_BYTES;
+	    i++) {
+		if (u[i] >= 0x80) {
+			if (u[i] != 0xc3 || i + 1 >= n ||
+			    (u[i + 1] & 0xc0) != 0x80)
+				return 0;
+			k = u[++i] - 0x80;
+			if (latin1[k].kind == L1_UNKNOWN)
+				return 0;
+			if (latin1[k].kind == L1_TEXT) {
+				memcpy(w + o, latin1[k].s, latin1[k].n);
+				o += latin1[k].n;
+				continue;
+			}
+			d = 0;
+		} else if (u[i] == 0)
+			return 0;
+		else
+			d = label_byte[u[i]];
+		if (d == 0 || (d == '.' && o > 0)) {
+			if (o > 0)
+				return o;
+			continue;
+		}
+		w[o++] = (char)d;
+	}
+	return i == n ? o : 0;
+}
+
+/*
+ * Fold text that is not ASCII, and may be a label (counted against the
+ * budget by the caller).  When the first word of the folding can be read
+ * without folding (first_word()), it is tested first.
+ */
+static size_t
+fold_other(const struct form *form, const char *s, size_t n, char *out,
+    size_t outsz)
 {
 	char w[LIMIT_LABEL_BYTES + 1];
-	size_t i, o = 0;
-	char c;
+	size_t o;
+	char *f;
 
-	if (ascii_prefix(s, n) < n || n >= sizeof(w))
-		return 1;
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (c == '`')
-			c = '\'';
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c == '.' && o > 0)
-			break;
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '@' || c == '+' || c == '.' || c == '-' || c == '\'')
-			w[o++] = c;
-		else if (o > 0)
-			break;
+	if ((o = first_word(s, n, w)) > 0 && !head_may_be_label(form, w, o))
+		return 0;
+	f = text_fold_n(s, n, &o);
+	if (o >= outsz) {
+		free(f);
+		return 0;
 	}
-	/* A folding that opens with a full stop, or is empty: no word. */
-	if (o == 0 || w[0] == '.')
+	memcpy(out, f, o + 1);
+	free(f);
+	if (o == 0 || word_count(out) > LIMIT_LABEL_WORDS)
+		return 0;
+	return o;
+}
+
+/*
+ * Fold s[0..n) into out (outsz bytes) for a label lookup; returns the
+ * length of the folding, or 0 when it is empty, holds more than
+ * LIMIT_LABEL_WORDS words, or cannot be a label by any rule of
+ * label_lookup().  By all of them a label starts with the first word of
+ * the folding, to a space or a full stop: ASCII is folded here and that
+ * word looked up as soon as it ends, which rules out most prose after a
+ * word.  ascii: whether s[0..n) is ASCII without NUL (ascii_prefix()).
+ * *counted tells whether the text was counted against the fold budget
+ * (not ASCII), as it is each time it is folded.
+ */
+static size_t
+label_fold(const struct form *form, const char *s, size_t n, int ascii,
+    char *out, size_t outsz, int *counted)
+{
+	size_t i = 0, o = 0;
+	int words = 1, gap = 0;
+	unsigned char d;
+
+	*counted = 0;
+	if (n == 0 || n > LIMIT_LABEL_BYTES || n >= outsz)
+		return 0;
+	if (label_byte['a'] == 0)
+		label_byte_init();
+	if (!ascii) {
+		*counted = 1;
+		if (!fold_charge())
+			return 0;
+		return fold_other(form, s, n, out, outsz);
+	}
+	/* The first word; the folding is never longer than s. */
+	while (i < n && label_byte[(unsigned char)s[i]] == 0)
+		i++;
+	for (; i < n; i++) {
+		d = label_byte[(unsigned char)s[i]];
+		if (d == 0 || (d == '.' && o > 0))
+			break;
+		out[o++] = (char)d;
+	}
+	if (o == 0 || !head_may_be_label(form, out, o))
+		return 0;
+	for (; i < n; i++) {
+		d = label_byte[(unsigned char)s[i]];
+		if (d == 0) {
+			gap = 1;
+			continue;
+		}
+		if (gap) {
+			if (++words > LIMIT_LABEL_WORDS)
+				return 0;
+			out[o++] = ' ';
+			gap = 0;
+		}
+		out[o++] = (char)d;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Look a folding up; loose adds the prefix rule. */
+static int
+label_lookup(const struct form *form, char *folded, int loose,
+    struct lmatch *m)
+{
+	if (exact_or_undotted(form, folded, m))
 		return 1;
-	return form_label_head(form, w, o);
+	if (loose && prefix_label(form, folded, m)) {
+		m->loose = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /* Fold s[0..n) and look it up; loose adds the prefix rule. */
@@ -467,20 +655,13 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
     struct lmatch *m)
 {
 	char folded[LIMIT_LABEL_BYTES + 1];
-	long fl;
+	int counted;
 
-	if (n == 0 || n > LIMIT_LABEL_BYTES || !may_be_label(form, s, n))
+	if (n == 0 || n > LIMIT_LABEL_BYTES)
 		return 0;
-	fl = fold_key(s, n, folded, sizeof(folded));
-	if (fl <= 0 || word_count(folded) > LIMIT_LABEL_WORDS)
-		return 0;
-	if (exact_or_undotted(form, folded, m))
-		return 1;
-	if (loose && prefix_label(form, folded, m)) {
-		m->loose = 1;
-		return 1;
-	}
-	return 0;
+	return label_fold(form, s, n, ascii_prefix(s, n) == n, folded,
+	    sizeof(folded), &counted) > 0 &&
+	    label_lookup(form, folded, loose, m);
 }
 
 static int
@@ -496,17 +677,46 @@ trailing_junk(const char *s, size_t n)
 }
 
 /*
- * Is s[0..n) a label?  Trims bold marks, trailing '*' ':' '.', tries the
- * text as it is, without "(...)" parts, each side of a '/', and (loose)
- * a known label followed by a few words.  Never more than SEP_SCAN bytes.
+ * What a label candidate holds, in one pass over its bytes (it is short):
+ * a TAB, '(' or '[', '/', 0xEF (the lead byte of U+FFFD), a byte that is
+ * not ASCII or a NUL (what ascii_prefix() stops at).
  */
-static int
-label_find(const struct form *form, const char *s, size_t n, int loose,
-    struct lmatch *m)
+#define CB_TAB		1
+#define CB_OPEN		2
+#define CB_SLASH	4
+#define CB_EF		8
+#define CB_HIGH		16
+
+static unsigned
+cand_bytes(const char *s, size_t n)
 {
-	char stripped[SEP_SCAN + 1];
-	const char *p, *e;
-	size_t sn, k;
+	static unsigned char cb[256];
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned has = 0;
+	size_t i;
+	int c;
+
+	if (cb['\t'] == 0) {
+		for (c = 0x80; c < 256; c++)
+			cb[c] = CB_HIGH;
+		cb[0] = CB_HIGH;
+		cb[0xef] |= CB_EF;
+		cb['('] = cb['['] = CB_OPEN;
+		cb['/'] = CB_SLASH;
+		cb['\t'] = CB_TAB;
+	}
+	for (i = 0; i < n; i++)
+		has |= cb[u[i]];
+	return has;
+}
+
+/* What label_find() trims off a candidate: blanks and bold marks before
+ * it, trailing_junk() after it. */
+static void
+label_trim(const char **sp, size_t *np)
+{
+	const char *s = *sp;
+	size_t n = *np, k;
 
 	while (n > 0 && is_space(*s)) {
 		s++;
@@ -518,19 +728,39 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	}
 	while (n > 0 && (k = (size_t)trailing_junk(s, n)) > 0)
 		n -= k;
+	*sp = s;
+	*np = n;
+}
+
+/* label_find() of a candidate label_trim() has trimmed. */
+static int
+label_find_trimmed(const struct form *form, const char *s, size_t n,
+    int loose, struct lmatch *m)
+{
+	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
+	const char *p, *e;
+	size_t sn, k, fl;
+	unsigned has;
+	int paren, counted;
+
+	if (n == 0 || n > SEP_SCAN)
+		return 0;
 	/* Longer than a label, a candidate can only lead to one by losing
 	 * a "(...)" part or by a side of a '/' (prose, mostly). */
-	if (n > LIMIT_LABEL_BYTES && n <= SEP_SCAN && !memchr(s, '(', n) &&
+	if (n > LIMIT_LABEL_BYTES && !memchr(s, '(', n) &&
 	    !memchr(s, '[', n) && !memchr(s, '/', n))
 		return 0;
+	has = cand_bytes(s, n);
 	/* Labels hold no TAB (a cell boundary) and no U+FFFD. */
-	if (n == 0 || n > SEP_SCAN || memchr(s, '\t', n) ||
-	    has_replacement(s, n))
+	if ((has & CB_TAB) || ((has & CB_EF) && has_replacement(s, n)))
 		return 0;
-	if (lookup_folded(form, s, n, 0, m))
+	fl = label_fold(form, s, n, !(has & CB_HIGH), folded, sizeof(folded),
+	    &counted);
+	if (fl > 0 && label_lookup(form, folded, 0, m))
 		return 1;
 	sn = n;
-	if (memchr(s, '(', n) || memchr(s, '[', n)) {
+	paren = (has & CB_OPEN) != 0;
+	if (paren) {
 		sn = strip_parens(s, n, stripped);
 		while (sn > 0 && (k = (size_t)trailing_junk(stripped, sn)) > 0)
 			sn -= k;
@@ -539,7 +769,7 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 	} else
 		memcpy(stripped, s, n);
 	/* "Nom / Last name": the first side that is a label. */
-	if (memchr(stripped, '/', sn)) {
+	if ((has & CB_SLASH) && memchr(stripped, '/', sn)) {
 		for (p = stripped; p < stripped + sn; p = e + 1) {
 			e = memchr(p, '/', (size_t)(stripped + sn - p));
 			if (e == NULL)
@@ -548,7 +778,32 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
 				return 1;
 		}
 	}
-	return loose && lookup_folded(form, stripped, sn, 1, m);
+	if (!loose)
+		return 0;
+	if (paren)
+		return lookup_folded(form, stripped, sn, 1, m);
+	/* The text folded first, again: only the prefix rule is left to
+	 * try, and the folding is counted once more, as when it is done. */
+	if (counted && !fold_charge())
+		return 0;
+	if (fl > 0 && prefix_label(form, folded, m)) {
+		m->loose = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is s[0..n) a label?  Trims bold marks, trailing '*' ':' '.', tries the
+ * text as it is, without "(...)" parts, each side of a '/', and (loose)
+ * a known label followed by a few words.  Never more than SEP_SCAN bytes.
+ */
+static int
+label_find(const struct form *form, const char *s, size_t n, int loose,
+    struct lmatch *m)
+{
+	label_trim(&s, &n);
+	return label_find_trimmed(form, s, n, loose, m);
 }
 
 /* ---------------------------------------------------------------------
@@ -563,6 +818,9 @@ strip_mailto(char *s)
 	char *p, *close;
 	int guard;
 
+	/* Most values hold no colon, and strcasestr() is slow to say so. */
+	if (strchr(s, ':') == NULL)
+		return;
 	for (guard = 0; guard < 8 && (p = strcasestr(s, "mailto:")); guard++) {
 		char open = p > s ? p[-1] : '\0';
 		char want = open == '<' ? '>' : open == '[' ? ']' :
@@ -577,14 +835,14 @@ strip_mailto(char *s)
 }
 
 /*
- * Copy of s[0..n) with runs of spaces and TABs made one space, at most max
- * bytes (cut at a character boundary); *over = 1 when more was left.
- * Squeezing a value is costly per byte: a line of junk is cut here first.
+ * Copy s[0..n) into out (max + 1 bytes) with runs of spaces and TABs made
+ * one space, at most max bytes (cut at a character boundary); *over = 1
+ * when more was left.  Squeezing a value is costly per byte: a line of
+ * junk is cut here first.
  */
-static char *
-collapse_blanks(const char *s, size_t n, size_t max, int *over)
+static void
+collapse_blanks(const char *s, size_t n, char *out, size_t max, int *over)
 {
-	char *out = xmalloc(max + 1);
 	size_t i, o = 0;
 
 	*over = 0;
@@ -606,7 +864,6 @@ collapse_blanks(const char *s, size_t n, size_t max, int *over)
 		out[o++] = is_space(s[i]) ? ' ' : s[i];
 	}
 	out[o] = '\0';
-	return out;
 }
 
 /*
@@ -621,8 +878,8 @@ collapse_blanks(const char *s, size_t n, size_t max, int *over)
 static char *
 clean_value(const struct form *form, const char *s, size_t n, int slot)
 {
+	char copy[4 * LIMIT_FIELD_BYTES + 1], *v;
 	struct lmatch m;
-	char *copy, *v;
 	size_t len, start = 0;
 	int over = 0;
 
@@ -632,10 +889,9 @@ clean_value(const struct form *form, const char *s, size_t n, int slot)
 	}
 	if (n == 0)
 		return NULL;
-	copy = collapse_blanks(s, n, 4 * LIMIT_FIELD_BYTES, &over);
+	collapse_blanks(s, n, copy, sizeof(copy) - 1, &over);
 	strip_mailto(copy);
 	v = text_squeeze(copy);
-	free(copy);
 	len = strlen(v);
 	for (;;) {
 		if (len - start >= 2 && (memcmp(v + start, "**", 2) == 0 ||
@@ -720,6 +976,7 @@ struct line {
 	unsigned		 rule:1;	/* "|---|---|", "+-----+" */
 	unsigned		 loose:1;	/* label by the prefix rule */
 	unsigned		 maysep:1;	/* may hold a separator() */
+	unsigned		 group:1;	/* holds '(', '[' or '/' */
 	int			 slot;		/* label at the start */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
@@ -788,14 +1045,47 @@ first_cell_end(const char *s, size_t len, size_t from)
 }
 
 /*
- * Cheap tests that rule out most lines before a regular expression runs
- * (prose is most of what mail holds).  A heading has at most a handful of
- * words (four, a noun of two, "no.", a number) and a digit or an ordinal
- * word; a line that starts with two letters can have a list marker only
- * as "ii." or "a)" (letters then '.' or ')') or a bullet "o ".
+ * Bytes of a heading's opening run ([\s*_#>=~\-\[(] in pat_heading) and
+ * closing run ([\s*_:.)\]\-=~]), ASCII white space (\s), and digits and
+ * bytes that are not ASCII nor part of a Latin-1 letter (U+00C0-U+00FF:
+ * no space, digit or mark of a run among them, and none the same as an
+ * ASCII letter to a caseless match).
+ */
+#define HB_OPEN		1
+#define HB_CLOSE	2
+#define HB_BLANK	4
+#define HB_CAPE		8	/* 0x89: the end of an E acute, É */
+#define HB_OTHER	16
+
+static unsigned char hbyte[256];
+
+static void
+hbyte_init(void)
+{
+	const char *p;
+	int c;
+
+	if (hbyte[' '] != 0)
+		return;
+	for (p = " \t\n\v\f\r*_#>=~-[("; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_OPEN;
+	for (p = " \t\n\v\f\r*_:.)]-=~"; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_CLOSE;
+	for (p = " \t\n\v\f\r"; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_BLANK;
+	for (p = "0123456789"; *p; p++)
+		hbyte[(unsigned char)*p] |= HB_OTHER;
+	for (c = 0x80; c < 256; c++)
+		hbyte[c] |= c == 0xc3 || c < 0xc0 ? 0 : HB_OTHER;
+	hbyte[0x89] |= HB_CAPE;
+}
+
+/*
+ * Whether an ordinal of HEAD_ORD may start w (left bytes to the end of the
+ * line), by the stems of its words.
  */
 static int
-might_be_heading(const char *s, size_t len)
+ordinal_start(const char *w, size_t left)
 {
 	/* Word stems of HEAD_ORD, lower case ("s\xc3\xa9" "ptim": the UTF-8
 	 * of "séptim", whose é tolower() leaves alone). */
@@ -818,18 +1108,15 @@ might_be_heading(const char *s, size_t len)
 	};
 #undef ORD
 #define NORD	(sizeof(ordinals) / sizeof(ordinals[0]))
-#define HC_BLANK	1
-#define HC_DIGIT	2
 	/* The ordinals starting with each letter: ord_lo..ord_hi; their
-	 * first three bytes, lower case, as one number; what each byte is
-	 * to the word count. */
-	static unsigned char ord_lo[26], ord_hi[26], hclass[256];
+	 * first three bytes, lower case, as one number. */
+	static unsigned char ord_lo[26], ord_hi[26];
 	static uint32_t ord_key[NORD];
 	static uint64_t ord_bloom[16];	/* bit per ord_key hash */
 	static int ord_ready;
-	size_t i, j, words = 0, start[10];
 	uint32_t key;
-	int c = 0;
+	size_t j;
+	int c;
 
 	if (!ord_ready) {
 		for (j = NORD; j-- > 0; ) {
@@ -843,10 +1130,91 @@ might_be_heading(const char *s, size_t len)
 			key = (ord_key[j] * 0x9e3779b1u) >> 22;
 			ord_bloom[key >> 6] |= 1ull << (key & 63);
 		}
+		ord_ready = 1;
+	}
+	/* All ordinals are three bytes or more. */
+	if (left < 3)
+		return 0;
+	c = tolower((unsigned char)w[0]);
+	if (c < 'a' || c > 'z')
+		return 0;
+	key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
+	    (uint32_t)tolower((unsigned char)w[2]) << 16;
+	/* Most words start no ordinal: one bit tells. */
+	j = (key * 0x9e3779b1u) >> 22;
+	if (!(ord_bloom[j >> 6] & (1ull << (j & 63))))
+		return 0;
+	for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
+		if (ordinals[j].n <= left && key == ord_key[j] &&
+		    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
+			return 1;
+#undef NORD
+	return 0;
+}
+
+/*
+ * A heading that ends with a letter is "[words] ordinal noun" or "[words]
+ * 2nd noun" (HEAD_NOUN has one or two words): after the closing run, the
+ * second or third word from the end, maybe after opening marks, starts
+ * with an ordinal or holds a digit.  Whether that may be so.  A digit, or
+ * a character other than an ASCII or Latin-1 letter (a Unicode space or
+ * digit) in the last three words, or an É in the second or third (which
+ * ordinal_start() does not fold: "SÉPTIMO"), is left to the other tests.
+ */
+static int
+heading_ordinal(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t e = len, b, w;
+	unsigned maybe = HB_OTHER;
+	int k;
+
+	hbyte_init();
+	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
+		e--;
+	for (k = 0; k < 3 && e > 0; k++) {
+		/* Back to the blank before the word, or to a byte left to
+		 * the other tests. */
+		for (b = e; b > 0 && !(hbyte[u[b - 1]] & (HB_BLANK | maybe));
+		    b--)
+			;
+		if (b > 0 && (hbyte[u[b - 1]] & maybe))
+			return 1;
+		if (k > 0) {
+			for (w = b; w < e && (hbyte[u[w]] & HB_OPEN); w++)
+				;
+			if (w < e && ordinal_start(s + w, len - w))
+				return 1;
+		}
+		for (e = b; e > 0 && (hbyte[u[e - 1]] & HB_BLANK); e--)
+			;
+		maybe = HB_OTHER | HB_CAPE;
+	}
+	return 0;
+}
+
+/*
+ * Cheap tests that rule out most lines before a regular expression runs
+ * (prose is most of what mail holds).  A heading has at most a handful of
+ * words (four, a noun of two, "no.", a number) and a digit or an ordinal
+ * word.
+ */
+static int
+might_be_heading(const char *s, size_t len)
+{
+#define HC_BLANK	1
+#define HC_DIGIT	2
+	/* What each byte is to the word count. */
+	static unsigned char hclass[256];
+	static int ready;
+	size_t i, words = 0, start[10];
+	int c = 0;
+
+	if (!ready) {
 		hclass[' '] = hclass['\t'] = HC_BLANK;
 		for (c = '0'; c <= '9'; c++)
 			hclass[c] = HC_DIGIT;
-		ord_ready = 1;
+		ready = 1;
 	}
 	if (len > HEADING_MAX)
 		return 0;
@@ -870,76 +1238,61 @@ might_be_heading(const char *s, size_t len)
 		if (c == HC_DIGIT)
 			return 1;
 	}
-	/* No number: an ordinal word must start one of the words (all
-	 * ordinals are three bytes or more, and so is the rest of a line
-	 * from a word that starts one). */
-	for (i = 0; i < words; i++) {
-		const char *w = s + start[i];
-		size_t left = len - start[i];
-
-		c = tolower((unsigned char)w[0]);
-		if (c < 'a' || c > 'z' || left < 3)
-			continue;
-		key = (uint32_t)c | (uint32_t)tolower((unsigned char)w[1]) << 8 |
-		    (uint32_t)tolower((unsigned char)w[2]) << 16;
-		/* Most words start no ordinal: one bit tells. */
-		j = (key * 0x9e3779b1u) >> 22;
-		if (!(ord_bloom[j >> 6] & (1ull << (j & 63))))
-			continue;
-		for (j = ord_lo[c - 'a']; j < ord_hi[c - 'a']; j++)
-			if (ordinals[j].n <= left && key == ord_key[j] &&
-			    strncasecmp(w, ordinals[j].s, ordinals[j].n) == 0)
-				return 1;
-	}
+	/* No number: an ordinal word must start one of the words (and so
+	 * the rest of the line from it). */
+	for (i = 0; i < words; i++)
+		if (ordinal_start(s + start[i], len - start[i]))
+			return 1;
 #undef HC_BLANK
 #undef HC_DIGIT
-#undef NORD
 	return 0;
 }
 
 /*
  * Whether a line ends as pat_heading needs: after the closing run of
  * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
- * three letters are one of these.  A character that is not ASCII there
+ * four letters are one of these.  A character that is not ASCII there
  * (a Unicode space or digit, an accented or case-folding letter) is
  * left to the regular expression.  Most prose ends otherwise.
  */
 static int
 heading_tail(const char *s, size_t len)
 {
-	static const char ends[][4] = {
-		"act", "ada", "ado", "ant", "ata", "ate", "ato", "ber", "bre",
-		"bro", "cal", "cer", "dat", "ent", "eur", "gue", "ial", "ice",
-		"iel", "int", "ire", "ive", "lle", "nee", "nne", "nte", "ona",
-		"ria", "rio", "ser", "son", "uee", "use",
+	static const char ends[][5] = {
+		"aire", "ante", "aria", "ario", "cant", "cial", "ciel", "data",
+		"date", "dato", "deur", "egue", "elle", "ente", "euse", "gada",
+		"gado", "gate", "gent", "guee", "icer", "idat", "inee", "mber",
+		"mbre", "mbro", "ocal", "oint", "onne", "pant", "rice", "rson",
+		"sona", "tact", "tant", "teur", "tive", "user",
 	};
-	/* A bit per three letters a-z, set for the ends. */
-	static uint64_t endbits[(26 * 26 * 26 + 63) / 64];
+	/* A bit per hash of four letters a-z, set for the ends: a word
+	 * whose bit is clear is none of them. */
+	static uint64_t endbits[64];
 	static int ready;
 	const unsigned char *u = (const unsigned char *)s;
-	size_t e = len, i;
+	size_t e = len, i, j;
 	unsigned k, c;
 
 	if (!ready) {
 		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-			k = ((unsigned)(ends[i][0] - 'a') * 26 +
-			    (unsigned)(ends[i][1] - 'a')) * 26 +
-			    (unsigned)(ends[i][2] - 'a');
+			for (j = 0, k = 0; j < 4; j++)
+				k = k * 26 + (unsigned)(ends[i][j] - 'a');
+			k = (k * 0x9e3779b1u) >> 20;
 			endbits[k >> 6] |= 1ull << (k & 63);
 		}
+		hbyte_init();
 		ready = 1;
 	}
-	while (e > 0 && u[e - 1] != '\0' &&
-	    strchr(" \t\n\v\f\r*_:.)]-=~", u[e - 1]) != NULL)
+	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
 	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
 		return 1;
 	if (u[e - 1] == 's' || u[e - 1] == 'S')
 		e--;
-	if (e < 3)
+	if (e < 4)
 		return 1;
-	for (i = 0, k = 0; i < 3; i++) {
-		c = u[e - 3 + i];
+	for (i = 0, k = 0; i < 4; i++) {
+		c = u[e - 4 + i];
 		if (c >= 0x80)
 			return 1;
 		c |= 0x20;	/* lower case, for letters */
@@ -947,29 +1300,50 @@ heading_tail(const char *s, size_t len)
 			return 0;
 		k = k * 26 + (c - 'a');
 	}
+	k = (k * 0x9e3779b1u) >> 20;
 	return (endbits[k >> 6] >> (k & 63)) & 1;
 }
 
+/* An ASCII letter (isalpha() in the C locale, without a call). */
+#define ASCII_ALPHA(c)	((unsigned)(((unsigned char)(c) | 0x20) - 'a') < 26)
+
+/*
+ * Whether pat_prefix may match more than nothing at the start of s[0..len)
+ * (len > 0).  It starts with a blank, '>', a list marker or bold marks:
+ * an ASCII byte other than those and than a letter starts none, nor does
+ * a Latin-1 letter (U+00C0-U+00FF, lead byte 0xC3: no space, bullet, or
+ * letter that a caseless match takes for an ASCII one).  A marker of two
+ * letters or more is a roman number, "ii." or "iv)".
+ */
 static int
 might_have_prefix(const char *s, size_t len)
 {
+	unsigned char c = (unsigned char)s[0], c1;
 	size_t k;
 
-	if (len < 2 || !isalpha((unsigned char)s[0]) ||
-	    !isalpha((unsigned char)s[1]))
+	if (c >= 0x80)
+		return c != 0xc3;
+	if (!ASCII_ALPHA(c))
+		return strchr(" \t\n\v\f\r>(0123456789-*+#_", c) != NULL;
+	if (len < 2)
 		return 1;
-	if ((s[0] == 'o' || s[0] == 'O') && is_space(s[1]))
+	c1 = (unsigned char)s[1];
+	if (c1 == 0xc3)
+		return 0;
+	if (!ASCII_ALPHA(c1))
 		return 1;
-	for (k = 0; k < len && k < 6 && isalpha((unsigned char)s[k]); k++)
+	for (k = 0; k < len && k < 5 && ((c = s[k] | 0x20) == 'i' ||
+	    c == 'v' || c == 'x'); k++)
 		;
-	return k < len && (s[k] == '.' || s[k] == ')');
+	return k >= 2 && k <= 4 && k < len && (s[k] == '.' || s[k] == ')');
 }
 
 /* What kind of line is l: blank, heading, label line, or other. */
 static void
 line_analyse(const struct form *form, struct line *l)
 {
-	size_t pos[SEP_TRIES], slen[SEP_TRIES], ns, i, p, v, e;
+	size_t pos[SEP_TRIES], slen[SEP_TRIES], ns, i, p, v, e, n;
+	const char *s;
 	struct lmatch m;
 	long pre;
 
@@ -981,7 +1355,7 @@ line_analyse(const struct form *form, struct line *l)
 		return;
 	}
 	if (l->len <= HEADING_MAX && heading_tail(l->s, l->len) &&
-	    might_be_heading(l->s, l->len) &&
+	    heading_ordinal(l->s, l->len) && might_be_heading(l->s, l->len) &&
 	    rx_match(rx.heading, l->s, l->len) >= 0) {
 		l->heading = 1;
 		return;
@@ -1026,8 +1400,14 @@ line_analyse(const struct form *form, struct line *l)
 	}
 	/* A label alone on its line, without a colon, must be one the form
 	 * knows: "Department of Environmental Affairs" is a value, though it
-	 * starts with a label. */
-	if (label_find(form, l->s + p, l->len - p, 0, &m)) {
+	 * starts with a label.  Longer than a label, a line can hold one only
+	 * by losing "(...)" or by a side of a '/', which most prose has none
+	 * of (line_scan() has looked). */
+	s = l->s + p;
+	n = l->len - p;
+	label_trim(&s, &n);
+	if ((n <= LIMIT_LABEL_BYTES || (n <= SEP_SCAN && l->group)) &&
+	    label_find_trimmed(form, s, n, 0, &m)) {
 		l->slot = m.slot;
 		l->label = m.label;
 		l->vstart = l->len;
@@ -1106,10 +1486,12 @@ sanitize_into(char *out, const char *s, size_t n)
 /*
  * What line_scan() looks for, in one set for strcspn(): the table
  * separators (TAB, '|', ';', ','), what else may end a label (':', '=',
- * the lead byte of U+FF1A), and a dash after a space ('-', the lead byte
- * of U+2013/4).
+ * the lead byte of U+FF1A), a dash after a space ('-', the lead byte of
+ * U+2013/4), and what a line longer than a label must hold to be one
+ * ('(', '[', '/': see line_analyse()).
  */
-static const char scan_set[] = "\t|;,:=-\xe2\xef";
+static const char scan_set[] = "\t|;,:=-\xe2\xef([/";
+static const char rule_set[] = "\t| +:-=_";	/* what rules are made of */
 
 /*
  * The table separators a line holds; whether it may hold a label
@@ -1126,6 +1508,7 @@ line_scan(struct line *l)
 	const char *s = l->s, *p;
 	size_t n = l->len, i, dashes = 0;
 	int sepch = 0, spaces;
+	char c;
 
 	for (p = s + strcspn(s, scan_set); *p != '\0';
 	    p += 1 + strcspn(p + 1, scan_set)) {
@@ -1148,6 +1531,11 @@ line_scan(struct line *l)
 		case '\xef':
 			sepch = 1;
 			break;
+		case '(':
+		case '[':
+		case '/':
+			l->group = 1;
+			break;
 		default:	/* '-', 0xe2 */
 			if (p > s && p[-1] == ' ')
 				sepch = 1;
@@ -1158,7 +1546,11 @@ line_scan(struct line *l)
 	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
 	l->maysep = sepch || spaces;
-	if (strspn(s, "\t| +:-=_") >= n) {
+	/* A rule is made of rule_set only: most lines start otherwise. */
+	c = s[0];
+	if (n > 0 && (c == '\t' || c == '|' || c == ' ' || c == '+' ||
+	    c == ':' || c == '-' || c == '=' || c == '_') &&
+	    strspn(s, rule_set) >= n) {
 		for (i = 0; i < n; i++)
 			if (s[i] == '-' || s[i] == '=' || s[i] == '_')
 				dashes++;
@@ -1223,10 +1615,12 @@ text_split(const struct form *form, const char *src, struct text *t)
 		p = nl + 1;
 	}
 	t->buf = abuf;
-	t->lines = xcalloc(t->n ? t->n : 1, sizeof(*t->lines));
+	/* Each line is cleared as it is filled in, not all of them first. */
+	t->lines = xmalloc((t->n ? t->n : 1) * sizeof(*t->lines));
 	for (i = 0; i < t->n; i++) {
 		struct line *l = &t->lines[i];
 
+		memset(l, 0, sizeof(*l));
 		l->s = t->buf + off[i];
 		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
 		line_scan(l);
@@ -1803,6 +2197,27 @@ first_cell_short(const struct line *l, enum sep sep)
 	return b - a <= SEP_SCAN;
 }
 
+/* Whether l split by sep may have three cells, as a header has: it holds
+ * two separators at least (CSV quotes and the pipes around a row only
+ * take cells away), without splitting the line. */
+static int
+three_cells(const struct line *l, enum sep sep)
+{
+	static const char delim[SEP_COUNT] = { '\t', '|', ';', ',', 0 };
+	const char *p;
+
+	if (sep == SEP_SPACES) {
+		if ((p = strstr(l->s, "  ")) == NULL)
+			return 0;
+		while (*p == ' ')
+			p++;
+		return strstr(p, "  ") != NULL;
+	}
+	p = memchr(l->s, delim[sep], l->len);
+	return p != NULL && memchr(p + 1, delim[sep],
+	    l->len - (size_t)(p + 1 - l->s)) != NULL;
+}
+
 static void
 split_row(const struct line *l, enum sep sep, struct row *r)
 {
@@ -2071,24 +2486,30 @@ static void
 layout_header_row(const struct form *form, const struct text *t, int csv,
     struct proposal *p)
 {
-	struct row *hr = xmalloc(sizeof(*hr)), *dr = xmalloc(sizeof(*dr));
+	struct row *hr = NULL, *dr = NULL;
 	int slot[LIMIT_TABLE_CELLS];
 	const struct form_label *lab[LIMIT_TABLE_CELLS];
 	size_t i, j, si;
-	unsigned bits;
+	unsigned bits, mask = csv ? ~0u : ~BIT(SEP_COMMA);
 
 	for (i = 0; i < t->n && !p->truncated; i++) {
 		const struct line *l = &t->lines[i];
 
-		if (l->blank || l->heading)
+		/* Most lines of prose hold no separator to try. */
+		if (l->blank || l->heading || (l->seps & mask) == 0)
 			continue;
 		for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps);
 		    si++) {
 			enum sep sep = table_seps[si];
 
-			if ((sep == SEP_COMMA && !csv) ||
-			    !line_has_sep(l, sep) || !first_cell_short(l, sep))
+			if (!(mask & BIT(sep)) || !line_has_sep(l, sep) ||
+			    !first_cell_short(l, sep) || !three_cells(l, sep))
 				continue;
+			/* Rows are made when a text has a table at all. */
+			if (hr == NULL) {
+				hr = xmalloc(sizeof(*hr));
+				dr = xmalloc(sizeof(*dr));
+			}
 			split_row(l, sep, hr);
 			if ((bits = header_slots(form, hr, slot, lab)) == 0)
 				continue;
@@ -2124,7 +2545,7 @@ static void
 layout_transposed(const struct form *form, const struct text *t, int csv,
     struct proposal *p)
 {
-	struct row *r = xmalloc(sizeof(*r));
+	struct row *r = NULL;
 	struct lmatch m;
 	size_t si, i, j, k, ncols, col, nrows, ca, cb, base;
 	size_t rows[LIMIT_TABLE_CELLS];
@@ -2141,6 +2562,14 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 			continue;
 		i = 0;
 		while (i < t->n && !p->truncated) {
+			const struct line *l0 = &t->lines[i];
+
+			/* Where no table can start, without a call. */
+			if (l0->blank || l0->heading ||
+			    (!l0->rule && !(l0->seps & BIT(sep)))) {
+				i++;
+				continue;
+			}
 			nrows = 0;
 			bits = 0;
 			ncols = 0;
@@ -2165,6 +2594,8 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 					}
 					break;
 				}
+				if (r == NULL)
+					r = xmalloc(sizeof(*r));
 				split_row(l, sep, r);
 				if (r->n < 2)
 					break;
@@ -2188,7 +2619,7 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 					ncols = r->n - 1;
 			}
 			i = j > i ? j : i + 1;
-			if (popcount(bits) < 3)
+			if (nrows < 3 || popcount(bits) < 3)
 				continue;
 			p->labels_seen |= field_bits(bits);
 			/* One official a column: split each row once. */
@@ -2577,6 +3008,8 @@ proposal_finish(const struct form *form, struct proposal *p)
 	size_t i, j;
 	int s, maxg = 0, multi = 0, g;
 
+	if (p->n == 0)
+		return;		/* no one: nothing to clean up or score */
 	for (i = 0; i < p->n; i++)
 		resolve_full_name(&p->c[i]);
 	share_preamble(p);
@@ -2610,7 +3043,7 @@ proposal_finish(const struct form *form, struct proposal *p)
 			c->drop = 1;
 	}
 	share_first(p);
-	p->o = xcalloc(p->n ? p->n : 1, sizeof(*p->o));
+	p->o = xcalloc(p->n, sizeof(*p->o));
 	for (i = 0; i < p->n; i++) {
 		struct cand *c = &p->c[i];
 		struct official *o;

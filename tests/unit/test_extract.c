@@ -170,6 +170,31 @@ test_fr_label_lines_french_spacing(void **state)
 	extraction_free(&ex);
 }
 
+/* Labels whose first word has Latin-1 letters, in capitals too, among
+ * lines of prose that start with such words. */
+static void
+test_latin1_first_words(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	assert_int_equal(run(
+	    "\xc3\x80 l'attention du Secr\xc3\xa9tariat,\n"
+	    "\xc3\x89tant donn\xc3\xa9 les d\xc3\xa9lais :\n"
+	    "PAYS : S\xc3\xa9n\xc3\xa9gal\n"
+	    "NOM : DIOP\n"
+	    "PR\xc3\x89NOM : Awa\n"
+	    "Organisation : DEFCCS\n"
+	    "Fonction : Chef de division\n"
+	    "T\xc3\x89L\xc3\x89PHONE : +221 33 889 02 34\n"
+	    "Courriel : awa.diop@environnement.gouv.sn\n"
+	    "\xc3\x80 bient\xc3\xb4t\n", 0, &ex), 1);
+	expect_official(&ex, 0, "S\xc3\xa9n\xc3\xa9gal", "DIOP", "Awa",
+	    "DEFCCS", "Chef de division", "+221 33 889 02 34",
+	    "awa.diop@environnement.gouv.sn");
+	extraction_free(&ex);
+}
+
 static void
 test_es_label_lines(void **state)
 {
@@ -251,6 +276,18 @@ test_bullets_and_numbering(void **state)
 	    "+254 20 600 0800", "jane@kws.go.ke");
 	assert_true(all_valid(&ex, 0));
 	extraction_free(&ex);
+	/* Roman numbers, in capitals too, and the bullet "o ". */
+	assert_int_equal(run(
+	    "i. Country: Kenya\n"
+	    "ii) Last name: Otieno\n"
+	    "III. First name: Jane\n"
+	    "iv. Organisation: KWS\n"
+	    "o Function: Warden\n"
+	    "xiv) Telephone: +254 20 600 0800\n"
+	    "viii. E-mail: jane@kws.go.ke\n", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "Otieno", "Jane", "KWS", "Warden",
+	    "+254 20 600 0800", "jane@kws.go.ke");
+	extraction_free(&ex);
 }
 
 static const char three_by_labels[] =
@@ -297,6 +334,16 @@ test_numbered_headings(void **state)
 		{ "Funcionario 1", "Funcionario 2" },
 		{ "**Oficial 1**", "**Oficial 2**" },
 		{ "Official No. 1", "Official No. 2" },
+		/* An ordinal two or three words from the end, after the
+		 * words before it, bold marks, a noun of two words, an
+		 * accent in the noun or in the ordinal; a number there. */
+		{ "Details of the first official",
+		    "Details of the second official" },
+		{ "** First focal point **", "** Second focal point **" },
+		{ "Premier d\xc3\xa9l\xc3\xa9gu\xc3\xa9",
+		    "Deuxi\xc3\xa8me d\xc3\xa9l\xc3\xa9gu\xc3\xa9" },
+		{ "1st participant", "2nd participant" },
+		{ "Primer funcionario", "S\xc3\xa9ptimo funcionario" },
 	};
 	struct extraction ex;
 	char text[1024];
@@ -1035,6 +1082,36 @@ test_many_lines_truncated(void **state)
 	buf_free(&b);
 }
 
+/* Candidates that are not ASCII count against LIMIT_LABEL_FOLDS even
+ * when their first word rules them out before any folding: three a line
+ * here ("Noé 12: x" as a label, loosely, then the whole line). */
+static void
+test_fold_budget(void **state)
+{
+	static const int lines[] = { 6000, 7000 };
+	struct extraction ex;
+	struct buf b;
+	char line[64];
+	size_t k;
+	int i;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		buf_init(&b, 1 << 20);
+		buf_addstr(&b, "Country: Kenya\nName: Jane OTIENO\n"
+		    "Email: jane@kws.go.ke\n\n");
+		for (i = 0; i < lines[k]; i++) {
+			snprintf(line, sizeof(line), "No\xc3\xa9 %d: x\n", i);
+			buf_addstr(&b, line);
+		}
+		assert_int_equal(run(b.data, 0, &ex), 1);
+		assert_int_equal(ex.truncated, k == 1);
+		assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "OTIENO");
+		extraction_free(&ex);
+		buf_free(&b);
+	}
+}
+
 static void
 test_invalid_utf8_and_long_lines(void **state)
 {
@@ -1162,6 +1239,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_en_label_lines),
 		cmocka_unit_test(test_fr_label_lines_french_spacing),
+		cmocka_unit_test(test_latin1_first_words),
 		cmocka_unit_test(test_es_label_lines),
 		cmocka_unit_test(test_other_separators),
 		cmocka_unit_test(test_nom_nombre_name),
@@ -1197,6 +1275,7 @@ main(void)
 		cmocka_unit_test(test_officials_capped),
 		cmocka_unit_test(test_junk_bounded),
 		cmocka_unit_test(test_many_lines_truncated),
+		cmocka_unit_test(test_fold_budget),
 		cmocka_unit_test(test_invalid_utf8_and_long_lines),
 		cmocka_unit_test(test_language_scores),
 		cmocka_unit_test(test_crlf_and_html_flattened),
