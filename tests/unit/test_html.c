@@ -1,7 +1,7 @@
 /*
  * test_html.c -- HTML to text: tables as TAB-separated lines, nested
  * tables, breaks, entities, dropped elements, quote markers, forwards,
- * hostile nesting and the output cap.
+ * the shape of the parsed tree, hostile nesting and the output cap.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,6 +197,48 @@ test_forwards_kept(void **state)
 	    "Country: Peru\n");
 }
 
+/*
+ * The tree has the shape libxml2's own tree builder gives: Word's <o:p>
+ * is a p, a top-level element after </html> joins the root unless a
+ * comment came first, a comment counts as a sibling, and the parse stops
+ * where libxml2 stops it for depth.
+ */
+static void
+test_tree_shape(void **state)
+{
+	struct buf b;
+	size_t n;
+	char *s;
+	int i, depth;
+
+	(void)state;
+	expect("<p>a<o:p></o:p>b</p><p>c</p>", "a\nb\nc\n");
+	expect("<div>x<o:p>y</o:p><:p>z</:p><a:>w</a:></div>",
+	    "x\ny\n<:p>zw\n");
+	expect("<p>a</p></html><p>b</p>", "a\nb\n");
+	expect("<!-- c --><p>a</p></html><p>b</p>", "a\n");
+	expect("<p>a</p><!-- c --><p>b<!-- c -->c</p>", "a\nbc\n");
+	expect("<div id=\"appendonsend\"></div><!-- c --><hr>"
+	    "<div style=\"border:none;border-top:solid #E1E1E1 1.0pt\">"
+	    "<b>From:</b> A</div><p>kept</p>",
+	    "-----Original Message-----\nkept\n");
+	for (depth = 250; depth <= 300; depth += 50) {
+		buf_init(&b, 1 << 16);
+		buf_addstr(&b, "<p>top</p>");
+		for (i = 0; i < depth; i++)
+			buf_addstr(&b, "<div>");
+		buf_addstr(&b, "deep");
+		for (i = 0; i < depth; i++)
+			buf_addstr(&b, "</div>");
+		buf_addstr(&b, "<p>bottom</p>");
+		s = html_to_text(b.data, b.len, 1 << 20, &n);
+		assert_string_equal(s, depth == 250 ? "top\ndeep\nbottom\n" :
+		    "top\n");
+		free(s);
+		buf_free(&b);
+	}
+}
+
 static void
 test_deep_nesting_bounded(void **state)
 {
@@ -279,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_dropped),
 		cmocka_unit_test(test_quote_markers),
 		cmocka_unit_test(test_forwards_kept),
+		cmocka_unit_test(test_tree_shape),
 		cmocka_unit_test(test_deep_nesting_bounded),
 		cmocka_unit_test(test_cap_and_odd_input),
 	};
