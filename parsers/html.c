@@ -119,7 +119,18 @@ in_list(const char *name, const char *const *list)
 static void
 put(struct out *o, const char *s, size_t n)
 {
-	if (!o->full && buf_add(&o->b, s, n) == -1)
+	struct buf *b = &o->b;
+
+	if (o->full)
+		return;
+	/* Most pieces fit the room there is (b->len <= b->max always). */
+	if (n <= b->max - b->len && n < b->size - b->len) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	if (buf_add(b, s, n) == -1)
 		o->full = 1;
 }
 
@@ -209,24 +220,49 @@ utf8_len(unsigned char c)
 	return 2;
 }
 
+/* 1 when the n bytes of the character at p (p[0] not NUL) hold a NUL:
+ * the text ends inside it. */
+static int
+cut_char(const unsigned char *p, size_t n)
+{
+	return (n >= 2 && p[1] == '\0') || (n >= 3 && p[2] == '\0') ||
+	    (n >= 4 && p[3] == '\0');
+}
+
 /* A character text() copies as it is: whole (no NUL inside), not white
  * space, CR, an invisible U+200B/U+FEFF, nor the end. */
 static int
-plain_char(const unsigned char *p, int pre)
+plain_char(const unsigned char *p)
 {
 	size_t n;
 
 	if (*p < 0x80)
 		return *p > ' ' || (*p != '\0' && *p != ' ' && *p != '\t' &&
-		    *p != '\n' && *p != '\f' && *p != '\v' && *p != '\r' &&
-		    !(pre && *p == '\n'));
+		    *p != '\n' && *p != '\f' && *p != '\v' && *p != '\r');
 	n = utf8_len(*p);
-	if (strnlen((const char *)p, n) < n)
+	if (cut_char(p, n))
 		return 0;
 	if (n == 3 && ((p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0x8b) ||
 	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)))
 		return 0;
 	return !(n == 2 && p[0] == 0xc2 && p[1] == 0xa0);
+}
+
+/* The end of the longest run of whole characters from p, before end,
+ * that takes at most room bytes. */
+static const unsigned char *
+fit(const unsigned char *p, const unsigned char *end, size_t room)
+{
+	const unsigned char *q = p;
+	size_t n;
+
+	while (q < end) {
+		n = *q < 0x80 ? 1 : utf8_len(*q);
+		if ((size_t)(q - p) + n > room)
+			break;
+		q += n;
+	}
+	return q;
 }
 
 static void
@@ -236,8 +272,8 @@ text(struct out *o, const char *s)
 	size_t n;
 
 	while (*p && !o->full) {
-		n = utf8_len(*p);
-		if (strnlen((const char *)p, n) < n)
+		n = *p < 0x80 ? 1 : utf8_len(*p);
+		if (n > 1 && cut_char(p, n))
 			break;
 		if (*p == '\r') {
 			p++;
@@ -274,19 +310,34 @@ text(struct out *o, const char *s)
 		o->space = 0;
 		o->nospace = 0;
 		/* The characters up to the next one that needs a look of its
-		 * own go in one piece, when all of them fit. */
+		 * own go in one piece, when all of them fit.  Outside <pre>
+		 * that takes in a lone space between two of them: what the
+		 * loop would write for it is that space. */
 		r = p + n;
 		for (;;) {
 			/* Printable ASCII, most of a text, a byte at a
-			 * time; the rest as plain_char() says. */
+			 * time; the rest as plain_char() says, but for
+			 * the space and the end that mostly stop a run. */
 			while (*r > ' ' && *r < 0x80)
 				r++;
-			if (!plain_char(r, o->pre))
+			if (*r == ' ' && !o->pre && ((r[1] > ' ' &&
+			    r[1] < 0x80) || plain_char(r + 1))) {
+				r++;
+				continue;
+			}
+			if (*r == ' ' || *r == '\0' || !plain_char(r))
 				break;
 			r += utf8_len(*r);
 		}
-		if (o->full || o->b.len + (size_t)(r - p) > o->b.max)
-			r = p + n;
+		if (o->b.len + (size_t)(r - p) > o->b.max) {
+			/* The whole characters that fit, and the output is
+			 * full: the next one cannot fit. */
+			r = fit(p, r, o->b.max - o->b.len);
+			put(o, (const char *)p, (size_t)(r - p));
+			o->line_has = 1;
+			o->full = 1;
+			return;
+		}
 		put(o, (const char *)p, (size_t)(r - p));
 		o->line_has = 1;
 		p = r;

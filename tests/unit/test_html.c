@@ -275,6 +275,7 @@ static void
 test_cap_and_odd_input(void **state)
 {
 	struct buf b;
+	struct timespec t0, t1;
 	size_t n;
 	char *s;
 	int i;
@@ -302,6 +303,36 @@ test_cap_and_odd_input(void **state)
 	s = html_to_text("<p>a\xff" "b\0c</p>", 12, 100, &n);
 	assert_string_equal(s, "a\xef\xbf\xbd" "b c\n");
 	free(s);
+	/* A cap inside words and the single spaces between them cuts after
+	 * the last whole character that fits, less a trailing space (the
+	 * paragraph's end trims it). */
+	for (i = 1; i < 14; i++) {
+		static const size_t cut[14] = {
+			0, 1, 2, 2, 4, 5, 5, 7, 7, 9, 9, 11, 12, 12
+		};
+		const char *h = "<p>ab cd\xc3\xa9 f  g</p>";
+
+		s = html_to_text(h, strlen(h), (size_t)i, &n);
+		assert_int_equal(n, cut[i]);
+		assert_memory_equal(s, "ab cd\xc3\xa9 f g\n", n);
+		free(s);
+	}
+	expect("<pre>a b  c\td</pre><p>a b  c\td \xc2\xa0" "e</p>",
+	    "a b  c\td\na b c d e\n");
+	/* A paragraph of words far past the cap is cut in one go. */
+	buf_init(&b, 1 << 22);
+	buf_addstr(&b, "<p>");
+	for (i = 0; i < 400000; i++)
+		buf_addstr(&b, "word ");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s = html_to_text(b.data, b.len, 100001, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < time_limit());
+	assert_int_equal(n, 100001);
+	assert_memory_equal(s + 99995, "word w", 6);
+	free(s);
+	buf_free(&b);
 	/* Plain text without markup. */
 	expect("just text, no tags", "just text, no tags\n");
 	/* A meta charset does not override UTF-8. */
