@@ -14,6 +14,7 @@
  * forwarded message is kept under a "Forwarded message" line instead,
  * because a forwarded request is data.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,8 +47,9 @@ struct out {
 	int	 line_has;	/* the current line holds text */
 	int	 nospace;	/* drop the pending space (cell start) */
 	int	 pre;		/* inside <pre> */
-	struct row rows[LIMIT_HTML_DEPTH + 1];
 	int	 nrows;
+	/* Not cleared: a row is set when pushed, a mark on entry. */
+	struct row rows[LIMIT_HTML_DEPTH + 1];
 	size_t	 mark[LIMIT_HTML_DEPTH + 2];	/* output length at entry */
 };
 
@@ -876,13 +878,13 @@ struct block {
  */
 struct tree {
 	struct hnode	 doc;		/* children: the top level */
-	struct hnode	*open[LIMIT_HTML_DEPTH + 1];
 	int		 nopen;
 	int		 dtd;		/* a DOCTYPE node heads the top level */
 	struct block	*blocks;	/* the newest first */
 	size_t		 bytes;		/* held in blocks */
 	size_t		 max;		/* cap on bytes */
 	xmlDictPtr	 dict;		/* the parser's, holding the names */
+	struct hnode	*open[LIMIT_HTML_DEPTH + 1];	/* not cleared */
 };
 
 /* n bytes (aligned for a node when align), or NULL past the cap. */
@@ -1037,7 +1039,10 @@ attr_keep(void *ctx, struct hnode *n, const char *el, const xmlChar **atts)
 		if (strcmp(name, "id") == 0)
 			slot = &n->id;
 		else if (strcmp(name, "class") == 0) {
-			for (j = 0; v != NULL && classes[j]; j++)
+			/* Each of the classes holds a '_' or a '-'. */
+			if (v == NULL || strpbrk((const char *)v, "_-") == NULL)
+				continue;
+			for (j = 0; classes[j]; j++)
 				if (strcasestr((const char *)v,
 				    classes[j]) != NULL)
 					slot = &n->class;
@@ -1247,13 +1252,15 @@ html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 	if (len > (size_t)LIMIT_PART_TEXT * 4)
 		len = (size_t)LIMIT_PART_TEXT * 4;
 	clean = text_sanitize(html, len, &clen);
-	t = xcalloc(1, sizeof(*t));
+	t = xmalloc(sizeof(*t));
+	memset(t, 0, offsetof(struct tree, open));
 	/* Far more than the tree of any input of this size takes. */
 	t->max = clen * 128 + ((size_t)1 << 20);
 	html_read(t, clean, (int)clen);
 	free(clean);
 
-	o = xcalloc(1, sizeof(*o));
+	o = xmalloc(sizeof(*o));
+	memset(o, 0, offsetof(struct out, rows));
 	buf_init(&o->b, max);
 	for (root = t->doc.children; root != NULL; root = root->next)
 		if (root->kind == N_ELEMENT) {
