@@ -1,9 +1,11 @@
 /*
  * html.c -- HTML to text with libxml2's HTML parser (see html.h).
  *
- * The document is parsed in recovery mode and its tree walked without
- * recursion (a cursor over parent/children/next links, at most
- * LIMIT_HTML_DEPTH levels).  Text is written a line at a time: runs of
+ * The document is parsed in recovery mode by libxml2's HTML parser, whose
+ * SAX events build a small tree of our own (the shape libxml2's tree
+ * builder would give, with only what the walk reads), and that tree is
+ * walked without recursion (a cursor over parent/children/next links, at
+ * most LIMIT_HTML_DEPTH levels).  Text is written a line at a time: runs of
  * white space collapse to one space, block elements end lines, a table row
  * is one line of TAB-separated cells, and a table inside a cell breaks its
  * row into lines.  Quoted earlier mail (blockquote, Gmail's gmail_quote,
@@ -12,14 +14,14 @@
  * forwarded message is kept under a "Forwarded message" line instead,
  * because a forwarded request is data.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
-#include <libxml/SAX2.h>
+#include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/tree.h>
 
 #include "buf.h"
 #include "html.h"
@@ -45,13 +47,42 @@ struct out {
 	int	 line_has;	/* the current line holds text */
 	int	 nospace;	/* drop the pending space (cell start) */
 	int	 pre;		/* inside <pre> */
-	struct row rows[LIMIT_HTML_DEPTH + 1];
 	int	 nrows;
+	/* Not cleared: a row is set when pushed, a mark on entry. */
+	struct row rows[LIMIT_HTML_DEPTH + 1];
 	size_t	 mark[LIMIT_HTML_DEPTH + 2];	/* output length at entry */
 };
 
 enum { EL_INLINE, EL_SKIP, EL_BLOCK, EL_PARA, EL_BR, EL_TABLE, EL_TR,
     EL_CELL, EL_PRE, EL_QUOTE };
+
+/*
+ * A node of the document as the walk sees it.  The parser's events build
+ * these with the shape libxml2's own tree builder (SAX2.c) would give its
+ * nodes, so that the walk, its look ahead at quotes and the counting of
+ * siblings read the same document: text runs coalesce the same way, and
+ * comments, processing instructions, CDATA blocks and a DOCTYPE are nodes
+ * (N_OTHER, N_CDATA) that hold nothing.
+ */
+enum { N_ELEMENT, N_TEXT, N_CDATA, N_OTHER };
+
+struct hnode {
+	struct hnode	*parent;
+	struct hnode	*children;
+	struct hnode	*last;
+	struct hnode	*next;
+	const char	*name;		/* element: the parser's dictionary */
+	char		*text;		/* text: content, NUL-terminated */
+	size_t		 len;		/* text: its length */
+	const char	*id;		/* element: the attributes attr_keep() */
+	const char	*class;		/* keeps, NULL when absent */
+	const char	*style;
+	const char	*type;
+	unsigned char	 kind;		/* N_* */
+	unsigned char	 cls;		/* element: EL_* */
+	unsigned char	 attrs;		/* element: holds a kept attribute */
+	unsigned char	 noleave;	/* element: the walk skipped it */
+};
 
 static const char *const skipped[] = {
 	"head", "title", "script", "style", "template", "iframe", "object",
@@ -90,7 +121,18 @@ in_list(const char *name, const char *const *list)
 static void
 put(struct out *o, const char *s, size_t n)
 {
-	if (!o->full && buf_add(&o->b, s, n) == -1)
+	struct buf *b = &o->b;
+
+	if (o->full)
+		return;
+	/* Most pieces fit the room there is (b->len <= b->max always). */
+	if (n <= b->max - b->len && n < b->size - b->len) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	if (buf_add(b, s, n) == -1)
 		o->full = 1;
 }
 
@@ -180,24 +222,49 @@ utf8_len(unsigned char c)
 	return 2;
 }
 
+/* 1 when the n bytes of the character at p (p[0] not NUL) hold a NUL:
+ * the text ends inside it. */
+static int
+cut_char(const unsigned char *p, size_t n)
+{
+	return (n >= 2 && p[1] == '\0') || (n >= 3 && p[2] == '\0') ||
+	    (n >= 4 && p[3] == '\0');
+}
+
 /* A character text() copies as it is: whole (no NUL inside), not white
  * space, CR, an invisible U+200B/U+FEFF, nor the end. */
 static int
-plain_char(const unsigned char *p, int pre)
+plain_char(const unsigned char *p)
 {
 	size_t n;
 
 	if (*p < 0x80)
 		return *p > ' ' || (*p != '\0' && *p != ' ' && *p != '\t' &&
-		    *p != '\n' && *p != '\f' && *p != '\v' && *p != '\r' &&
-		    !(pre && *p == '\n'));
+		    *p != '\n' && *p != '\f' && *p != '\v' && *p != '\r');
 	n = utf8_len(*p);
-	if (strnlen((const char *)p, n) < n)
+	if (cut_char(p, n))
 		return 0;
 	if (n == 3 && ((p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0x8b) ||
 	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)))
 		return 0;
 	return !(n == 2 && p[0] == 0xc2 && p[1] == 0xa0);
+}
+
+/* The end of the longest run of whole characters from p, before end,
+ * that takes at most room bytes. */
+static const unsigned char *
+fit(const unsigned char *p, const unsigned char *end, size_t room)
+{
+	const unsigned char *q = p;
+	size_t n;
+
+	while (q < end) {
+		n = *q < 0x80 ? 1 : utf8_len(*q);
+		if ((size_t)(q - p) + n > room)
+			break;
+		q += n;
+	}
+	return q;
 }
 
 static void
@@ -207,8 +274,8 @@ text(struct out *o, const char *s)
 	size_t n;
 
 	while (*p && !o->full) {
-		n = utf8_len(*p);
-		if (strnlen((const char *)p, n) < n)
+		n = *p < 0x80 ? 1 : utf8_len(*p);
+		if (n > 1 && cut_char(p, n))
 			break;
 		if (*p == '\r') {
 			p++;
@@ -245,19 +312,34 @@ text(struct out *o, const char *s)
 		o->space = 0;
 		o->nospace = 0;
 		/* The characters up to the next one that needs a look of its
-		 * own go in one piece, when all of them fit. */
+		 * own go in one piece, when all of them fit.  Outside <pre>
+		 * that takes in a lone space between two of them: what the
+		 * loop would write for it is that space. */
 		r = p + n;
 		for (;;) {
 			/* Printable ASCII, most of a text, a byte at a
-			 * time; the rest as plain_char() says. */
+			 * time; the rest as plain_char() says, but for
+			 * the space and the end that mostly stop a run. */
 			while (*r > ' ' && *r < 0x80)
 				r++;
-			if (!plain_char(r, o->pre))
+			if (*r == ' ' && !o->pre && ((r[1] > ' ' &&
+			    r[1] < 0x80) || plain_char(r + 1))) {
+				r++;
+				continue;
+			}
+			if (*r == ' ' || *r == '\0' || !plain_char(r))
 				break;
 			r += utf8_len(*r);
 		}
-		if (o->full || o->b.len + (size_t)(r - p) > o->b.max)
-			r = p + n;
+		if (o->b.len + (size_t)(r - p) > o->b.max) {
+			/* The whole characters that fit, and the output is
+			 * full: the next one cannot fit. */
+			r = fit(p, r, o->b.max - o->b.len);
+			put(o, (const char *)p, (size_t)(r - p));
+			o->line_has = 1;
+			o->full = 1;
+			return;
+		}
 		put(o, (const char *)p, (size_t)(r - p));
 		o->line_has = 1;
 		p = r;
@@ -267,25 +349,18 @@ text(struct out *o, const char *s)
 /* ------------------------------------------------------------------ */
 /* Looking at elements. */
 
-static const char *
-node_name(const xmlNode *n)
-{
-	return (const char *)n->name;
-}
-
-/* 1 when attribute attr of n holds the white-space separated token tok
+/* 1 when attribute value v holds the white-space separated token tok
  * (prefix: a token starting with tok). */
 static int
-attr_token(xmlNode *n, const char *attr, const char *tok, int prefix)
+attr_token(const char *v, const char *tok, int prefix)
 {
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
 	const char *p;
 	size_t tl = strlen(tok), wl;
 	int found = 0;
 
 	if (v == NULL)
 		return 0;
-	for (p = (const char *)v; *p && !found; p += wl) {
+	for (p = v; *p && !found; p += wl) {
 		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			p++;
 		wl = strcspn(p, " \t\r\n");
@@ -294,52 +369,46 @@ attr_token(xmlNode *n, const char *attr, const char *tok, int prefix)
 		found = prefix ? wl >= tl && strncasecmp(p, tok, tl) == 0 :
 		    wl == tl && strncasecmp(p, tok, tl) == 0;
 	}
-	xmlFree(v);
 	return found;
 }
 
 /* The style attribute, lower-cased without white space, or NULL. */
 static char *
-style_of(xmlNode *n)
+style_of(const struct hnode *n)
 {
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)"style");
 	char *r, *q;
 	const char *p;
 
-	if (v == NULL)
+	if (n->style == NULL)
 		return NULL;
-	r = q = xmalloc(strlen((const char *)v) + 1);
-	for (p = (const char *)v; *p; p++)
+	r = q = xmalloc(strlen(n->style) + 1);
+	for (p = n->style; *p; p++)
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
 			*q++ = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 	*q = '\0';
-	xmlFree(v);
 	return r;
 }
 
 /* The first bytes of the text under n, lines ended by block elements. */
 static char *
-peek_text(xmlNode *top)
+peek_text(const struct hnode *top)
 {
 	struct buf b;
-	xmlNode *n = top;
+	const struct hnode *n = top;
 	int depth = 0;
 
 	buf_init(&b, PEEK_BYTES);
 	while (n != NULL && b.len < PEEK_BYTES) {
-		if (n->type == XML_TEXT_NODE && n->content) {
-			size_t cl = strlen((const char *)n->content);
+		if (n->kind == N_TEXT && n->text) {
+			size_t cl = strlen(n->text);
 
-			buf_add(&b, n->content, cl < PEEK_BYTES - b.len ? cl :
+			buf_add(&b, n->text, cl < PEEK_BYTES - b.len ? cl :
 			    PEEK_BYTES - b.len);
-		} else if (n->type == XML_ELEMENT_NODE &&
-		    (strcmp(node_name(n), "br") == 0 ||
-		    strcmp(node_name(n), "p") == 0 ||
-		    strcmp(node_name(n), "div") == 0))
+		} else if (n->kind == N_ELEMENT && (n->cls == EL_BR ||
+		    n->cls == EL_PARA || strcmp(n->name, "div") == 0))
 			buf_addch(&b, '\n');
-		if (n->type == XML_ELEMENT_NODE && n->children != NULL &&
-		    depth < LIMIT_HTML_DEPTH &&
-		    !in_list(node_name(n), skipped)) {
+		if (n->kind == N_ELEMENT && n->children != NULL &&
+		    depth < LIMIT_HTML_DEPTH && n->cls != EL_SKIP) {
 			n = n->children;
 			depth++;
 			continue;
@@ -461,20 +530,15 @@ after_forward(struct out *o)
 /* Outlook's reply header: div#divRplyFwdMsg or a border-top box opening
  * with "From:". */
 static int
-outlook_header(xmlNode *n)
+outlook_header(const struct hnode *n)
 {
-	xmlChar *id;
 	char *st, *t;
 	int r = 0;
 
-	if (strcmp(node_name(n), "div") != 0)
+	if (strcmp(n->name, "div") != 0)
 		return 0;
-	if ((id = xmlGetProp(n, (const xmlChar *)"id")) != NULL) {
-		r = strcasecmp((const char *)id, "divRplyFwdMsg") == 0;
-		xmlFree(id);
-		if (r)
-			return 1;
-	}
+	if (n->id != NULL && strcasecmp(n->id, "divRplyFwdMsg") == 0)
+		return 1;
 	if ((st = style_of(n)) == NULL)
 		return 0;
 	if (strstr(st, "border-top:solid") != NULL ||
@@ -490,13 +554,13 @@ outlook_header(xmlNode *n)
 /* Gmail and Outlook indent with a borderless blockquote: the writer's own
  * text, not a quote. */
 static int
-indent_blockquote(xmlNode *n)
+indent_blockquote(const struct hnode *n)
 {
 	char *st;
 	int r;
 
-	if (attr_token(n, "class", "gmail_quote", 0) ||
-	    attr_token(n, "type", "cite", 0))
+	if (attr_token(n->class, "gmail_quote", 0) ||
+	    attr_token(n->type, "cite", 0))
 		return 0;
 	if ((st = style_of(n)) == NULL)
 		return 0;
@@ -508,14 +572,14 @@ indent_blockquote(xmlNode *n)
 
 /* The next element sibling is Outlook's reply header. */
 static int
-header_follows(xmlNode *n)
+header_follows(const struct hnode *n)
 {
 	int i;
 
 	for (n = n->next, i = 0; n != NULL && i < 8; n = n->next, i++) {
-		if (n->type != XML_ELEMENT_NODE)
+		if (n->kind != N_ELEMENT)
 			continue;
-		if (strcmp(node_name(n), "hr") == 0)
+		if (strcmp(n->name, "hr") == 0)
 			continue;
 		return outlook_header(n);
 	}
@@ -526,29 +590,28 @@ header_follows(xmlNode *n)
  * "Original Message" line, 2 a forward header (dropped after a
  * "Forwarded message" line), 3 a forward (content kept). */
 static int
-quote_kind(struct out *o, xmlNode *n)
+quote_kind(struct out *o, const struct hnode *n)
 {
-	const char *name = node_name(n);
 	char *t;
 	int r;
 
-	if (strcmp(name, "blockquote") == 0) {
+	if (strcmp(n->name, "blockquote") == 0) {
 		if (indent_blockquote(n) || after_forward(o))
 			return 0;
 		return 1;
 	}
-	if (n->properties == NULL)
+	if (!n->attrs)
 		return 0;
-	if (attr_token(n, "class", "gmail_quote", 0) ||
-	    attr_token(n, "class", "yahoo_quoted", 0)) {
+	if (attr_token(n->class, "gmail_quote", 0) ||
+	    attr_token(n->class, "yahoo_quoted", 0)) {
 		t = peek_text(n);
 		r = starts_forward(t) ? 3 : 1;
 		free(t);
 		return r;
 	}
-	if (attr_token(n, "class", "moz-cite-prefix", 0))
+	if (attr_token(n->class, "moz-cite-prefix", 0))
 		return 1;
-	if (attr_token(n, "id", "appendonsend", 0))
+	if (attr_token(n->id, "appendonsend", 0))
 		return header_follows(n) ? 0 : 1;
 	if (outlook_header(n)) {
 		t = peek_text(n);
@@ -584,8 +647,8 @@ classify_name(const char *name)
 
 /*
  * What an element is, by its name, remembered for the names met so far:
- * every element is looked at on the way in and out, and a document uses
- * a few dozen names.  A small direct-mapped cache of names this process
+ * every element is classified at its start tag, and a document uses a
+ * few dozen names.  A small direct-mapped cache of names this process
  * has classified (intaked parses in one thread); a name longer than a
  * slot is classified each time.
  */
@@ -598,9 +661,8 @@ static struct {
 } class_cache[CLASS_CACHE];
 
 static int
-classify(xmlNode *n)
+classify(const char *name)
 {
-	const char *name = node_name(n);
 	size_t len = strnlen(name, CLASS_NAME);
 	unsigned h = 5381;
 	size_t i;
@@ -623,7 +685,7 @@ classify(xmlNode *n)
 
 /* Entering element n at depth d; returns 0 to skip its content. */
 static int
-enter(struct out *o, xmlNode *n, int d)
+enter(struct out *o, const struct hnode *n, int d)
 {
 	struct row *r;
 	int q;
@@ -637,7 +699,7 @@ enter(struct out *o, xmlNode *n, int d)
 		hard_break(o);
 		return 1;
 	}
-	switch (classify(n)) {
+	switch (n->cls) {
 	case EL_SKIP:
 		return 0;
 	case EL_BR:
@@ -667,7 +729,7 @@ enter(struct out *o, xmlNode *n, int d)
 			    o->b.data[o->b.len - 1] != '\n';
 		}
 		hard_break(o);
-		if (classify(n) == EL_TABLE)
+		if (n->cls == EL_TABLE)
 			break;
 		if (o->nrows <= LIMIT_HTML_DEPTH) {
 			r = &o->rows[o->nrows++];
@@ -697,12 +759,12 @@ enter(struct out *o, xmlNode *n, int d)
 }
 
 static void
-leave(struct out *o, xmlNode *n, int d)
+leave(struct out *o, const struct hnode *n, int d)
 {
 	struct row *r;
 	size_t i;
 
-	switch (classify(n)) {
+	switch (n->cls) {
 	case EL_PARA:
 		/* An empty paragraph is a blank line (Outlook's spacing). */
 		if (o->b.len == o->mark[d] && !o->line_has)
@@ -754,20 +816,20 @@ leave(struct out *o, xmlNode *n, int d)
 }
 
 static void
-walk(struct out *o, xmlNode *top)
+walk(struct out *o, struct hnode *top)
 {
-	xmlNode *n = top;
+	struct hnode *n = top;
 	int d = 0, descend;
 
 	while (n != NULL && !o->full) {
 		descend = 0;
-		if (n->type == XML_TEXT_NODE) {
-			if (n->content)
-				text(o, (const char *)n->content);
-		} else if (n->type == XML_ELEMENT_NODE) {
+		if (n->kind == N_TEXT) {
+			if (n->text)
+				text(o, n->text);
+		} else if (n->kind == N_ELEMENT) {
 			descend = enter(o, n, d);
 			if (!descend)
-				n->_private = n;	/* no leave() */
+				n->noleave = 1;
 		}
 		if (descend && n->children != NULL && d < LIMIT_HTML_DEPTH) {
 			n = n->children;
@@ -775,7 +837,7 @@ walk(struct out *o, xmlNode *top)
 			continue;
 		}
 		for (;;) {
-			if (n->type == XML_ELEMENT_NODE && n->_private == NULL)
+			if (n->kind == N_ELEMENT && !n->noleave)
 				leave(o, n, d);
 			if (n == top) {
 				n = NULL;
@@ -797,97 +859,388 @@ walk(struct out *o, xmlNode *top)
 #define HTML_OPTIONS	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | \
 	HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
 
+#define BLOCK_BYTES	16384	/* a block of the tree's memory */
+
+/* Memory for the nodes and their text, freed all at once. */
+struct block {
+	struct block	*next;
+	size_t		 size;
+	size_t		 used;
+	char		 data[];
+};
+
 /*
- * Whether the walk can read attribute name="value" of element el (the
- * HTML parser writes both names in lower case): an id anywhere; a class
- * holding one of the classes quote_kind() looks for; a style on a div or
- * a blockquote (outlook_header(), indent_blockquote()); a type on a
- * blockquote.  An element left with no attribute is read the same way as
- * one with only attributes the walk never asks for.
+ * The tree under construction.  open[] is libxml2's stack of open nodes
+ * (nodePush(), nodePop()): an element's end returns to the node opened
+ * before it, which is not always its parent.  libxml2 stops the parse
+ * when that stack would pass xmlParserMaxDepth (256, LIMIT_HTML_DEPTH);
+ * so does start_element().
+ */
+struct tree {
+	struct hnode	 doc;		/* children: the top level */
+	int		 nopen;
+	int		 dtd;		/* a DOCTYPE node heads the top level */
+	struct block	*blocks;	/* the newest first */
+	size_t		 bytes;		/* held in blocks */
+	size_t		 max;		/* cap on bytes */
+	xmlDictPtr	 dict;		/* the parser's, holding the names */
+	struct hnode	*open[LIMIT_HTML_DEPTH + 1];	/* not cleared */
+};
+
+/* n bytes (aligned for a node when align), or NULL past the cap. */
+static void *
+tree_alloc(struct tree *t, size_t n, int align)
+{
+	struct block *b = t->blocks;
+	size_t at = 0, size;
+
+	if (b != NULL)
+		at = align ? (b->used + 7) & ~(size_t)7 : b->used;
+	if (b == NULL || at > b->size || n > b->size - at) {
+		if (n > t->max / 2)
+			return NULL;
+		/* Room for a text to double before it moves again. */
+		size = n > BLOCK_BYTES / 2 ? 2 * n : BLOCK_BYTES;
+		if (t->bytes > t->max - size)
+			return NULL;
+		b = xmalloc(sizeof(*b) + size);
+		b->next = t->blocks;
+		b->size = size;
+		b->used = 0;
+		t->blocks = b;
+		t->bytes += size;
+		at = 0;
+	}
+	b->used = at + n;
+	return b->data + at;
+}
+
+static void
+tree_free(struct tree *t)
+{
+	struct block *b, *next;
+
+	for (b = t->blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	t->blocks = NULL;
+	if (t->dict != NULL)
+		xmlDictFree(t->dict);
+	t->dict = NULL;
+}
+
+static struct tree *
+tree_of(void *ctx)
+{
+	return ((htmlParserCtxtPtr)ctx)->_private;
+}
+
+/* A new node, or NULL when the tree is full (the parse is stopped). */
+static struct hnode *
+node_new(void *ctx, int kind)
+{
+	struct hnode *n;
+
+	if ((n = tree_alloc(tree_of(ctx), sizeof(*n), 1)) == NULL) {
+		xmlStopParser(ctx);
+		return NULL;
+	}
+	memset(n, 0, sizeof(*n));
+	n->kind = (unsigned char)kind;
+	return n;
+}
+
+static void
+append(struct hnode *parent, struct hnode *n)
+{
+	n->parent = parent;
+	if (parent->last != NULL)
+		parent->last->next = n;
+	else
+		parent->children = n;
+	parent->last = n;
+}
+
+static struct hnode *
+current(const struct tree *t)
+{
+	return t->nopen > 0 ? t->open[t->nopen - 1] : NULL;
+}
+
+/* Text n grows by s[0..len): in place when it is the last thing of the
+ * newest block and fits, else moved. */
+static int
+text_add(struct tree *t, struct hnode *n, const char *s, size_t len)
+{
+	struct block *b = t->blocks;
+	char *p;
+
+	if (n->text != NULL && b != NULL &&
+	    n->text + n->len + 1 == b->data + b->used &&
+	    len <= b->size - b->used) {
+		b->used += len;
+	} else {
+		if (len > t->max || n->len > t->max - len ||
+		    (p = tree_alloc(t, n->len + len + 1, 0)) == NULL)
+			return -1;
+		if (n->len > 0)
+			memcpy(p, n->text, n->len);
+		n->text = p;
+	}
+	memcpy(n->text + n->len, s, len);
+	n->len += len;
+	n->text[n->len] = '\0';
+	return 0;
+}
+
+/* A copy of an attribute's value; libxml2 reads a value-less one as "". */
+static const char *
+attr_copy(void *ctx, const xmlChar *v)
+{
+	size_t n = v != NULL ? strlen((const char *)v) : 0;
+	char *p;
+
+	if ((p = tree_alloc(tree_of(ctx), n + 1, 0)) == NULL) {
+		xmlStopParser(ctx);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(p, v, n);
+	p[n] = '\0';
+	return p;
+}
+
+/*
+ * Keeps the attributes the walk can read: an id anywhere; a class holding
+ * one of the classes quote_kind() looks for; a style on a div or a
+ * blockquote (outlook_header(), indent_blockquote()); a type on a
+ * blockquote (el: the name as written, prefix and all).  An element left
+ * with none is read the same way as one with only attributes the walk
+ * never asks for.  The parser writes names in lower case and drops a
+ * repeated one.
  */
 static int
-attr_read(const char *el, const char *name, const char *value)
+attr_keep(void *ctx, struct hnode *n, const char *el, const xmlChar **atts)
 {
 	static const char *const classes[] = {
 		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
 	};
-	int i;
+	const char **slot, *name;
+	const xmlChar *v;
+	size_t i;
+	int j, quoting;
 
-	if (strcmp(name, "id") == 0)
-		return 1;
-	if (strcmp(name, "class") == 0) {
-		for (i = 0; value != NULL && classes[i]; i++)
-			if (strcasestr(value, classes[i]) != NULL)
-				return 1;
-		return 0;
+	quoting = strcmp(el, "div") == 0 || strcmp(el, "blockquote") == 0;
+	for (i = 0; atts[i] != NULL; i += 2) {
+		name = (const char *)atts[i];
+		v = atts[i + 1];
+		slot = NULL;
+		if (strcmp(name, "id") == 0)
+			slot = &n->id;
+		else if (strcmp(name, "class") == 0) {
+			/* Each of the classes holds a '_' or a '-'. */
+			if (v == NULL || strpbrk((const char *)v, "_-") == NULL)
+				continue;
+			for (j = 0; classes[j]; j++)
+				if (strcasestr((const char *)v,
+				    classes[j]) != NULL)
+					slot = &n->class;
+		} else if (strcmp(name, "style") == 0 && quoting)
+			slot = &n->style;
+		else if (strcmp(name, "type") == 0 &&
+		    strcmp(el, "blockquote") == 0)
+			slot = &n->type;
+		if (slot == NULL || *slot != NULL)
+			continue;
+		if ((*slot = attr_copy(ctx, v)) == NULL)
+			return -1;
+		n->attrs = 1;
 	}
-	if (strcmp(name, "style") == 0)
-		return strcmp(el, "div") == 0 || strcmp(el, "blockquote") == 0;
-	if (strcmp(name, "type") == 0)
-		return strcmp(el, "blockquote") == 0;
 	return 0;
 }
 
 /*
- * An element starts: libxml2's own handler builds it with only the
- * attributes the walk can read.  Outlook writes several on every
- * paragraph and cell (class, style, width, valign, lang...), and building
- * each as nodes costs more than parsing it.  The parser has dropped
- * repeated names already, so few are kept; with more (which cannot be)
- * all are.
+ * The name libxml2's tree gives an element written name: a prefix "x:"
+ * is dropped (xmlSplitQName()), so Word's <o:p> is a p, unless the name
+ * starts with the colon or ends at it.
+ */
+static const char *
+local_name(const char *name)
+{
+	const char *c;
+
+	if (name[0] == ':' || (c = strchr(name, ':')) == NULL ||
+	    c[1] == '\0')
+		return name;
+	return c + 1;
+}
+
+/*
+ * An element starts: named and placed as xmlSAX2StartElement() names and
+ * places it.  The
+ * first node of the document is its root; with no open element, a new one
+ * goes under the first top-level node when that is an element, else at
+ * the top level (which the walk never reaches past the root).
  */
 static void
 start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
-	const xmlChar *keep[2 * 8 + 1];
-	size_t i, k = 0;
+	struct tree *t = tree_of(ctx);
+	struct hnode *n, *parent = current(t);
 
-	if (atts == NULL) {
-		xmlSAX2StartElement(ctx, name, atts);
+	if (t->nopen > LIMIT_HTML_DEPTH ||
+	    (unsigned int)t->nopen > xmlParserMaxDepth) {
+		xmlStopParser(ctx);
 		return;
 	}
-	for (i = 0; atts[i] != NULL; i += 2) {
-		if (!attr_read((const char *)name, (const char *)atts[i],
-		    (const char *)atts[i + 1]))
-			continue;
-		if (k + 2 >= sizeof(keep) / sizeof(keep[0])) {
-			xmlSAX2StartElement(ctx, name, atts);
+	if ((n = node_new(ctx, N_ELEMENT)) == NULL)
+		return;
+	n->name = local_name((const char *)name);
+	n->cls = (unsigned char)classify(n->name);
+	if (atts != NULL && attr_keep(ctx, n, (const char *)name, atts) == -1)
+		return;
+	if (t->doc.children == NULL)
+		append(&t->doc, n);
+	else if (parent == NULL)
+		parent = t->doc.children;
+	t->open[t->nopen++] = n;
+	if (parent != NULL)
+		append(parent->kind == N_ELEMENT ? parent : &t->doc, n);
+}
+
+static void
+end_element(void *ctx, const xmlChar *name)
+{
+	struct tree *t = tree_of(ctx);
+
+	(void)name;
+	if (t->nopen > 0)
+		t->nopen--;
+}
+
+/* Text goes to the open element (none: dropped), joining its last child
+ * when that is text. */
+static void
+characters(void *ctx, const xmlChar *s, int len)
+{
+	struct tree *t = tree_of(ctx);
+	struct hnode *p = current(t), *n;
+
+	if (p == NULL || len < 0)
+		return;
+	if ((n = p->last) == NULL || n->kind != N_TEXT) {
+		if ((n = node_new(ctx, N_TEXT)) == NULL)
 			return;
-		}
-		keep[k++] = atts[i];
-		keep[k++] = atts[i + 1];
+		append(p, n);
 	}
-	keep[k] = NULL;
-	xmlSAX2StartElement(ctx, name, k > 0 ? keep : NULL);
+	if (text_add(t, n, (const char *)s, (size_t)len) == -1)
+		xmlStopParser(ctx);
+}
+
+/* The content of script and style: a node, never read. */
+static void
+cdata_block(void *ctx, const xmlChar *s, int len)
+{
+	struct hnode *p = current(tree_of(ctx)), *n;
+
+	(void)s;
+	(void)len;
+	if (p == NULL || (p->last != NULL && p->last->kind == N_CDATA))
+		return;
+	if ((n = node_new(ctx, N_CDATA)) != NULL)
+		append(p, n);
+}
+
+/* A comment or a processing instruction: a node that holds nothing. */
+static void
+other_node(void *ctx)
+{
+	struct tree *t = tree_of(ctx);
+	struct hnode *p = current(t), *n;
+
+	if ((n = node_new(ctx, N_OTHER)) != NULL)
+		append(p != NULL ? p : &t->doc, n);
+}
+
+static void
+comment(void *ctx, const xmlChar *value)
+{
+	(void)value;
+	other_node(ctx);
+}
+
+static void
+processing_instruction(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)target;
+	(void)data;
+	other_node(ctx);
+}
+
+/* A DOCTYPE, wherever it is met: the first one heads the top level. */
+static void
+internal_subset(void *ctx, const xmlChar *name, const xmlChar *eid,
+    const xmlChar *sid)
+{
+	struct tree *t = tree_of(ctx);
+	struct hnode *n;
+
+	(void)name;
+	(void)eid;
+	(void)sid;
+	if (t->dtd || (n = node_new(ctx, N_OTHER)) == NULL)
+		return;
+	t->dtd = 1;
+	n->parent = &t->doc;
+	n->next = t->doc.children;
+	t->doc.children = n;
+	if (t->doc.last == NULL)
+		t->doc.last = n;
 }
 
 /*
- * htmlReadMemory(html, len, NULL, "UTF-8", HTML_OPTIONS) with
- * start_element() in the parser's handler: htmlCtxtReadMemory() keeps the
- * handler of the context it is given.  Returns the document (xmlFreeDoc())
- * or NULL.
+ * Parses html[0..len) into t with htmlCtxtReadMemory(), which keeps the
+ * handler of the context it is given: ours build t instead of an xmlDoc
+ * (no document is made, there is none to free).  The element names stay
+ * in the parser's dictionary, which t keeps a reference to.
  */
-static htmlDocPtr
-html_read(const char *html, int len)
+static void
+html_read(struct tree *t, const char *html, int len)
 {
 	htmlParserCtxtPtr ctxt;
-	htmlDocPtr doc;
+	htmlSAXHandlerPtr sax;
 
 	if ((ctxt = htmlNewParserCtxt()) == NULL)
-		return NULL;
-	if (ctxt->sax != NULL)
-		ctxt->sax->startElement = start_element;
-	doc = htmlCtxtReadMemory(ctxt, html, len, NULL, "UTF-8", HTML_OPTIONS);
+		return;
+	if ((sax = ctxt->sax) != NULL) {
+		sax->startDocument = NULL;
+		sax->endDocument = NULL;
+		sax->internalSubset = internal_subset;
+		sax->startElement = start_element;
+		sax->endElement = end_element;
+		sax->characters = characters;
+		sax->cdataBlock = cdata_block;
+		sax->comment = comment;
+		sax->processingInstruction = processing_instruction;
+		ctxt->_private = t;
+		htmlCtxtReadMemory(ctxt, html, len, NULL, "UTF-8",
+		    HTML_OPTIONS);
+	}
+	/* Element names outlive the parser, or no element is kept. */
+	if (ctxt->dict != NULL && xmlDictReference(ctxt->dict) == 0)
+		t->dict = ctxt->dict;
+	else
+		memset(&t->doc, 0, sizeof(t->doc));
 	htmlFreeParserCtxt(ctxt);
-	return doc;
 }
 
 char *
 html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 {
 	struct out *o;
-	htmlDocPtr doc;
-	xmlNode *root;
+	struct tree *t;
+	struct hnode *root;
 	char *clean, *r;
 	size_t clen;
 
@@ -899,15 +1252,23 @@ html_to_text(const char *html, size_t len, size_t max, size_t *outlen)
 	if (len > (size_t)LIMIT_PART_TEXT * 4)
 		len = (size_t)LIMIT_PART_TEXT * 4;
 	clean = text_sanitize(html, len, &clen);
-	doc = html_read(clean, (int)clen);
+	t = xmalloc(sizeof(*t));
+	memset(t, 0, offsetof(struct tree, open));
+	/* Far more than the tree of any input of this size takes. */
+	t->max = clen * 128 + ((size_t)1 << 20);
+	html_read(t, clean, (int)clen);
 	free(clean);
 
-	o = xcalloc(1, sizeof(*o));
+	o = xmalloc(sizeof(*o));
+	memset(o, 0, offsetof(struct out, rows));
 	buf_init(&o->b, max);
-	if (doc != NULL && (root = xmlDocGetRootElement(doc)) != NULL)
-		walk(o, root);
-	if (doc != NULL)
-		xmlFreeDoc(doc);
+	for (root = t->doc.children; root != NULL; root = root->next)
+		if (root->kind == N_ELEMENT) {
+			walk(o, root);
+			break;
+		}
+	tree_free(t);
+	free(t);
 	if (!o->full) {
 		hard_break(o);
 		while (o->b.len > 0 && o->b.data[o->b.len - 1] == '\n' &&

@@ -1,7 +1,7 @@
 /*
  * test_html.c -- HTML to text: tables as TAB-separated lines, nested
  * tables, breaks, entities, dropped elements, quote markers, forwards,
- * hostile nesting and the output cap.
+ * the shape of the parsed tree, hostile nesting and the output cap.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -197,6 +197,48 @@ test_forwards_kept(void **state)
 	    "Country: Peru\n");
 }
 
+/*
+ * The tree has the shape libxml2's own tree builder gives: Word's <o:p>
+ * is a p, a top-level element after </html> joins the root unless a
+ * comment came first, a comment counts as a sibling, and the parse stops
+ * where libxml2 stops it for depth.
+ */
+static void
+test_tree_shape(void **state)
+{
+	struct buf b;
+	size_t n;
+	char *s;
+	int i, depth;
+
+	(void)state;
+	expect("<p>a<o:p></o:p>b</p><p>c</p>", "a\nb\nc\n");
+	expect("<div>x<o:p>y</o:p><:p>z</:p><a:>w</a:></div>",
+	    "x\ny\n<:p>zw\n");
+	expect("<p>a</p></html><p>b</p>", "a\nb\n");
+	expect("<!-- c --><p>a</p></html><p>b</p>", "a\n");
+	expect("<p>a</p><!-- c --><p>b<!-- c -->c</p>", "a\nbc\n");
+	expect("<div id=\"appendonsend\"></div><!-- c --><hr>"
+	    "<div style=\"border:none;border-top:solid #E1E1E1 1.0pt\">"
+	    "<b>From:</b> A</div><p>kept</p>",
+	    "-----Original Message-----\nkept\n");
+	for (depth = 250; depth <= 300; depth += 50) {
+		buf_init(&b, 1 << 16);
+		buf_addstr(&b, "<p>top</p>");
+		for (i = 0; i < depth; i++)
+			buf_addstr(&b, "<div>");
+		buf_addstr(&b, "deep");
+		for (i = 0; i < depth; i++)
+			buf_addstr(&b, "</div>");
+		buf_addstr(&b, "<p>bottom</p>");
+		s = html_to_text(b.data, b.len, 1 << 20, &n);
+		assert_string_equal(s, depth == 250 ? "top\ndeep\nbottom\n" :
+		    "top\n");
+		free(s);
+		buf_free(&b);
+	}
+}
+
 static void
 test_deep_nesting_bounded(void **state)
 {
@@ -233,6 +275,7 @@ static void
 test_cap_and_odd_input(void **state)
 {
 	struct buf b;
+	struct timespec t0, t1;
 	size_t n;
 	char *s;
 	int i;
@@ -260,6 +303,36 @@ test_cap_and_odd_input(void **state)
 	s = html_to_text("<p>a\xff" "b\0c</p>", 12, 100, &n);
 	assert_string_equal(s, "a\xef\xbf\xbd" "b c\n");
 	free(s);
+	/* A cap inside words and the single spaces between them cuts after
+	 * the last whole character that fits, less a trailing space (the
+	 * paragraph's end trims it). */
+	for (i = 1; i < 14; i++) {
+		static const size_t cut[14] = {
+			0, 1, 2, 2, 4, 5, 5, 7, 7, 9, 9, 11, 12, 12
+		};
+		const char *h = "<p>ab cd\xc3\xa9 f  g</p>";
+
+		s = html_to_text(h, strlen(h), (size_t)i, &n);
+		assert_int_equal(n, cut[i]);
+		assert_memory_equal(s, "ab cd\xc3\xa9 f g\n", n);
+		free(s);
+	}
+	expect("<pre>a b  c\td</pre><p>a b  c\td \xc2\xa0" "e</p>",
+	    "a b  c\td\na b c d e\n");
+	/* A paragraph of words far past the cap is cut in one go. */
+	buf_init(&b, 1 << 22);
+	buf_addstr(&b, "<p>");
+	for (i = 0; i < 400000; i++)
+		buf_addstr(&b, "word ");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s = html_to_text(b.data, b.len, 100001, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < time_limit());
+	assert_int_equal(n, 100001);
+	assert_memory_equal(s + 99995, "word w", 6);
+	free(s);
+	buf_free(&b);
 	/* Plain text without markup. */
 	expect("just text, no tags", "just text, no tags\n");
 	/* A meta charset does not override UTF-8. */
@@ -279,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_dropped),
 		cmocka_unit_test(test_quote_markers),
 		cmocka_unit_test(test_forwards_kept),
+		cmocka_unit_test(test_tree_shape),
 		cmocka_unit_test(test_deep_nesting_bounded),
 		cmocka_unit_test(test_cap_and_odd_input),
 	};
