@@ -294,6 +294,26 @@ attribution(const char *f, int has_at)
 	return 0;
 }
 
+/* Whether a line's label may fold to one of from_labels: the first byte
+ * of the line that is no separator ('*' and '>' are) starts the folding
+ * of the label, if anything does, so it is one of their first letters or
+ * a byte that is not ASCII.  Most lines fail on their first byte, which
+ * costs less than looking for a colon. */
+static int
+may_open_from(const struct line *l)
+{
+	size_t i, n = l->n < LABEL_BYTES ? l->n : LABEL_BYTES;
+	unsigned char d;
+
+	if (!fold_tab_ready)
+		fold_tab_init();
+	for (i = 0; i < n; i++)
+		if ((d = fold_tab[(unsigned char)l->p[i]]) != FOLD_SEP)
+			return d == FOLD_NOT_ASCII || d == 'f' || d == 'd' ||
+			    d == 'v';
+	return 0;
+}
+
 /* "From:" followed within OUTLOOK_SPAN lines (from rest on, in text that
  * ends at end) by a Sent/Date line and a To/Subject line. */
 static int
@@ -346,7 +366,8 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
 		return 1;
 	/* Most lines have no label: outlook_block() is not asked. */
-	if (label_colon(l) != NULL && outlook_block(l, rest, end))
+	if (may_open_from(l) && label_colon(l) != NULL &&
+	    outlook_block(l, rest, end))
 		return 1;
 	/* Outlook's rule above its header block. */
 	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&

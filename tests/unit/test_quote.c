@@ -250,6 +250,31 @@ test_edges(void **state)
 	buf_free(&b);
 }
 
+/* The label of an Outlook block's first line is found whatever comes
+ * before its first letter, a letter that folds from a byte that is not
+ * ASCII, or a '*' inside it; a label that merely holds "from" is not. */
+static void
+test_outlook_from_forms(void **state)
+{
+	static const char *const froms[] = {
+		"From:", "  **FROM** :", "Fr*om:", "Von:", "da:", "DE :",
+		"\xef\xbc\xa6rom:", "__From:", "\t(From):",
+	};
+	const char *tail = " A <a@b.example>\nSent: Monday\nTo: B\n\nold\n";
+	char in[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(froms) / sizeof(froms[0]); i++) {
+		snprintf(in, sizeof(in), "Hello\n%s%s", froms[i], tail);
+		expect(in, "Hello\n");
+	}
+	expect("Hello\n1From: A\nSent: Monday\nTo: B\n",
+	    "Hello\n1From: A\nSent: Monday\nTo: B\n");
+	expect("Hello\nFrom me: A\nSent: Monday\nTo: B\n",
+	    "Hello\nFrom me: A\nSent: Monday\nTo: B\n");
+}
+
 int
 main(void)
 {
@@ -262,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_fold_ascii_alike),
 		cmocka_unit_test(test_forward_kept),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_outlook_from_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
