@@ -779,6 +779,17 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				}
 				if (p >= lim)
 					break;
+				/* Most often one space, and the next word in
+				 * lower case, which the next turn copies. */
+				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
+				    p[1] <= 'z') {
+					if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+						tw->word(tw, out, ws, ol);
+					out[ol++] = ' ';
+					ws = ol;
+					p++;
+					continue;
+				}
 				d = fold_byte[*p];
 				if (d > FOLD_END && d < FOLD_MB) {
 					out[ol++] = (char)d;
