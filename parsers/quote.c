@@ -505,7 +505,7 @@ quote_strip(const char *text)
 		rest = p;
 		more = next_line(&p, end, &nx);
 		next = more ? &nx : NULL;
-		if (forward_header(&l, &fwd) || quoted(&l)) {
+		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
 			run = copy_run(&b, run, rend);
 			continue;
 		}
@@ -514,7 +514,8 @@ quote_strip(const char *text)
 			fold_free(f, room);
 			break;
 		}
-		if (forward_marker(&l, f)) {
+		/* Only a folded line can be a phrase. */
+		if (f != NULL && forward_marker(&l, f)) {
 			fwd = 1;
 			run = copy_run(&b, run, rend);
 			fold_free(f, room);
@@ -524,12 +525,14 @@ quote_strip(const char *text)
 			/* The lines of the open run before this one, each
 			 * with its newline, are what copy_run() adds. */
 			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
-			isval[head] = valediction(&l, f);
-			head = (head + 1) % (SIG_LINES + 1);
+			isval[head] = f != NULL && valediction(&l, f);
+			if (++head == SIG_LINES + 1)
+				head = 0;
 			if (nring < SIG_LINES + 1)
 				nring++;
 		}
-		fold_free(f, room);
+		if (f != NULL)
+			fold_free(f, room);
 		if (run == NULL)
 			run = l.p;
 		rend = l.p + l.n;
