@@ -12,6 +12,7 @@
  * text_fold(), so case, accents and curly apostrophes do not matter, and
  * each language is a row in a table.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,26 +404,46 @@ forward_marker(const struct line *l, const char *f)
 	return dashed_in(f, forward_markers);
 }
 
+/* Per first byte (its low five bits), a bit per length (under 32) of
+ * the valedictions that start with it, filled on first use: most short
+ * lines have no valediction of their first letter and length, and are
+ * not compared with each. */
+static uint32_t val_lens[32];
+static int val_lens_ready;
+
+static void
+val_lens_init(void)
+{
+	size_t i, n;
+	uint32_t *b;
+
+	for (i = 0; valedictions[i]; i++) {
+		n = strlen(valedictions[i]);
+		b = &val_lens[(unsigned char)valedictions[i][0] & 31];
+		*b |= n < 32 ? (uint32_t)1 << n : 0xffffffffu;
+	}
+	val_lens_ready = 1;
+}
+
 /* "Best regards," "Cordialement." (text_fold keeps the full stop). */
 static int
 valediction(const struct line *l, const char *f)
 {
-	static size_t longest;	/* of the valedictions, found once */
-	size_t n, i, most = 0;
+	size_t n;
 
 	if (f == NULL || l->n > SHORT_LINE)
 		return 0;
-	if (longest == 0) {
-		for (i = 0; valedictions[i]; i++)
-			if (strlen(valedictions[i]) > most)
-				most = strlen(valedictions[i]);
-		longest = most;	/* set whole, once known */
-	}
+	if (!val_lens_ready)
+		val_lens_init();
 	n = strlen(f);
 	while (n > 0 && (f[n - 1] == '.' || f[n - 1] == ' '))
 		n--;
-	/* Most lines are longer than any valediction. */
-	return n <= longest && in_list_n(f, n, valedictions);
+	/* No valediction is empty; lines of 32 bytes or more are all
+	 * compared. */
+	if (n == 0 || (n < 32 &&
+	    ((val_lens[(unsigned char)f[0] & 31] >> n) & 1) == 0))
+		return 0;
+	return in_list_n(f, n, valedictions);
 }
 
 static int

@@ -275,6 +275,45 @@ test_outlook_from_forms(void **state)
 	    "Hello\nFrom me: A\nSent: Monday\nTo: B\n");
 }
 
+/* Every valediction is found whatever its first letter and length, in
+ * capitals, with stops; a line one letter shorter or longer is not. */
+static void
+test_valediction_each(void **state)
+{
+	static const char *const vals[] = {
+		"best regards", "kind regards", "regards", "warm regards",
+		"with best regards", "with kind regards", "best wishes",
+		"sincerely", "sincerely yours", "yours sincerely",
+		"yours faithfully", "yours truly", "thanks and regards",
+		"thanks regards", "cordialement", "bien cordialement",
+		"tres cordialement", "salutations distinguees",
+		"meilleures salutations", "sinceres salutations",
+		"cordiales salutations", "bien a vous", "atentamente",
+		"muy atentamente", "saludos", "saludos cordiales",
+		"un saludo", "un cordial saludo", "cordialmente",
+		"mit freundlichen grussen", "freundliche grusse",
+	};
+	char in[128], out[128];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		n = strlen(vals[i]);
+		snprintf(in, sizeof(in), "Name: X\n%s\nX\n", vals[i]);
+		expect(in, "Name: X\n");
+		snprintf(in, sizeof(in), "Name: X\n%c%s..\nX\n",
+		    vals[i][0] - 'a' + 'A', vals[i] + 1);
+		expect(in, "Name: X\n");
+		snprintf(in, sizeof(in), "Name: X\n%.*s\nX\n", (int)n - 1,
+		    vals[i]);
+		snprintf(out, sizeof(out), "%s", in);
+		expect(in, out);
+		snprintf(in, sizeof(in), "Name: X\n%ss\nX\n", vals[i]);
+		snprintf(out, sizeof(out), "%s", in);
+		expect(in, out);
+	}
+}
+
 int
 main(void)
 {
@@ -288,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_forward_kept),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_outlook_from_forms),
+		cmocka_unit_test(test_valediction_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
