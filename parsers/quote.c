@@ -351,18 +351,49 @@ may_be_phrase(const struct line *l, const struct line *next)
 	return next != NULL && next->last == ':';
 }
 
+/* Outlook's rule above its header block: a line of '_' only (ten or
+ * more, which the caller checks with the first) before the block (rest:
+ * the text after the line, ending at end). */
+static int
+outlook_rule(const struct line *l, const char *rest, const char *end)
+{
+	struct line m = { NULL, 0, 0 };
+
+	return strspn(l->p, "_") >= l->n && next_line(&rest, end, &m) &&
+	    outlook_block(&m, rest, end);
+}
+
+/* An attribution wrapped over two lines: folded f and the line next,
+ * which ends with ':'. */
+static int
+wrapped_attribution(const char *f, const struct line *next)
+{
+	char room[PHRASE_LINE + 1], *g, *both;
+	size_t fl, gl;
+	int r;
+
+	if ((g = fold_line(next, room)) == NULL)
+		return 0;
+	fl = strlen(f);
+	gl = strlen(g);
+	both = xmalloc(fl + gl + 2);
+	memcpy(both, f, fl);
+	both[fl] = ' ';
+	memcpy(both + fl + 1, g, gl + 1);
+	r = attribution(both, 0);
+	free(both);
+	fold_free(g, room);
+	return r;
+}
+
 /* 1 when the line at l (folded f, or NULL; next: the line after it, or
  * NULL; rest: the text after it, which ends at end) starts quoted earlier
- * mail or a signature. */
+ * mail or a signature.  The rare tests are functions of their own: this
+ * one is asked of every line. */
 static int
 cut_here(const struct line *l, const char *f, const struct line *next,
     const char *rest, const char *end)
 {
-	struct line m = { NULL, 0, 0 };
-	char room[PHRASE_LINE + 1], *g, *both;
-	size_t fl, gl;
-	int r = 0;
-
 	if ((l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
 	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
 		return 1;
@@ -370,9 +401,7 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 	if (may_open_from(l) && label_colon(l) != NULL &&
 	    outlook_block(l, rest, end))
 		return 1;
-	/* Outlook's rule above its header block. */
-	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
-	    next_line(&rest, end, &m) && outlook_block(&m, rest, end))
+	if (l->n >= 10 && l->p[0] == '_' && outlook_rule(l, rest, end))
 		return 1;
 	if (f == NULL)
 		return 0;
@@ -380,20 +409,8 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 		return 1;
 	if (l->last == ':')
 		return attribution(f, memchr(l->p, '@', l->n) != NULL);
-	if (next != NULL && next->last == ':' &&
-	    (g = fold_line(next, room)) != NULL) {
-		/* An attribution wrapped over two lines. */
-		fl = strlen(f);
-		gl = strlen(g);
-		both = xmalloc(fl + gl + 2);
-		memcpy(both, f, fl);
-		both[fl] = ' ';
-		memcpy(both + fl + 1, g, gl + 1);
-		r = attribution(both, 0);
-		free(both);
-		fold_free(g, room);
-	}
-	return r;
+	return next != NULL && next->last == ':' &&
+	    wrapped_attribution(f, next);
 }
 
 static int
