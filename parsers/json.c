@@ -5,27 +5,69 @@
  * 8259 (control characters as \uXXXX); input is valid UTF-8 (text.c), so
  * other bytes pass unchanged.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
 #include "intake.h"
 
+#define JSON_KEY_MAX	64	/* longest key written in one piece */
+
+/* Per byte of v, the high bit set when the byte is c (exact: no carry
+ * leaves a byte). */
+#define BYTES_EQ(v, c)							\
+	(~(((((v) ^ (c) * ones) & ~highs) + ~highs) | ((v) ^ (c) * ones)) & \
+	highs)
+
+/* Whether one of the eight bytes read into v by memcpy() needs an
+ * escape: a control character, '"', '\\' or DEL. */
+static int
+any_escape(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	/* Below 0x20: the low seven bits plus 0x60 do not reach 0x80. */
+	uint64_t ctl = ~((v & ~highs) + 0x60 * ones) & ~v & highs;
+
+	return (ctl | BYTES_EQ(v, '"') | BYTES_EQ(v, '\\') |
+	    BYTES_EQ(v, 0x7f)) != 0;
+}
+
+/* Bytes of p[0..n) from the start that need no escape: eight at a time,
+ * as most strings have none. */
+static size_t
+plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	uint64_t v;
+
+	while (n - i >= 8) {
+		memcpy(&v, p + i, 8);
+		if (any_escape(v))
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\' &&
+	    p[i] != 0x7f)
+		i++;
+	return i;
+}
+
 int
 json_add_string(struct buf *b, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p, *end;
 	int rc = 0;
 
 	if (s == NULL)
 		return buf_addstr(b, "null");
 	rc |= buf_addch(b, '"');
+	end = (const unsigned char *)s + strlen(s);
 	for (p = (const unsigned char *)s; *p; p++) {
 		/* Bytes that need no escape go in one piece. */
-		const unsigned char *q = p;
+		const unsigned char *q = p + plain_run(p, (size_t)(end - p));
 
-		while (*q >= 0x20 && *q != '"' && *q != '\\' && *q != 0x7f)
-			q++;
 		if (q > p) {
 			rc |= buf_add(b, p, (size_t)(q - p));
 			p = q;
@@ -59,16 +101,30 @@ json_add_string(struct buf *b, const char *s)
 	return rc ? -1 : 0;
 }
 
+/* A key, after a comma unless first.  The keys are short and need no
+ * escape: all of it goes in one piece, or nothing (-1). */
 static int
 add_key(struct buf *b, const char *key, int first)
 {
+	char tmp[JSON_KEY_MAX + 4];
+	size_t n = strlen(key), o = 0;
 	int rc = 0;
 
+	if (n > JSON_KEY_MAX || plain_run((const unsigned char *)key, n) < n) {
+		if (!first)
+			rc |= buf_addch(b, ',');
+		rc |= json_add_string(b, key);
+		rc |= buf_addch(b, ':');
+		return rc;
+	}
 	if (!first)
-		rc |= buf_addch(b, ',');
-	rc |= json_add_string(b, key);
-	rc |= buf_addch(b, ':');
-	return rc;
+		tmp[o++] = ',';
+	tmp[o++] = '"';
+	memcpy(tmp + o, key, n);
+	o += n;
+	tmp[o++] = '"';
+	tmp[o++] = ':';
+	return buf_add(b, tmp, o);
 }
 
 /* An official's field: the normalised value when valid, what was written

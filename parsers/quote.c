@@ -12,6 +12,7 @@
  * text_fold(), so case, accents and curly apostrophes do not matter, and
  * each language is a row in a table.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,6 +295,26 @@ attribution(const char *f, int has_at)
 	return 0;
 }
 
+/* Whether a line's label may fold to one of from_labels: the first byte
+ * of the line that is no separator ('*' and '>' are) starts the folding
+ * of the label, if anything does, so it is one of their first letters or
+ * a byte that is not ASCII.  Most lines fail on their first byte, which
+ * costs less than looking for a colon. */
+static int
+may_open_from(const struct line *l)
+{
+	size_t i, n = l->n < LABEL_BYTES ? l->n : LABEL_BYTES;
+	unsigned char d;
+
+	if (!fold_tab_ready)
+		fold_tab_init();
+	for (i = 0; i < n; i++)
+		if ((d = fold_tab[(unsigned char)l->p[i]]) != FOLD_SEP)
+			return d == FOLD_NOT_ASCII || d == 'f' || d == 'd' ||
+			    d == 'v';
+	return 0;
+}
+
 /* "From:" followed within OUTLOOK_SPAN lines (from rest on, in text that
  * ends at end) by a Sent/Date line and a To/Subject line. */
 static int
@@ -330,27 +351,57 @@ may_be_phrase(const struct line *l, const struct line *next)
 	return next != NULL && next->last == ':';
 }
 
+/* Outlook's rule above its header block: a line of '_' only (ten or
+ * more, which the caller checks with the first) before the block (rest:
+ * the text after the line, ending at end). */
+static int
+outlook_rule(const struct line *l, const char *rest, const char *end)
+{
+	struct line m = { NULL, 0, 0 };
+
+	return strspn(l->p, "_") >= l->n && next_line(&rest, end, &m) &&
+	    outlook_block(&m, rest, end);
+}
+
+/* An attribution wrapped over two lines: folded f and the line next,
+ * which ends with ':'. */
+static int
+wrapped_attribution(const char *f, const struct line *next)
+{
+	char room[PHRASE_LINE + 1], *g, *both;
+	size_t fl, gl;
+	int r;
+
+	if ((g = fold_line(next, room)) == NULL)
+		return 0;
+	fl = strlen(f);
+	gl = strlen(g);
+	both = xmalloc(fl + gl + 2);
+	memcpy(both, f, fl);
+	both[fl] = ' ';
+	memcpy(both + fl + 1, g, gl + 1);
+	r = attribution(both, 0);
+	free(both);
+	fold_free(g, room);
+	return r;
+}
+
 /* 1 when the line at l (folded f, or NULL; next: the line after it, or
  * NULL; rest: the text after it, which ends at end) starts quoted earlier
- * mail or a signature. */
+ * mail or a signature.  The rare tests are functions of their own: this
+ * one is asked of every line. */
 static int
 cut_here(const struct line *l, const char *f, const struct line *next,
     const char *rest, const char *end)
 {
-	struct line m = { NULL, 0, 0 };
-	char room[PHRASE_LINE + 1], *g, *both;
-	size_t fl, gl;
-	int r = 0;
-
 	if ((l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
 	    (l->n == 3 && memcmp(l->p, "-- ", 3) == 0))
 		return 1;
 	/* Most lines have no label: outlook_block() is not asked. */
-	if (label_colon(l) != NULL && outlook_block(l, rest, end))
+	if (may_open_from(l) && label_colon(l) != NULL &&
+	    outlook_block(l, rest, end))
 		return 1;
-	/* Outlook's rule above its header block. */
-	if (l->n >= 10 && l->p[0] == '_' && strspn(l->p, "_") >= l->n &&
-	    next_line(&rest, end, &m) && outlook_block(&m, rest, end))
+	if (l->n >= 10 && l->p[0] == '_' && outlook_rule(l, rest, end))
 		return 1;
 	if (f == NULL)
 		return 0;
@@ -358,20 +409,8 @@ cut_here(const struct line *l, const char *f, const struct line *next,
 		return 1;
 	if (l->last == ':')
 		return attribution(f, memchr(l->p, '@', l->n) != NULL);
-	if (next != NULL && next->last == ':' &&
-	    (g = fold_line(next, room)) != NULL) {
-		/* An attribution wrapped over two lines. */
-		fl = strlen(f);
-		gl = strlen(g);
-		both = xmalloc(fl + gl + 2);
-		memcpy(both, f, fl);
-		both[fl] = ' ';
-		memcpy(both + fl + 1, g, gl + 1);
-		r = attribution(both, 0);
-		free(both);
-		fold_free(g, room);
-	}
-	return r;
+	return next != NULL && next->last == ':' &&
+	    wrapped_attribution(f, next);
 }
 
 static int
@@ -382,26 +421,46 @@ forward_marker(const struct line *l, const char *f)
 	return dashed_in(f, forward_markers);
 }
 
+/* Per first byte (its low five bits), a bit per length (under 32) of
+ * the valedictions that start with it, filled on first use: most short
+ * lines have no valediction of their first letter and length, and are
+ * not compared with each. */
+static uint32_t val_lens[32];
+static int val_lens_ready;
+
+static void
+val_lens_init(void)
+{
+	size_t i, n;
+	uint32_t *b;
+
+	for (i = 0; valedictions[i]; i++) {
+		n = strlen(valedictions[i]);
+		b = &val_lens[(unsigned char)valedictions[i][0] & 31];
+		*b |= n < 32 ? (uint32_t)1 << n : 0xffffffffu;
+	}
+	val_lens_ready = 1;
+}
+
 /* "Best regards," "Cordialement." (text_fold keeps the full stop). */
 static int
 valediction(const struct line *l, const char *f)
 {
-	static size_t longest;	/* of the valedictions, found once */
-	size_t n, i, most = 0;
+	size_t n;
 
 	if (f == NULL || l->n > SHORT_LINE)
 		return 0;
-	if (longest == 0) {
-		for (i = 0; valedictions[i]; i++)
-			if (strlen(valedictions[i]) > most)
-				most = strlen(valedictions[i]);
-		longest = most;	/* set whole, once known */
-	}
+	if (!val_lens_ready)
+		val_lens_init();
 	n = strlen(f);
 	while (n > 0 && (f[n - 1] == '.' || f[n - 1] == ' '))
 		n--;
-	/* Most lines are longer than any valediction. */
-	return n <= longest && in_list_n(f, n, valedictions);
+	/* No valediction is empty; lines of 32 bytes or more are all
+	 * compared. */
+	if (n == 0 || (n < 32 &&
+	    ((val_lens[(unsigned char)f[0] & 31] >> n) & 1) == 0))
+		return 0;
+	return in_list_n(f, n, valedictions);
 }
 
 static int
@@ -484,7 +543,7 @@ quote_strip(const char *text)
 		rest = p;
 		more = next_line(&p, end, &nx);
 		next = more ? &nx : NULL;
-		if (forward_header(&l, &fwd) || quoted(&l)) {
+		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
 			run = copy_run(&b, run, rend);
 			continue;
 		}
@@ -493,7 +552,8 @@ quote_strip(const char *text)
 			fold_free(f, room);
 			break;
 		}
-		if (forward_marker(&l, f)) {
+		/* Only a folded line can be a phrase. */
+		if (f != NULL && forward_marker(&l, f)) {
 			fwd = 1;
 			run = copy_run(&b, run, rend);
 			fold_free(f, room);
@@ -503,12 +563,14 @@ quote_strip(const char *text)
 			/* The lines of the open run before this one, each
 			 * with its newline, are what copy_run() adds. */
 			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
-			isval[head] = valediction(&l, f);
-			head = (head + 1) % (SIG_LINES + 1);
+			isval[head] = f != NULL && valediction(&l, f);
+			if (++head == SIG_LINES + 1)
+				head = 0;
 			if (nring < SIG_LINES + 1)
 				nring++;
 		}
-		fold_free(f, room);
+		if (f != NULL)
+			fold_free(f, room);
 		if (run == NULL)
 			run = l.p;
 		rend = l.p + l.n;

@@ -758,7 +758,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				ws = ol;
 			}
 			space = 0;
-			/* The rest of the word. */
+			/* The rest of the word, and the words after it
+			 * while only ASCII separators come between. */
 			out[ol++] = (char)d;
 			p++;
 			for (;;) {
@@ -776,9 +777,41 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					if (k == 8)
 						continue;
 				}
-				if (p >= lim || (d = fold_byte[*p]) <= FOLD_END ||
-				    d >= FOLD_MB)
+				if (p >= lim)
 					break;
+				/* Most often one space, and the next word in
+				 * lower case, which the next turn copies. */
+				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
+				    p[1] <= 'z') {
+					if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+						tw->word(tw, out, ws, ol);
+					out[ol++] = ' ';
+					ws = ol;
+					p++;
+					continue;
+				}
+				d = fold_byte[*p];
+				if (d > FOLD_END && d < FOLD_MB) {
+					out[ol++] = (char)d;
+					p++;
+					continue;
+				}
+				if (d != FOLD_SEP)
+					break;
+				/* The separators, and the next word here if
+				 * one follows before the limit; else the
+				 * outer loop goes on after them. */
+				for (p++; p < lim && fold_byte[*p] == FOLD_SEP; p++)
+					continue;
+				if (p >= lim || (d = fold_byte[*p]) <= FOLD_END ||
+				    d >= FOLD_MB) {
+					space = 1;
+					break;
+				}
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
+					tw->word(tw, out, ws, ol);
+				out[ol++] = ' ';
+				ws = ol;
 				out[ol++] = (char)d;
 				p++;
 			}

@@ -433,6 +433,53 @@ test_domain_mismatch(void **state)
 	intake_result_free(r);
 }
 
+/* Every byte that needs an escape, at every place in strings of up to
+ * twenty bytes of plain ASCII and UTF-8, is escaped as one at a time
+ * would; the others pass. */
+static void
+test_json_escape_places(void **state)
+{
+	static const struct {
+		char c;
+		const char *esc;
+	} bytes[] = {
+		{ '"', "\\\"" }, { '\\', "\\\\" }, { '\n', "\\n" },
+		{ '\r', "\\r" }, { '\t', "\\t" }, { 0x01, "\\u0001" },
+		{ 0x1f, "\\u001f" }, { 0x7f, "\\u007f" }, { ' ', " " },
+		{ '!', "!" }, { '#', "#" }, { '[', "[" }, { ']', "]" },
+		{ '~', "~" }, { (char)0x80, "\x80" }, { (char)0xa2, "\xa2" },
+		{ (char)0xdc, "\xdc" }, { (char)0xff, "\xff" },
+	};
+	char in[32], want[64];
+	struct buf b;
+	size_t len, at, k, o;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	for (len = 1; len <= 20; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof(bytes) / sizeof(bytes[0]); k++) {
+				memset(in, 'a', len);
+				in[len] = '\0';
+				in[at] = bytes[k].c;
+				o = 0;
+				want[o++] = '"';
+				memset(want + o, 'a', at);
+				o += at;
+				memcpy(want + o, bytes[k].esc,
+				    strlen(bytes[k].esc));
+				o += strlen(bytes[k].esc);
+				memset(want + o, 'a', len - at - 1);
+				o += len - at - 1;
+				want[o++] = '"';
+				want[o] = '\0';
+				buf_truncate(&b, 0);
+				assert_int_equal(json_add_string(&b, in), 0);
+				assert_string_equal(b.data, want);
+			}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -450,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_authentication_results),
 		cmocka_unit_test(test_domain_mismatch),
+		cmocka_unit_test(test_json_escape_places),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -250,6 +250,70 @@ test_edges(void **state)
 	buf_free(&b);
 }
 
+/* The label of an Outlook block's first line is found whatever comes
+ * before its first letter, a letter that folds from a byte that is not
+ * ASCII, or a '*' inside it; a label that merely holds "from" is not. */
+static void
+test_outlook_from_forms(void **state)
+{
+	static const char *const froms[] = {
+		"From:", "  **FROM** :", "Fr*om:", "Von:", "da:", "DE :",
+		"\xef\xbc\xa6rom:", "__From:", "\t(From):",
+	};
+	const char *tail = " A <a@b.example>\nSent: Monday\nTo: B\n\nold\n";
+	char in[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(froms) / sizeof(froms[0]); i++) {
+		snprintf(in, sizeof(in), "Hello\n%s%s", froms[i], tail);
+		expect(in, "Hello\n");
+	}
+	expect("Hello\n1From: A\nSent: Monday\nTo: B\n",
+	    "Hello\n1From: A\nSent: Monday\nTo: B\n");
+	expect("Hello\nFrom me: A\nSent: Monday\nTo: B\n",
+	    "Hello\nFrom me: A\nSent: Monday\nTo: B\n");
+}
+
+/* Every valediction is found whatever its first letter and length, in
+ * capitals, with stops; a line one letter shorter or longer is not. */
+static void
+test_valediction_each(void **state)
+{
+	static const char *const vals[] = {
+		"best regards", "kind regards", "regards", "warm regards",
+		"with best regards", "with kind regards", "best wishes",
+		"sincerely", "sincerely yours", "yours sincerely",
+		"yours faithfully", "yours truly", "thanks and regards",
+		"thanks regards", "cordialement", "bien cordialement",
+		"tres cordialement", "salutations distinguees",
+		"meilleures salutations", "sinceres salutations",
+		"cordiales salutations", "bien a vous", "atentamente",
+		"muy atentamente", "saludos", "saludos cordiales",
+		"un saludo", "un cordial saludo", "cordialmente",
+		"mit freundlichen grussen", "freundliche grusse",
+	};
+	char in[128], out[128];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		n = strlen(vals[i]);
+		snprintf(in, sizeof(in), "Name: X\n%s\nX\n", vals[i]);
+		expect(in, "Name: X\n");
+		snprintf(in, sizeof(in), "Name: X\n%c%s..\nX\n",
+		    vals[i][0] - 'a' + 'A', vals[i] + 1);
+		expect(in, "Name: X\n");
+		snprintf(in, sizeof(in), "Name: X\n%.*s\nX\n", (int)n - 1,
+		    vals[i]);
+		snprintf(out, sizeof(out), "%s", in);
+		expect(in, out);
+		snprintf(in, sizeof(in), "Name: X\n%ss\nX\n", vals[i]);
+		snprintf(out, sizeof(out), "%s", in);
+		expect(in, out);
+	}
+}
+
 int
 main(void)
 {
@@ -262,6 +326,8 @@ main(void)
 		cmocka_unit_test(test_fold_ascii_alike),
 		cmocka_unit_test(test_forward_kept),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_outlook_from_forms),
+		cmocka_unit_test(test_valediction_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -369,6 +369,57 @@ test_cp1252_steps(void **state)
 			}
 }
 
+/* A text_words reader that writes the words it is told, a space between. */
+struct word_log {
+	struct text_words	 tw;	/* first */
+	char			 s[256];
+	size_t			 len;
+};
+
+static void
+log_word(struct text_words *tw, const char *out, size_t start, size_t end)
+{
+	struct word_log *wl = (struct word_log *)tw;
+
+	assert_true(end > start);
+	assert_true(wl->len + 1 + (end - start) < sizeof(wl->s));
+	if (wl->len > 0)
+		wl->s[wl->len++] = ' ';
+	memcpy(wl->s + wl->len, out + start, end - start);
+	wl->len += end - start;
+	wl->s[wl->len] = '\0';
+}
+
+/* The words told are the folding's, whatever separators (runs of them,
+ * before a letter of several bytes, a NUL or the end) come between and
+ * wherever the mark cuts, and the mark is text_fold_mark()'s. */
+static void
+test_fold_words_separators(void **state)
+{
+	static const char t[] = "one, two  three;\tfour\n\n\xc3\xa9t\xc3\xa9 "
+	    "Five:six .. seven longerwordhere,\xc3\x89nd  x\0hidden";
+	const char *want = "one two three four ete five six .. seven "
+	    "longerwordhere end x";
+	struct word_log wl;
+	size_t n, m, cut;
+	char *s, *f;
+
+	(void)state;
+	for (cut = 0; cut <= sizeof(t) - 1; cut++) {
+		memset(&wl, 0, sizeof(wl));
+		wl.tw.word = log_word;
+		s = text_fold_words(t, sizeof(t) - 1, cut, &wl.tw, &n);
+		f = text_fold_mark(t, sizeof(t) - 1, cut, &m, NULL);
+		assert_string_equal(s, want);
+		assert_string_equal(wl.s, want);
+		assert_int_equal(n, strlen(want));
+		assert_true(wl.tw.marked);
+		assert_int_equal(wl.tw.mark, m);
+		free(f);
+		free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -385,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_fold_n_and_mark),
 		cmocka_unit_test(test_charset_known),
 		cmocka_unit_test(test_squeeze),
+		cmocka_unit_test(test_fold_words_separators),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
