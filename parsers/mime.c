@@ -1364,6 +1364,40 @@ normalise(const char *raw, size_t len, size_t head, size_t *outlen)
 	return r;
 }
 
+/* normalise() over s[0..len) in place (the text never grows); returns
+ * the length made, NUL-terminated (s[len] must be writable). */
+static size_t
+normalise_here(char *s, size_t len)
+{
+	size_t i = 0, j = 0, n;
+	const char *cr;
+	int nul = memchr(s, '\0', len) != NULL;
+
+	while (i < len) {
+		if (nul)
+			n = run_until(s + i, len - i, '\r', '\0');
+		else
+			n = (cr = memchr(s + i, '\r', len - i)) != NULL ?
+			    (size_t)(cr - (s + i)) : len - i;
+		if (j < i)
+			memmove(s + j, s + i, n);
+		i += n;
+		j += n;
+		if (i == len)
+			break;
+		/* s[i] is a CR or a NUL; j <= i. */
+		if (s[i] == '\r') {
+			s[j++] = '\n';
+			if (i + 1 < len && s[i + 1] == '\n')
+				i++;
+		} else
+			s[j++] = ' ';
+		i++;
+	}
+	s[j] = '\0';
+	return j;
+}
+
 /*
  * A message's text as normalise() makes it, made only as far as it is
  * needed: TEXT_HEAD spare bytes, then the text, in one allocation with
@@ -1564,6 +1598,72 @@ static const unsigned char qp_hex[256] = {
 };
 
 /*
+ * Where qp_decode() puts its bytes.  It decodes to the bytes libetpan
+ * 1.9.4 would give (line ends as CRLF), counted in o.  Raw, they are
+ * written as they come; else they are written as normalise() would make
+ * the first lim of them, at once: a CR as an LF (pend: the LF after it
+ * is then dropped), a NUL as a space.
+ */
+struct qp_out {
+	char	*out;
+	size_t	 o;		/* bytes decoded */
+	size_t	 w;		/* bytes written */
+	size_t	 lim;
+	int	 raw;
+	int	 pend;		/* the last byte decoded was a CR */
+};
+
+static void
+qp_byte(struct qp_out *q, char c)
+{
+	if (q->raw)
+		q->out[q->w++] = c;
+	else if (q->o < q->lim) {
+		if (c == '\n' && q->pend)
+			;		/* the LF of a CRLF */
+		else
+			q->out[q->w++] = c == '\r' ? '\n' : c == '\0' ? ' ' : c;
+		q->pend = c == '\r';
+	}
+	q->o++;
+}
+
+/* n bytes of the message as they are; plain when they hold no CR, LF or
+ * NUL. */
+static void
+qp_copy(struct qp_out *q, const char *p, size_t n, int plain)
+{
+	size_t i, k = n;
+
+	if (!q->raw)
+		k = q->o >= q->lim ? 0 : n < q->lim - q->o ? n : q->lim - q->o;
+	if (q->raw || (plain && k > 0)) {
+		memcpy(q->out + q->w, p, k);
+		q->w += k;
+		q->pend = 0;
+		q->o += n;
+		return;
+	}
+	for (i = 0; i < k; i++)
+		qp_byte(q, p[i]);
+	q->o += n - k;
+}
+
+/* A line end, decoded as CRLF: one LF whatever came before. */
+static void
+qp_eol(struct qp_out *q)
+{
+	if (q->raw) {
+		q->out[q->w++] = '\r';
+		q->out[q->w++] = '\n';
+	} else if (q->o < q->lim) {
+		q->out[q->w++] = '\n';
+		q->pend = 0;
+	}
+	q->o += 2;
+}
+
+/*
  * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
  * decoder appends to a string a call at a time): "=XX" is a byte (a
  * digit that is not hex counts as 0), "=" before a line end joins the
@@ -1571,22 +1671,40 @@ static const unsigned char qp_hex[256] = {
  * or dropped as libetpan does.  Like libetpan, a "=" and one byte at the
  * very end also give the byte after them: m[n] must be readable (every
  * body here lies inside a NUL-terminated message).  Decoding stops once
- * more than lim bytes are out.  Malloc'd.
+ * more than lim bytes are out; *declen gets how many.  With raw, they
+ * are returned as they are; else the text is what normalise() makes of
+ * the first lim of them, after head spare bytes.  Malloc'd.
  */
 static char *
-qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
+qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
+    size_t *declen, size_t *outlen)
 {
 	enum { QP_NORMAL, QP_CODED, QP_OUT, QP_CR } state = QP_NORMAL;
-	size_t cur = 0, count = 0, o = 0, k;
+	struct qp_out q;
+	size_t cur = 0, count = 0, k;
 	const char *start = m;
-	char *out = xmalloc(2 * n + 2);
+	int plain = 1;		/* the bytes counted hold no CR, LF or NUL */
 
+	q.out = xmalloc(head + (raw ? 2 * n : n) + 2);
+	q.o = q.w = 0;
+	q.lim = lim;
+	q.raw = raw;
+	q.pend = 0;
+	q.out += head;
+	/* Most runs are plain, and fit: copied here. */
 #define QP_FLUSH() do {						\
-		memcpy(out + o, start, count);			\
-		o += count;					\
+		if (plain && !raw && count > 0 && q.o < lim &&	\
+		    count <= lim - q.o) {			\
+			memcpy(q.out + q.w, start, count);	\
+			q.w += count;				\
+			q.o += count;				\
+			q.pend = 0;				\
+		} else						\
+			qp_copy(&q, start, count, plain);	\
 		count = 0;					\
+		plain = 1;					\
 	} while (0)
-	while (state != QP_OUT && cur < n && o <= lim) {
+	while (state != QP_OUT && cur < n && q.o <= lim) {
 		switch (state) {
 		case QP_CODED:
 			QP_FLUSH();
@@ -1615,14 +1733,17 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 				break;
 			default:
 				if (cur + 2 >= n) {
+					/* The byte at cur is counted twice: the
+					 * last one copied is m[n]. */
 					cur++;
 					start = m + cur;
 					count++;
+					plain = 0;
 					state = QP_NORMAL;
 					break;
 				}
-				out[o++] = (char)(qp_hex[(unsigned char)m[cur + 1]] <<
-				    4 | qp_hex[(unsigned char)m[cur + 2]]);
+				qp_byte(&q, (char)(qp_hex[(unsigned char)m[cur + 1]] <<
+				    4 | qp_hex[(unsigned char)m[cur + 2]]));
 				cur += 3;
 				start = m + cur;
 				state = QP_NORMAL;
@@ -1642,6 +1763,7 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 			cur += k;
 			while (cur < n && m[cur] != '=' && m[cur] != '\n' &&
 			    m[cur] != '\r') {
+				plain = 0;	/* a NUL is among them */
 				count++;
 				cur++;
 			}
@@ -1653,8 +1775,7 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 				break;
 			case '\n':
 				QP_FLUSH();
-				out[o++] = '\r';
-				out[o++] = '\n';
+				qp_eol(&q);
 				cur++;
 				start = m + cur;
 				break;
@@ -1671,15 +1792,13 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 		case QP_CR:
 			QP_FLUSH();
 			if (m[cur] == '\n') {
-				out[o++] = '\r';
-				out[o++] = '\n';
+				qp_eol(&q);
 				cur++;
 				start = m + cur;
 				state = QP_NORMAL;
 			} else {
 				start = m + cur;
-				out[o++] = '\r';
-				out[o++] = '\n';
+				qp_eol(&q);
 				state = QP_NORMAL;
 			}
 			break;
@@ -1689,9 +1808,10 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 	}
 	QP_FLUSH();
 #undef QP_FLUSH
-	out[o] = '\0';
-	*outlen = o;
-	return out;
+	q.out[q.w] = '\0';
+	*declen = q.o;
+	*outlen = q.w;
+	return q.out - head;
 }
 
 /*
@@ -1699,17 +1819,21 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
  * LIMIT_PART_TEXT bytes (*cut set when more was there), after head spare
  * bytes; NULL when there is no body or, with TX_TEXTUAL, when it does not
  * look like text.  It reads no more than PART_RAW_BYTES of the body, and
- * the byte after them.
+ * the byte after them.  Malloc'd, but for borrowed (head 0): a body with
+ * no transfer encoding is then the text itself, not copied (*borrowed
+ * set, not NUL-terminated), since the text libetpan reads has LF line
+ * ends and no NUL already (parse_into()).
  */
 static char *
 part_decode(struct mailmime *mm, int how, size_t head, size_t *outlen,
-    int *cut)
+    int *cut, int *borrowed)
 {
 	struct mailmime_data *d = part_body(mm);
-	char *dec = NULL, *r;
-	size_t rawlen, declen;
-	int own = 0;
+	char *dec, *r;
+	size_t rawlen, declen, n;
 
+	if (borrowed != NULL)
+		*borrowed = 0;
 	if (d == NULL)
 		return NULL;
 	rawlen = d->dt_data.dt_text.dt_length;
@@ -1719,30 +1843,50 @@ part_decode(struct mailmime *mm, int how, size_t head, size_t *outlen,
 	}
 	/* libetpan 1.9.4 decodes base64 and quoted-printable a few bytes a
 	 * call and copies the other encodings: the same is done here, as far
-	 * as shows whether the text goes past the cap. */
-	if (d->dt_encoding == MAILMIME_MECHANISM_BASE64) {
+	 * as shows whether the text goes past the cap.  Quoted-printable
+	 * text is made with LF line ends as it is decoded, unless it must
+	 * first be looked at as it is. */
+	if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE &&
+	    how != TX_TEXTUAL) {
+		r = qp_decode(d->dt_data.dt_text.dt_data, rawlen,
+		    LIMIT_PART_TEXT, 0, head, &declen, outlen);
+		if (declen > LIMIT_PART_TEXT)
+			*cut = 1;
+		return r;
+	}
+	if (d->dt_encoding == MAILMIME_MECHANISM_BASE64)
 		dec = base64_decode(d->dt_data.dt_text.dt_data, rawlen,
 		    LIMIT_PART_TEXT, &declen);
-		own = 1;
-	} else if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+	else if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE)
 		dec = qp_decode(d->dt_data.dt_text.dt_data, rawlen,
-		    LIMIT_PART_TEXT, &declen);
-		own = 1;
-	} else {
-		dec = (char *)d->dt_data.dt_text.dt_data;
+		    LIMIT_PART_TEXT, 1, 0, &declen, &n);
+	else {
+		dec = NULL;
 		declen = rawlen;
 	}
-	if (how == TX_TEXTUAL && !looks_textual(dec, declen))
-		r = NULL;
-	else {
-		if (declen > LIMIT_PART_TEXT) {
-			declen = LIMIT_PART_TEXT;
-			*cut = 1;
-		}
-		r = normalise(dec, declen, head, outlen);
-	}
-	if (own)
+	if (how == TX_TEXTUAL && !looks_textual(dec ? dec :
+	    d->dt_data.dt_text.dt_data, declen)) {
 		free(dec);
+		return NULL;
+	}
+	if (declen > LIMIT_PART_TEXT) {
+		declen = LIMIT_PART_TEXT;
+		*cut = 1;
+	}
+	if (dec == NULL && head == 0 && borrowed != NULL) {
+		*borrowed = 1;
+		*outlen = declen;
+		return (char *)d->dt_data.dt_text.dt_data;
+	}
+	if (dec == NULL)
+		return normalise(d->dt_data.dt_text.dt_data, declen, head,
+		    outlen);
+	if (head == 0) {
+		*outlen = normalise_here(dec, declen);
+		return dec;
+	}
+	r = normalise(dec, declen, head, outlen);
+	free(dec);
 	return r;
 }
 
@@ -1758,25 +1902,29 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 	char *lf, *u, *t, *cs;
 	char fl[] = "format", ds[] = "delsp", *v;
 	size_t n, un;
-	int cut = 0, delsp;
+	int cut = 0, delsp, borrowed;
 
-	if ((lf = part_decode(mm, how, 0, &n, &cut)) == NULL)
+	if ((lf = part_decode(mm, how, 0, &n, &cut, &borrowed)) == NULL)
 		return NULL;
 	cs = part_charset(ct);
-	u = text_to_utf8(cs, lf, n, &un);
 	if (cs != NULL && !text_charset_known(cs)) {
 		/* text.c maps a few labels iconv lacks: only say so when
 		 * the text came out as the fallback reading. */
 		size_t fn;
 		char *fb = text_to_utf8(NULL, lf, n, &fn);
 
+		u = text_to_utf8(cs, lf, n, &un);
 		if (fn == un && memcmp(fb, u, un) == 0 && !text_is_utf8(lf, n))
 			note(c, "part %zu: charset %.40s unknown, read as "
 			    "windows-1252", partno, cs);
 		free(fb);
-	}
+		if (!borrowed)
+			free(lf);
+	} else if (borrowed)
+		u = text_to_utf8(cs, lf, n, &un);
+	else
+		u = text_to_utf8_take(cs, lf, n, &un);
 	free(cs);
-	free(lf);
 
 	if (how == TX_PLAIN && ct != NULL &&
 	    (v = mailmime_content_param_get(ct, fl)) != NULL &&
@@ -1823,7 +1971,8 @@ encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
 		c->msg->truncated = 1;
 		return;
 	}
-	if ((raw = part_decode(mm, TX_PLAIN, TEXT_HEAD, &n, &cut)) == NULL)
+	if ((raw = part_decode(mm, TX_PLAIN, TEXT_HEAD, &n, &cut, NULL)) ==
+	    NULL)
 		return;
 	if (cut) {
 		note(c, "part %zu: encoded message cut", partno);

@@ -1375,6 +1375,60 @@ test_peek_msgid(void **state)
 	}
 }
 
+/*
+ * Quoted-printable text is made with LF line ends as it is decoded: the
+ * same text as decoding to CRLF and converting after, also where the cap
+ * falls inside a line end or after a decoded CR; an attachment that must
+ * look like text is still judged on its bytes as decoded (a NUL).
+ */
+static void
+test_qp_lf_at_cap(void **state)
+{
+	static const char *const ends[] = { "\n", "=0D\n" };
+	static const char att[] = "Subject: csv\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"a.csv\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "a;b%s\n--b--\n";
+	struct mime_message *m;
+	struct buf b;
+	char raw[512];
+	size_t i, n, pad;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		/* The text up to the cap ends with the CR of a line end
+		 * (after a decoded CR, in the second case). */
+		pad = LIMIT_PART_TEXT - 1 - i;
+		buf_init(&b, LIMIT_MESSAGE_BYTES);
+		buf_addstr(&b, "Subject: q\nContent-Transfer-Encoding: "
+		    "quoted-printable\n\n");
+		for (n = 0; n < pad; n++)
+			buf_addch(&b, 'x');
+		buf_addstr(&b, ends[i]);
+		buf_addstr(&b, "tail\n");
+		m = parse_len(b.data, b.len);
+		assert_int_equal(m->nparts, 1);
+		assert_int_equal(m->truncated, 1);
+		assert_int_equal(m->parts[0].len, pad + 1 + i);
+		assert_memory_equal(m->parts[0].text + pad - 1, i ? "x\n\n" :
+		    "x\n", 2 + i);
+		mime_message_free(m);
+		buf_free(&b);
+	}
+	snprintf(raw, sizeof(raw), att, "=0D=0Ac=0D\nd");
+	m = parse(raw);
+	assert_int_equal(m->nparts, 1);
+	assert_string_equal(m->parts[0].text, "a;b\nc\n\nd");
+	mime_message_free(m);
+	snprintf(raw, sizeof(raw), att, "=00c");
+	m = parse(raw);
+	assert_int_equal(m->nparts, 0);
+	assert_int_equal(m->nattachments, 1);
+	mime_message_free(m);
+}
+
 int
 main(void)
 {
@@ -1415,6 +1469,7 @@ main(void)
 		cmocka_unit_test(test_address_hostile),
 		cmocka_unit_test(test_msgids),
 		cmocka_unit_test(test_peek_msgid),
+		cmocka_unit_test(test_qp_lf_at_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
