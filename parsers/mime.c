@@ -517,6 +517,30 @@ holds_ci(const char *s, size_t len, const char *word)
 	return 0;
 }
 
+/*
+ * Whether the Content-Type field f[0..flen) (its name checked) is one
+ * line of printable ASCII ending with a newline, with the ':' right after
+ * the name, no encoded word, and a value that opens with "text/" and a
+ * letter or digit, as most part types are.  libetpan's field parsers read
+ * any such field as a discrete type, text: its parameters may fail to
+ * parse, the type does not.
+ */
+static int
+plain_text_type(const char *f, size_t flen)
+{
+	const char *v = f + 13, *e = f + flen - 1;
+
+	if (flen < 19 || f[12] != ':' || *e != '\n' ||
+	    printable_run(f, flen - 1) != flen - 1 ||
+	    has_word_open(f, flen - 1))
+		return 0;
+	while (v < e && is_wsp(*v))
+		v++;
+	return e - v >= 6 && strncasecmp(v, "text/", 5) == 0 &&
+	    ((v[5] >= 'a' && v[5] <= 'z') || (v[5] >= 'A' && v[5] <= 'Z') ||
+	    (v[5] >= '0' && v[5] <= '9'));
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -529,6 +553,11 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 
 	if (flen > LIMIT_HEADER_BYTES) {
 		s->toobig = "a Content-Type field is too long";
+		return;
+	}
+	/* A text type: no boundary, no message, nothing refused. */
+	if (plain_text_type(f, flen)) {
+		s->block_ct = 1;
 		return;
 	}
 	/*

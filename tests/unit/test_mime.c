@@ -1429,6 +1429,39 @@ test_qp_lf_at_cap(void **state)
 	mime_message_free(m);
 }
 
+/*
+ * A part typed text/... is read by the pre-scan without libetpan's field
+ * parsers: its body is body text, not a header (a boundary there that
+ * libetpan would choke on is not looked at); an encoded or folded type is
+ * still parsed.
+ */
+static void
+test_text_part_type(void **state)
+{
+	static const char *const types[] = {
+		"text/plain; charset=us-ascii",
+		"TEXT/plain; charset=\"utf-8\"; format=flowed",
+		"text/plain;\n charset=us-ascii",
+		"=?us-ascii?q?text/plain?=",
+	};
+	struct mime_message *m;
+	char raw[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(raw, sizeof(raw), "Subject: t\n"
+		    "Content-Type: multipart/mixed; boundary=b\n\n"
+		    "--b\nContent-Type: %s\n\n"
+		    "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n"
+		    "hello\n--b--\n", types[i]);
+		m = parse(raw);
+		assert_int_equal(m->nparts, 1);
+		assert_non_null(strstr(m->parts[0].text, "hello"));
+		mime_message_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -1470,6 +1503,7 @@ main(void)
 		cmocka_unit_test(test_msgids),
 		cmocka_unit_test(test_peek_msgid),
 		cmocka_unit_test(test_qp_lf_at_cap),
+		cmocka_unit_test(test_text_part_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
