@@ -1556,23 +1556,30 @@ raw_delims(const char *raw, size_t len, size_t off, int at_start, size_t max)
 static char *
 base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 {
-	static signed char val[256];
+	/* A letter's six bits in place for each position of a group, so
+	 * that a group is four look-ups or'ed; INT32_MIN for the rest. */
+	static int32_t val[4][256];
 	static int ready;
 	unsigned char chunk[4];
 	size_t i, o = 0;
-	int k = 0, v;
+	int32_t x;
+	int k = 0, v, p;
 	char *out;
 
 	if (!ready) {
-		memset(val, -1, sizeof(val));
-		for (v = 0; v < 26; v++) {
-			val['A' + v] = (signed char)v;
-			val['a' + v] = (signed char)(v + 26);
+		for (p = 0; p < 4; p++)
+			for (v = 0; v < 256; v++)
+				val[p][v] = INT32_MIN;
+		for (p = 0; p < 4; p++) {
+			for (v = 0; v < 26; v++) {
+				val[p]['A' + v] = (int32_t)v << (18 - 6 * p);
+				val[p]['a' + v] = (int32_t)(v + 26) << (18 - 6 * p);
+			}
+			for (v = 0; v < 10; v++)
+				val[p]['0' + v] = (int32_t)(v + 52) << (18 - 6 * p);
+			val[p]['+'] = (int32_t)62 << (18 - 6 * p);
+			val[p]['/'] = (int32_t)63 << (18 - 6 * p);
 		}
-		for (v = 0; v < 10; v++)
-			val['0' + v] = (signed char)(v + 52);
-		val['+'] = 62;
-		val['/'] = 63;
 		ready = 1;
 	}
 	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
@@ -1580,23 +1587,23 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 		/* Four letters at a group's start, as most are: three
 		 * bytes at once. */
 		while (k == 0 && i + 4 <= n && o <= lim) {
-			int a = val[(unsigned char)s[i]];
-			int b = val[(unsigned char)s[i + 1]];
-			int c = val[(unsigned char)s[i + 2]];
-			int d = val[(unsigned char)s[i + 3]];
-
-			if ((a | b | c | d) < 0)
+			x = val[0][(unsigned char)s[i]] |
+			    val[1][(unsigned char)s[i + 1]] |
+			    val[2][(unsigned char)s[i + 2]] |
+			    val[3][(unsigned char)s[i + 3]];
+			if (x < 0)
 				break;
-			out[o++] = (char)(a << 2 | b >> 4);
-			out[o++] = (char)(b << 4 | c >> 2);
-			out[o++] = (char)(c << 6 | d);
+			out[o] = (char)(x >> 16);
+			out[o + 1] = (char)(x >> 8);
+			out[o + 2] = (char)x;
+			o += 3;
 			i += 4;
 		}
 		if (i >= n || o > lim)
 			break;
-		if ((v = val[(unsigned char)s[i]]) < 0)
+		if ((x = val[3][(unsigned char)s[i]]) < 0)
 			continue;
-		chunk[k++] = (unsigned char)v;
+		chunk[k++] = (unsigned char)x;
 		if (k == 4) {
 			out[o++] = (char)(chunk[0] << 2 | chunk[1] >> 4);
 			out[o++] = (char)(chunk[1] << 4 | chunk[2] >> 2);
