@@ -1720,6 +1720,7 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 	size_t cur = 0, count = 0, k;
 	const char *start = m;
 	int plain = 1;		/* the bytes counted hold no CR, LF or NUL */
+	char c;
 
 	q.out = xmalloc(head + (raw ? 2 * n : n) + 2);
 	q.o = q.w = 0;
@@ -1729,7 +1730,9 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 	q.out += head;
 	/* Most runs are plain, and fit: copied here. */
 #define QP_FLUSH() do {						\
-		if (plain && !raw && count > 0 && q.o < lim &&	\
+		if (count == 0)					\
+			;					\
+		else if (plain && !raw && q.o < lim &&		\
 		    count <= lim - q.o) {			\
 			memcpy(q.out + q.w, start, count);	\
 			q.w += count;				\
@@ -1778,8 +1781,16 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 					state = QP_NORMAL;
 					break;
 				}
-				qp_byte(&q, (char)(qp_hex[(unsigned char)m[cur + 1]] <<
-				    4 | qp_hex[(unsigned char)m[cur + 2]]));
+				c = (char)(qp_hex[(unsigned char)m[cur + 1]] << 4 |
+				    qp_hex[(unsigned char)m[cur + 2]]);
+				/* Most decoded bytes are plain, and fit. */
+				if (!raw && q.o < lim && c != '\r' &&
+				    c != '\n' && c != '\0') {
+					q.out[q.w++] = c;
+					q.o++;
+					q.pend = 0;
+				} else
+					qp_byte(&q, c);
 				cur += 3;
 				start = m + cur;
 				state = QP_NORMAL;
