@@ -264,9 +264,21 @@ clean_line(const char *s, size_t len, size_t max)
 	char *u, *p, *q;
 	size_t n, i, e, k;
 
-	/* Plain ASCII (most header fields) needs no conversion: the same
-	 * result straight from s, its printable runs copied at once. */
-	if (ascii_run(s, len) == len) {
+	/* Printable ASCII (most header fields) is only trimmed. */
+	if ((k = printable_run(s, len)) == len) {
+		for (i = 0; i < len && s[i] == ' '; i++)
+			;
+		for (e = len; e > i && s[e - 1] == ' '; e--)
+			;
+		n = e - i < max ? e - i : max;
+		q = xmalloc(n + 1);
+		memcpy(q, s + i, n);
+		q[n] = '\0';
+		return q;
+	}
+	/* Plain ASCII needs no conversion: the same result straight from
+	 * s, its printable runs copied at once. */
+	if (ascii_run(s + k, len - k) == len - k) {
 		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
 		    i++)
 			;
