@@ -257,9 +257,10 @@ ascii_run(const char *s, size_t len)
 }
 
 /* Valid UTF-8 copy of s with control characters turned into spaces,
- * trimmed, at most max bytes. */
+ * trimmed, at most max bytes, after head spare bytes (the pointer
+ * returned is to the allocation). */
 static char *
-clean_line(const char *s, size_t len, size_t max)
+clean_line(const char *s, size_t len, size_t max, size_t head)
 {
 	char *u, *p, *q;
 	size_t n, i, e, k;
@@ -271,9 +272,9 @@ clean_line(const char *s, size_t len, size_t max)
 		for (e = len; e > i && s[e - 1] == ' '; e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(n + 1);
-		memcpy(q, s + i, n);
-		q[n] = '\0';
+		q = xmalloc(head + n + 1);
+		memcpy(q + head, s + i, n);
+		q[head + n] = '\0';
 		return q;
 	}
 	/* Plain ASCII needs no conversion: the same result straight from
@@ -286,7 +287,7 @@ clean_line(const char *s, size_t len, size_t max)
 		    is_ctl_or_space((unsigned char)s[e - 1]); e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(n + 1);
+		q = xmalloc(head + n + 1) + head;
 		for (e = 0; e < n; ) {
 			k = printable_run(s + i + e, n - e);
 			memcpy(q + e, s + i + e, k);
@@ -294,7 +295,7 @@ clean_line(const char *s, size_t len, size_t max)
 				q[e++] = ' ';	/* a control byte or DEL */
 		}
 		q[n] = '\0';
-		return q;
+		return q - head;
 	}
 
 	u = text_to_utf8(NULL, s, len, &n);
@@ -307,7 +308,9 @@ clean_line(const char *s, size_t len, size_t max)
 	while (n > 0 && p[n - 1] == ' ')
 		n--;
 	n = utf8_cut(p, n, max);
-	q = xstrndup(p, n);
+	q = xmalloc(head + n + 1);
+	memcpy(q + head, p, n);
+	q[head + n] = '\0';
 	free(u);
 	return q;
 }
@@ -361,9 +364,10 @@ has_word_open(const char *s, size_t len)
 }
 
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
- * UTF-8 when valid, else as windows-1252.  Returns a clean line. */
+ * UTF-8 when valid, else as windows-1252.  Returns a clean line, after
+ * head spare bytes. */
 static char *
-decode_words(const char *s, size_t len, size_t max)
+decode_words(const char *s, size_t len, size_t max, size_t head)
 {
 	const char *from;
 	char *tmp, *out, *r;
@@ -371,7 +375,7 @@ decode_words(const char *s, size_t len, size_t max)
 	struct buf b;
 
 	if (len == 0 || !has_word_open(s, len))
-		return clean_line(s, len, max);
+		return clean_line(s, len, max, head);
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
 	from = text_is_utf8(tmp, len) ? "utf-8" : "windows-1252";
@@ -387,15 +391,15 @@ decode_words(const char *s, size_t len, size_t max)
 			buf_add(&b, tmp + pos, end);
 		free(out);
 	}
-	r = clean_line(b.data ? b.data : "", b.len, max);
+	r = clean_line(b.data ? b.data : "", b.len, max, head);
 	buf_free(&b);
 	free(tmp);
 	return r;
 }
 
-/* Unfolded, decoded header value. */
+/* Unfolded, decoded header value, after head spare bytes. */
 static char *
-header_value(const char *v, const char *vend)
+header_value(const char *v, const char *vend, size_t head)
 {
 	struct buf b;
 	size_t len = (size_t)(vend - v), i, n;
@@ -407,7 +411,7 @@ header_value(const char *v, const char *vend)
 		len = LIMIT_HEADER_BYTES * 4;
 	/* One line, as most values are: nothing to join. */
 	if (memchr(v, '\n', len) == NULL)
-		return decode_words(v, len, LIMIT_HEADER_BYTES);
+		return decode_words(v, len, LIMIT_HEADER_BYTES, head);
 	buf_init(&b, len);
 	for (i = 0; i < len; i += n + 1) {
 		const char *nl = memchr(v + i, '\n', len - i);
@@ -415,7 +419,8 @@ header_value(const char *v, const char *vend)
 		n = nl ? (size_t)(nl - v) - i : len - i;
 		buf_add(&b, v + i, n);
 	}
-	r = decode_words(b.data ? b.data : "", b.len, LIMIT_HEADER_BYTES);
+	r = decode_words(b.data ? b.data : "", b.len, LIMIT_HEADER_BYTES,
+	    head);
 	buf_free(&b);
 	return r;
 }
@@ -1090,14 +1095,14 @@ param_family(const struct param *ps, size_t n, const char *base)
 		free(charset);
 		buf_free(&b);
 		v = r;
-		r = clean_line(v, n, FILENAME_BYTES);
+		r = clean_line(v, n, FILENAME_BYTES, 0);
 		free((char *)v);
 		if (*r)
 			return r;
 		free(r);
 	}
 	if (plain != NULL) {
-		r = decode_words(plain, strlen(plain), FILENAME_BYTES);
+		r = decode_words(plain, strlen(plain), FILENAME_BYTES, 0);
 		if (*r)
 			return r;
 		free(r);
@@ -2229,6 +2234,7 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 	struct mime_message *m = c->msg;
 	struct hfield f;
 	size_t alloc = 0, dropped = 0;
+	char *name;
 
 	/* An mbox "From " line. */
 	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
@@ -2251,8 +2257,12 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 			m->headers = xrealloc(m->headers,
 			    alloc * sizeof(*m->headers));
 		}
-		m->headers[m->nheaders].name = xstrndup(f.name, f.namelen);
-		m->headers[m->nheaders].value = header_value(f.value, f.vend);
+		/* The name goes before its value, in one allocation. */
+		name = header_value(f.value, f.vend, f.namelen + 1);
+		memcpy(name, f.name, f.namelen);
+		name[f.namelen] = '\0';
+		m->headers[m->nheaders].name = name;
+		m->headers[m->nheaders].value = name + f.namelen + 1;
 		m->nheaders++;
 	}
 	if (dropped > 0) {
@@ -2459,10 +2469,8 @@ mime_message_free(struct mime_message *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->nheaders; i++) {
-		free(m->headers[i].name);
-		free(m->headers[i].value);
-	}
+	for (i = 0; i < m->nheaders; i++)
+		free(m->headers[i].name);	/* the value with it */
 	free(m->headers);
 	for (i = 0; i < m->nparts; i++) {
 		free(m->parts[i].text);
@@ -2569,7 +2577,7 @@ name_clean(const char *s, size_t n)
 		n--;
 	if (n == 0)
 		return NULL;
-	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4);
+	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4, 0);
 	r = text_squeeze(d);
 	free(d);
 	len = strlen(r);

@@ -36,7 +36,8 @@ struct mime_part {
 
 struct mime_header {
 	char	*name;		/* as written */
-	char	*value;		/* unfolded; RFC 2047 decoded to UTF-8 */
+	char	*value;		/* unfolded; RFC 2047 decoded to UTF-8;
+				   in name's allocation */
 };
 
 struct mime_message {
