@@ -1355,15 +1355,17 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 	/* When all that is left fits under want (the text never grows),
 	 * it is made to the end: one line end at a time. */
 	if (!nul && len - i <= want && j <= want - (len - i)) {
-		while ((cr = memchr(raw + i, '\r', len - i)) != NULL) {
-			n = (size_t)(cr - (raw + i));
-			memcpy(out + j, raw + i, n);
-			j += n;
-			out[j++] = '\n';
-			i += n + (i + n + 1 < len && cr[1] == '\n' ? 2 : 1);
+		const char *p = raw + i, *end = raw + len;
+		char *o = out + j;
+
+		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+			memcpy(o, p, (size_t)(cr - p));
+			o += cr - p;
+			*o++ = '\n';
+			p = cr + 1 < end && cr[1] == '\n' ? cr + 2 : cr + 1;
 		}
-		memcpy(out + j, raw + i, len - i);
-		*jp = j + (len - i);
+		memcpy(o, p, (size_t)(end - p));
+		*jp = (size_t)(o - out) + (size_t)(end - p);
 		*ip = len;
 		return;
 	}
