@@ -906,6 +906,7 @@ struct mime_ctx {
 	int	 deep_noted;
 	int	 total_noted;
 	int	 reparse;	/* encoded messages being parsed */
+	int	 shared;	/* a part's text lies in the message's text */
 	int	 plain_group;	/* last alternative group with a plain part */
 };
 
@@ -954,6 +955,7 @@ add_part(struct mime_ctx *c, enum mime_part_kind kind, char *text,
 	p->alternative = alt;
 	p->html_pending = 0;
 	p->cap = 0;
+	p->shared = 0;
 	c->total += len;
 }
 
@@ -1958,11 +1960,16 @@ part_decode(struct mailmime *mm, int how, size_t head, size_t *outlen,
 
 /*
  * Decoded UTF-8 text of a part, at most cap bytes; NULL when there is
- * none.
+ * none.  Malloc'd, but for *shared set: the text of a part of the
+ * top-level message that needs no change at all is not copied, but
+ * NUL-terminated where it lies, in the message's text (parse_into()
+ * keeps that with the message).  Only the bytes at or after the part's
+ * end are so written: the parts before it are read already, and the
+ * ones after it lie after it.
  */
 static char *
 part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
-    size_t cap, size_t *outlen)
+    size_t cap, size_t *outlen, int *shared)
 {
 	struct mailmime_content *ct = mm->mm_content_type;
 	char *lf, *u, *t, *cs;
@@ -1970,6 +1977,7 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 	size_t n, un;
 	int cut = 0, delsp, borrowed;
 
+	*shared = 0;
 	if ((lf = part_decode(mm, how, 0, &n, &cut, &borrowed)) == NULL)
 		return NULL;
 	cs = part_charset(ct);
@@ -1986,6 +1994,12 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 		free(fb);
 		if (!borrowed)
 			free(lf);
+	} else if (borrowed && c->reparse == 0 &&
+	    text_utf8_as_is(cs, lf, n)) {
+		u = lf;
+		un = n;
+		u[un] = '\0';
+		*shared = c->shared = 1;
 	} else if (borrowed)
 		u = text_to_utf8(cs, lf, n, &un);
 	else
@@ -1998,12 +2012,16 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 		delsp = (v = mailmime_content_param_get(ct, ds)) != NULL &&
 		    strcasecmp(v, "yes") == 0;
 		t = unflow(u, un, delsp, &un);
-		free(u);
+		if (!*shared)
+			free(u);
+		*shared = 0;
 		u = t;
 	}
 	if (how == TX_HTML) {
 		t = html_to_text(u, un, cap, &un);
-		free(u);
+		if (!*shared)
+			free(u);
+		*shared = 0;
 		u = t;
 	}
 	if (un > cap && how != TX_HTML_SOURCE) {
@@ -2058,20 +2076,23 @@ broken_multipart(struct mime_ctx *c, struct mailmime *mm, size_t partno,
 {
 	size_t len, room = LIMIT_TOTAL_TEXT - c->total;
 	char *text;
+	int shared;
 
 	note(c, "part %zu: multipart without usable boundary, read as text",
 	    partno);
 	if (room == 0)
 		return;
 	text = part_text(c, mm, partno, TX_PLAIN,
-	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len);
+	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len, &shared);
 	if (text == NULL)
 		return;
 	if (only_space(text, text + len)) {
-		free(text);
+		if (!shared)
+			free(text);
 		return;
 	}
 	add_part(c, MIME_PART_PLAIN, text, len, NULL, alt);
+	c->msg->parts[c->msg->nparts - 1].shared = shared;
 }
 
 static void
@@ -2083,7 +2104,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	enum mime_part_kind kind;
 	char *filename, *text;
 	size_t partno = c->leaves, len, room, cap;
-	int attached, how = TX_PLAIN;
+	int attached, how = TX_PLAIN, shared;
 
 	part_type(mm->mm_content_type, &type, &sub);
 	if (strcasecmp(type, "message") == 0) {
@@ -2149,7 +2170,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	 * (mime_part_text()); its source is counted as its text. */
 	if (how == TX_HTML && alt >= 0 && alt == c->plain_group)
 		how = TX_HTML_SOURCE;
-	text = part_text(c, mm, partno, how, cap, &len);
+	text = part_text(c, mm, partno, how, cap, &len, &shared);
 	if (text == NULL) {
 		if (how == TX_TEXTUAL)
 			m->nattachments++;
@@ -2158,6 +2179,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	}
 	if (how == TX_HTML_SOURCE) {
 		add_part(c, kind, text, len, filename, alt);
+		m->parts[m->nparts - 1].shared = shared;
 		m->parts[m->nparts - 1].html_pending = 1;
 		m->parts[m->nparts - 1].cap = cap;
 		if (len > cap)
@@ -2165,10 +2187,12 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 		return;
 	}
 	if (filename == NULL && only_space(text, text + len)) {
-		free(text);
+		if (!shared)
+			free(text);
 		return;
 	}
 	add_part(c, kind, text, len, filename, alt);
+	m->parts[m->nparts - 1].shared = shared;
 	if (kind == MIME_PART_PLAIN && alt >= 0)
 		c->plain_group = alt;
 }
@@ -2416,6 +2440,17 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			mailmime_free(root);
 		}
 	}
+	/* Parts may lie in the top-level message's text (part_text()):
+	 * it goes with the message. */
+	if (top && c->shared) {
+		if (own != NULL) {
+			m->buf = own;
+			own = NULL;
+		} else {
+			m->buf = t->buf;
+			t->buf = NULL;
+		}
+	}
 	free(s);
 	free(own);
 	return r;
@@ -2475,10 +2510,12 @@ mime_message_free(struct mime_message *m)
 		free(m->headers[i].name);	/* the value with it */
 	free(m->headers);
 	for (i = 0; i < m->nparts; i++) {
-		free(m->parts[i].text);
+		if (!m->parts[i].shared)
+			free(m->parts[i].text);
 		free(m->parts[i].filename);
 	}
 	free(m->parts);
+	free(m->buf);
 	free(m->notes);
 	free(m);
 }
@@ -2497,7 +2534,9 @@ mime_part_text(struct mime_message *m, struct mime_part *p)
 		t[n] = '\0';
 		m->truncated = 1;
 	}
-	free(p->text);
+	if (!p->shared)
+		free(p->text);
+	p->shared = 0;
 	p->text = t;
 	p->len = n;
 	p->html_pending = 0;

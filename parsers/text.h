@@ -27,6 +27,8 @@ char	*text_to_utf8(const char *charset, const char *s, size_t len,
  */
 char	*text_to_utf8_take(const char *charset, char *s, size_t len,
 	    size_t *outlen);
+/* 1 when text_to_utf8() gives s[0..len) back as it is. */
+int	 text_utf8_as_is(const char *charset, const char *s, size_t len);
 
 /* Copy of s with invalid UTF-8 sequences replaced by U+FFFD and NULs by
  * spaces. */

@@ -1462,6 +1462,56 @@ test_text_part_type(void **state)
 	}
 }
 
+/*
+ * Parts without transfer encoding that are UTF-8 already keep their
+ * text where it lies in the message: each still ends where it should
+ * (a NUL put after one does not cut the next), an HTML twin flattened
+ * later reads its source intact, and text cut at the cap is cut there.
+ */
+static void
+test_text_in_place(void **state)
+{
+	static const char raw[] = "Subject: s\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\nContent-Type: multipart/alternative; boundary=a\n\n"
+	    "--a\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "caf\xc3\xa9 one\n"
+	    "--a\nContent-Type: text/html; charset=utf-8\n\n"
+	    "<p>two</p>\n--a--\n"
+	    "--m\nContent-Type: text/plain; format=flowed\n\n"
+	    "three \nfour\n"
+	    "--m\nContent-Type: text/plain\n\n   \n"
+	    "--m\nContent-Type: text/csv\n\na,b\n"
+	    "--m--\n";
+	struct mime_message *m;
+	struct buf b;
+	size_t n;
+
+	(void)state;
+	m = parse(raw);
+	assert_int_equal(m->nparts, 4);
+	assert_string_equal(m->parts[0].text, "caf\xc3\xa9 one");
+	assert_int_equal(m->parts[0].len, 9);
+	assert_int_equal(m->parts[1].html_pending, 1);
+	assert_string_equal(mime_part_text(m, &m->parts[1]), "two\n");
+	assert_string_equal(m->parts[2].text, "three four");
+	assert_string_equal(m->parts[3].text, "a,b");
+	mime_message_free(m);
+
+	/* A single part over the cap: cut at the cap, in place. */
+	buf_init(&b, LIMIT_MESSAGE_BYTES);
+	buf_addstr(&b, "Subject: big\n\n");
+	for (n = 0; n < LIMIT_PART_TEXT / 4 + 1; n++)
+		buf_addstr(&b, "abc\n");
+	m = parse_len(b.data, b.len);
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->truncated, 1);
+	assert_int_equal(m->parts[0].len, LIMIT_PART_TEXT);
+	assert_int_equal(strlen(m->parts[0].text), LIMIT_PART_TEXT);
+	mime_message_free(m);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1504,6 +1554,7 @@ main(void)
 		cmocka_unit_test(test_peek_msgid),
 		cmocka_unit_test(test_qp_lf_at_cap),
 		cmocka_unit_test(test_text_part_type),
+		cmocka_unit_test(test_text_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
