@@ -322,7 +322,12 @@ int
 text_charset_known(const char *charset)
 {
 	int owned;
-	iconv_t cd = iconv_get(charset, &owned);
+	iconv_t cd;
+
+	/* What most parts declare: iconv knows it. */
+	if (strcasecmp(charset, "utf-8") == 0)
+		return 1;
+	cd = iconv_get(charset, &owned);
 
 	if (owned)
 		iconv_close(cd);
