@@ -401,27 +401,28 @@ decode_words(const char *s, size_t len, size_t max, size_t head)
 static char *
 header_value(const char *v, const char *vend, size_t head)
 {
-	struct buf b;
-	size_t len = (size_t)(vend - v), i, n;
-	char *r;
+	const char *p, *end, *nl;
+	size_t len = (size_t)(vend - v), j = 0;
+	char *u, *r;
 
 	/* Read a bounded prefix: decoding cannot shrink text by more than
 	 * a factor of four. */
 	if (len > LIMIT_HEADER_BYTES * 4)
 		len = LIMIT_HEADER_BYTES * 4;
 	/* One line, as most values are: nothing to join. */
-	if (memchr(v, '\n', len) == NULL)
+	if ((nl = memchr(v, '\n', len)) == NULL)
 		return decode_words(v, len, LIMIT_HEADER_BYTES, head);
-	buf_init(&b, len);
-	for (i = 0; i < len; i += n + 1) {
-		const char *nl = memchr(v + i, '\n', len - i);
-
-		n = nl ? (size_t)(nl - v) - i : len - i;
-		buf_add(&b, v + i, n);
+	/* The lines joined, without their newlines. */
+	u = xmalloc(len);
+	for (p = v, end = v + len; nl != NULL;
+	    p = nl + 1, nl = memchr(p, '\n', (size_t)(end - p))) {
+		memcpy(u + j, p, (size_t)(nl - p));
+		j += (size_t)(nl - p);
 	}
-	r = decode_words(b.data ? b.data : "", b.len, LIMIT_HEADER_BYTES,
-	    head);
-	buf_free(&b);
+	memcpy(u + j, p, (size_t)(end - p));
+	j += (size_t)(end - p);
+	r = decode_words(u, j, LIMIT_HEADER_BYTES, head);
+	free(u);
 	return r;
 }
 
@@ -1268,11 +1269,10 @@ looks_textual(const char *s, size_t n)
 static char *
 unflow(const char *s, size_t n, int delsp, size_t *outlen)
 {
-	struct buf b;
 	const char *p = s, *end = s + n, *e;
+	char *out = xmalloc(n + 1), *o = out;	/* the text never grows */
 	size_t ll;
 
-	buf_init(&b, n);
 	while (p < end) {
 		e = line_end(p, end);
 		if (*p == ' ' && p < e)
@@ -1280,16 +1280,19 @@ unflow(const char *s, size_t n, int delsp, size_t *outlen)
 		ll = (size_t)(e - p);
 		if (ll > 0 && p[ll - 1] == ' ' && *p != '>' &&
 		    !(ll == 3 && memcmp(p, "-- ", 3) == 0) && e < end) {
-			buf_add(&b, p, delsp ? ll - 1 : ll);
+			memcpy(o, p, delsp ? ll - 1 : ll);
+			o += delsp ? ll - 1 : ll;
 		} else {
-			buf_add(&b, p, ll);
+			memcpy(o, p, ll);
+			o += ll;
 			if (e < end)
-				buf_addch(&b, '\n');
+				*o++ = '\n';
 		}
 		p = line_next(e, end);
 	}
-	*outlen = b.len;
-	return buf_release(&b);
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return out;
 }
 
 /* Charset parameter, unquoted and trimmed, or NULL. */
