@@ -84,21 +84,24 @@ only_space(const char *s, const char *end)
 	return 1;
 }
 
+/* Bytes a field name is made of: printable ASCII but ':'. */
+#define NAME_BYTE(c)	((unsigned char)(c) - 33u < 94u && (c) != ':')
+
 /* Length of the field name opening line [p, e) when a ':' follows it
- * (after optional white space), else 0. */
+ * (after optional white space), else 0; *colon gets where that is. */
 static size_t
-field_name_len(const char *p, const char *e)
+field_name_len(const char *p, const char *e, const char **colon)
 {
 	const char *q = p;
 	size_t n;
 
-	while (q < e && (unsigned char)*q > 32 && (unsigned char)*q < 127 &&
-	    *q != ':')
+	while (q < e && NAME_BYTE(*q))
 		q++;
 	if ((n = (size_t)(q - p)) == 0)
 		return 0;
 	while (q < e && is_wsp(*q))
 		q++;
+	*colon = q;
 	return q < e && *q == ':' ? n : 0;
 }
 
@@ -138,7 +141,7 @@ header_next(const char **pp, const char *end, struct hfield *f)
 			p = q;		/* a stray continuation */
 			continue;
 		}
-		if ((n = field_name_len(p, e)) == 0) {
+		if ((n = field_name_len(p, e, &colon)) == 0) {
 			if (memchr(p, ':', (size_t)(e - p)) == NULL) {
 				*pp = p;
 				return 0;
@@ -146,7 +149,6 @@ header_next(const char **pp, const char *end, struct hfield *f)
 			p = q;
 			continue;
 		}
-		colon = memchr(p + n, ':', (size_t)(e - p - n));
 		f->start = p;
 		f->name = p;
 		f->namelen = n;
