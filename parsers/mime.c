@@ -2693,6 +2693,76 @@ address_libetpan(const char *v, size_t len, char **addr, char **name)
 	return *addr != NULL ? 0 : -1;
 }
 
+static int
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* Length of the dot-atom of letters, digits and "_+-" that opens
+ * s[0..len), or 0. */
+static size_t
+dot_atom_len(const char *s, size_t len)
+{
+	size_t i = 0, start;
+
+	for (;;) {
+		for (start = i; i < len && (is_alnum(s[i]) || s[i] == '_' ||
+		    s[i] == '+' || s[i] == '-'); i++)
+			;
+		if (i == start)
+			return 0;
+		if (i + 1 < len && s[i] == '.')
+			i++;
+		else
+			return i;
+	}
+}
+
+/* Length of the addr-spec of two such dot-atoms that opens s[0..len),
+ * or 0. */
+static size_t
+spec_len(const char *s, size_t len)
+{
+	size_t a, b;
+
+	if ((a = dot_atom_len(s, len)) == 0 || a == len || s[a] != '@' ||
+	    (b = dot_atom_len(s + a + 1, len - a - 1)) == 0)
+		return 0;
+	return a + 1 + b;
+}
+
+/*
+ * The usual value, "a@b", "<a@b>" or "Word Word <a@b>" (words of letters
+ * and digits one space apart, the address as spec_len() reads it): for
+ * such a value libetpan 1.9.4's mailbox parser gives the address and the
+ * words as written, and address_libetpan() is spared.  Returns 0 with
+ * *addr (and *name) as address_libetpan() sets them; -1, nothing set,
+ * for any other value or an address addr_clean() refuses.
+ */
+static int
+address_simple(const char *v, size_t len, char **addr, char **name)
+{
+	size_t i, k, n;
+
+	if (spec_len(v, len) == len)
+		return (*addr = addr_clean(v, len)) != NULL ? 0 : -1;
+	for (i = 0; i < len && v[i] != '<'; i++) {
+		for (k = i; i < len && is_alnum(v[i]); i++)
+			;
+		if (i == k || i == len || v[i] != ' ')
+			return -1;
+	}
+	if (i == len || (n = spec_len(v + i + 1, len - i - 1)) == 0 ||
+	    i + n + 2 != len || v[i + n + 1] != '>' ||
+	    (*addr = addr_clean(v + i + 1, n)) == NULL)
+		return -1;
+	if (i > 0)
+		*name = name_clean(v, i - 1);
+	return 0;
+}
+
 /* Find an addr-spec by hand: the last <...> holding '@', else the first
  * word holding '@'. */
 static int
@@ -2743,7 +2813,8 @@ mime_address(const char *value, char **addr, char **name)
 		return -1;
 	len = strnlen(value, LIMIT_HEADER_BYTES);
 	v = xstrndup(value, len);
-	if (paren_depth(v, len) <= LIMIT_COMMENT_DEPTH)
+	if ((r = address_simple(v, len, addr, name)) == -1 &&
+	    paren_depth(v, len) <= LIMIT_COMMENT_DEPTH)
 		r = address_libetpan(v, len, addr, name);
 	if (r == -1) {
 		free(*name);

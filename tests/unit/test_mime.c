@@ -1512,6 +1512,48 @@ test_text_in_place(void **state)
 	buf_free(&b);
 }
 
+/* The usual address forms, read without libetpan, and their near
+ * misses, read by it: the same addresses and names either way. */
+static void
+test_address_simple_forms(void **state)
+{
+	static const struct {
+		const char *v, *addr, *name;
+	} cases[] = {
+		{ "jane.doe@Example.COM", "jane.doe@example.com", NULL },
+		{ "<j+x@ex-ample.org>", "j+x@ex-ample.org", NULL },
+		{ "Jane Doe <j_d@a.b>", "j_d@a.b", "Jane Doe" },
+		{ "Jane  Doe <j@a.b>", "j@a.b", "Jane Doe" },
+		{ "Jane Doe<j@a.b>", "j@a.b", "Jane Doe" },
+		{ "\"Doe, Jane\" <j@a.b>", "j@a.b", "Doe, Jane" },
+		{ "j@a.b (Jane)", "j@a.b", "Jane" },
+		{ "Jane <j..x@a.b>", NULL, NULL },
+	};
+	char *addr, *name;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = mime_address(cases[i].v, &addr, &name);
+
+		if (cases[i].addr == NULL) {
+			if (r == 0) {
+				free(addr);
+				free(name);
+			}
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_string_equal(addr, cases[i].addr);
+		if (cases[i].name == NULL)
+			assert_null(name);
+		else
+			assert_string_equal(name, cases[i].name);
+		free(addr);
+		free(name);
+	}
+}
+
 int
 main(void)
 {
@@ -1555,6 +1597,7 @@ main(void)
 		cmocka_unit_test(test_qp_lf_at_cap),
 		cmocka_unit_test(test_text_part_type),
 		cmocka_unit_test(test_text_in_place),
+		cmocka_unit_test(test_address_simple_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
