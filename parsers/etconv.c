@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libetpan/charconv.h>
 
@@ -61,6 +62,35 @@ etconv_get(const char *to, const char *from)
 	return cd;
 }
 
+/*
+ * Whether iconv would give str[0..length) unchanged: ASCII text from a
+ * charset that is a superset of ASCII to UTF-8.  Most words libetpan
+ * converts are such (the words of every Content-Type are read as
+ * us-ascii), and iconv costs more than the copy.
+ */
+static int
+etconv_same(const char *tocode, const char *fromcode, const char *str,
+    size_t length)
+{
+	static const char *const ascii_sets[] = {
+		"us-ascii", "utf-8", "iso-8859-1", "windows-1252", NULL
+	};
+	size_t i;
+	int k;
+
+	if (strcasecmp(tocode, "utf-8") != 0)
+		return 0;
+	for (k = 0; ascii_sets[k] != NULL; k++)
+		if (strcasecmp(fromcode, ascii_sets[k]) == 0)
+			break;
+	if (ascii_sets[k] == NULL)
+		return 0;
+	for (i = 0; i < length; i++)
+		if ((unsigned char)str[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
 /* extended_charconv: result has room for *result_len bytes (libetpan
  * gives six a byte of input); *result_len gets the length written. */
 static int
@@ -71,6 +101,12 @@ etconv(const char *tocode, const char *fromcode, const char *str,
 	char *in = (char *)str, *out = result;
 	size_t inleft = length, outleft = *result_len;
 
+	if (length <= outleft &&
+	    etconv_same(tocode, fromcode, str, length)) {
+		memcpy(result, str, length);
+		*result_len = length;
+		return MAIL_CHARCONV_NO_ERROR;
+	}
 	if ((cd = etconv_get(tocode, fromcode)) == (iconv_t)-1)
 		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
 	for (;;) {

@@ -84,21 +84,24 @@ only_space(const char *s, const char *end)
 	return 1;
 }
 
+/* Bytes a field name is made of: printable ASCII but ':'. */
+#define NAME_BYTE(c)	((unsigned char)(c) - 33u < 94u && (c) != ':')
+
 /* Length of the field name opening line [p, e) when a ':' follows it
- * (after optional white space), else 0. */
+ * (after optional white space), else 0; *colon gets where that is. */
 static size_t
-field_name_len(const char *p, const char *e)
+field_name_len(const char *p, const char *e, const char **colon)
 {
 	const char *q = p;
 	size_t n;
 
-	while (q < e && (unsigned char)*q > 32 && (unsigned char)*q < 127 &&
-	    *q != ':')
+	while (q < e && NAME_BYTE(*q))
 		q++;
 	if ((n = (size_t)(q - p)) == 0)
 		return 0;
 	while (q < e && is_wsp(*q))
 		q++;
+	*colon = q;
 	return q < e && *q == ':' ? n : 0;
 }
 
@@ -138,7 +141,7 @@ header_next(const char **pp, const char *end, struct hfield *f)
 			p = q;		/* a stray continuation */
 			continue;
 		}
-		if ((n = field_name_len(p, e)) == 0) {
+		if ((n = field_name_len(p, e, &colon)) == 0) {
 			if (memchr(p, ':', (size_t)(e - p)) == NULL) {
 				*pp = p;
 				return 0;
@@ -146,7 +149,6 @@ header_next(const char **pp, const char *end, struct hfield *f)
 			p = q;
 			continue;
 		}
-		colon = memchr(p + n, ':', (size_t)(e - p - n));
 		f->start = p;
 		f->name = p;
 		f->namelen = n;
@@ -257,16 +259,29 @@ ascii_run(const char *s, size_t len)
 }
 
 /* Valid UTF-8 copy of s with control characters turned into spaces,
- * trimmed, at most max bytes. */
+ * trimmed, at most max bytes, after head spare bytes (the pointer
+ * returned is to the allocation). */
 static char *
-clean_line(const char *s, size_t len, size_t max)
+clean_line(const char *s, size_t len, size_t max, size_t head)
 {
 	char *u, *p, *q;
 	size_t n, i, e, k;
 
-	/* Plain ASCII (most header fields) needs no conversion: the same
-	 * result straight from s, its printable runs copied at once. */
-	if (ascii_run(s, len) == len) {
+	/* Printable ASCII (most header fields) is only trimmed. */
+	if ((k = printable_run(s, len)) == len) {
+		for (i = 0; i < len && s[i] == ' '; i++)
+			;
+		for (e = len; e > i && s[e - 1] == ' '; e--)
+			;
+		n = e - i < max ? e - i : max;
+		q = xmalloc(head + n + 1);
+		memcpy(q + head, s + i, n);
+		q[head + n] = '\0';
+		return q;
+	}
+	/* Plain ASCII needs no conversion: the same result straight from
+	 * s, its printable runs copied at once. */
+	if (ascii_run(s + k, len - k) == len - k) {
 		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
 		    i++)
 			;
@@ -274,7 +289,7 @@ clean_line(const char *s, size_t len, size_t max)
 		    is_ctl_or_space((unsigned char)s[e - 1]); e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(n + 1);
+		q = xmalloc(head + n + 1) + head;
 		for (e = 0; e < n; ) {
 			k = printable_run(s + i + e, n - e);
 			memcpy(q + e, s + i + e, k);
@@ -282,7 +297,7 @@ clean_line(const char *s, size_t len, size_t max)
 				q[e++] = ' ';	/* a control byte or DEL */
 		}
 		q[n] = '\0';
-		return q;
+		return q - head;
 	}
 
 	u = text_to_utf8(NULL, s, len, &n);
@@ -295,7 +310,9 @@ clean_line(const char *s, size_t len, size_t max)
 	while (n > 0 && p[n - 1] == ' ')
 		n--;
 	n = utf8_cut(p, n, max);
-	q = xstrndup(p, n);
+	q = xmalloc(head + n + 1);
+	memcpy(q + head, p, n);
+	q[head + n] = '\0';
 	free(u);
 	return q;
 }
@@ -349,9 +366,10 @@ has_word_open(const char *s, size_t len)
 }
 
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
- * UTF-8 when valid, else as windows-1252.  Returns a clean line. */
+ * UTF-8 when valid, else as windows-1252.  Returns a clean line, after
+ * head spare bytes. */
 static char *
-decode_words(const char *s, size_t len, size_t max)
+decode_words(const char *s, size_t len, size_t max, size_t head)
 {
 	const char *from;
 	char *tmp, *out, *r;
@@ -359,7 +377,7 @@ decode_words(const char *s, size_t len, size_t max)
 	struct buf b;
 
 	if (len == 0 || !has_word_open(s, len))
-		return clean_line(s, len, max);
+		return clean_line(s, len, max, head);
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
 	from = text_is_utf8(tmp, len) ? "utf-8" : "windows-1252";
@@ -375,36 +393,38 @@ decode_words(const char *s, size_t len, size_t max)
 			buf_add(&b, tmp + pos, end);
 		free(out);
 	}
-	r = clean_line(b.data ? b.data : "", b.len, max);
+	r = clean_line(b.data ? b.data : "", b.len, max, head);
 	buf_free(&b);
 	free(tmp);
 	return r;
 }
 
-/* Unfolded, decoded header value. */
+/* Unfolded, decoded header value, after head spare bytes. */
 static char *
-header_value(const char *v, const char *vend)
+header_value(const char *v, const char *vend, size_t head)
 {
-	struct buf b;
-	size_t len = (size_t)(vend - v), i, n;
-	char *r;
+	const char *p, *end, *nl;
+	size_t len = (size_t)(vend - v), j = 0;
+	char *u, *r;
 
 	/* Read a bounded prefix: decoding cannot shrink text by more than
 	 * a factor of four. */
 	if (len > LIMIT_HEADER_BYTES * 4)
 		len = LIMIT_HEADER_BYTES * 4;
 	/* One line, as most values are: nothing to join. */
-	if (memchr(v, '\n', len) == NULL)
-		return decode_words(v, len, LIMIT_HEADER_BYTES);
-	buf_init(&b, len);
-	for (i = 0; i < len; i += n + 1) {
-		const char *nl = memchr(v + i, '\n', len - i);
-
-		n = nl ? (size_t)(nl - v) - i : len - i;
-		buf_add(&b, v + i, n);
+	if ((nl = memchr(v, '\n', len)) == NULL)
+		return decode_words(v, len, LIMIT_HEADER_BYTES, head);
+	/* The lines joined, without their newlines. */
+	u = xmalloc(len);
+	for (p = v, end = v + len; nl != NULL;
+	    p = nl + 1, nl = memchr(p, '\n', (size_t)(end - p))) {
+		memcpy(u + j, p, (size_t)(nl - p));
+		j += (size_t)(nl - p);
 	}
-	r = decode_words(b.data ? b.data : "", b.len, LIMIT_HEADER_BYTES);
-	buf_free(&b);
+	memcpy(u + j, p, (size_t)(end - p));
+	j += (size_t)(end - p);
+	r = decode_words(u, j, LIMIT_HEADER_BYTES, head);
+	free(u);
 	return r;
 }
 
@@ -517,6 +537,30 @@ holds_ci(const char *s, size_t len, const char *word)
 	return 0;
 }
 
+/*
+ * Whether the Content-Type field f[0..flen) (its name checked) is one
+ * line of printable ASCII ending with a newline, with the ':' right after
+ * the name, no encoded word, and a value that opens with "text/" and a
+ * letter or digit, as most part types are.  libetpan's field parsers read
+ * any such field as a discrete type, text: its parameters may fail to
+ * parse, the type does not.
+ */
+static int
+plain_text_type(const char *f, size_t flen)
+{
+	const char *v = f + 13, *e = f + flen - 1;
+
+	if (flen < 19 || f[12] != ':' || *e != '\n' ||
+	    printable_run(f, flen - 1) != flen - 1 ||
+	    has_word_open(f, flen - 1))
+		return 0;
+	while (v < e && is_wsp(*v))
+		v++;
+	return e - v >= 6 && strncasecmp(v, "text/", 5) == 0 &&
+	    ((v[5] >= 'a' && v[5] <= 'z') || (v[5] >= 'A' && v[5] <= 'Z') ||
+	    (v[5] >= '0' && v[5] <= '9'));
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -529,6 +573,11 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 
 	if (flen > LIMIT_HEADER_BYTES) {
 		s->toobig = "a Content-Type field is too long";
+		return;
+	}
+	/* A text type: no boundary, no message, nothing refused. */
+	if (plain_text_type(f, flen)) {
+		s->block_ct = 1;
 		return;
 	}
 	/*
@@ -860,6 +909,7 @@ struct mime_ctx {
 	int	 deep_noted;
 	int	 total_noted;
 	int	 reparse;	/* encoded messages being parsed */
+	int	 shared;	/* a part's text lies in the message's text */
 	int	 plain_group;	/* last alternative group with a plain part */
 };
 
@@ -908,6 +958,7 @@ add_part(struct mime_ctx *c, enum mime_part_kind kind, char *text,
 	p->alternative = alt;
 	p->html_pending = 0;
 	p->cap = 0;
+	p->shared = 0;
 	c->total += len;
 }
 
@@ -1049,14 +1100,14 @@ param_family(const struct param *ps, size_t n, const char *base)
 		free(charset);
 		buf_free(&b);
 		v = r;
-		r = clean_line(v, n, FILENAME_BYTES);
+		r = clean_line(v, n, FILENAME_BYTES, 0);
 		free((char *)v);
 		if (*r)
 			return r;
 		free(r);
 	}
 	if (plain != NULL) {
-		r = decode_words(plain, strlen(plain), FILENAME_BYTES);
+		r = decode_words(plain, strlen(plain), FILENAME_BYTES, 0);
 		if (*r)
 			return r;
 		free(r);
@@ -1220,11 +1271,10 @@ looks_textual(const char *s, size_t n)
 static char *
 unflow(const char *s, size_t n, int delsp, size_t *outlen)
 {
-	struct buf b;
 	const char *p = s, *end = s + n, *e;
+	char *out = xmalloc(n + 1), *o = out;	/* the text never grows */
 	size_t ll;
 
-	buf_init(&b, n);
 	while (p < end) {
 		e = line_end(p, end);
 		if (*p == ' ' && p < e)
@@ -1232,16 +1282,19 @@ unflow(const char *s, size_t n, int delsp, size_t *outlen)
 		ll = (size_t)(e - p);
 		if (ll > 0 && p[ll - 1] == ' ' && *p != '>' &&
 		    !(ll == 3 && memcmp(p, "-- ", 3) == 0) && e < end) {
-			buf_add(&b, p, delsp ? ll - 1 : ll);
+			memcpy(o, p, delsp ? ll - 1 : ll);
+			o += delsp ? ll - 1 : ll;
 		} else {
-			buf_add(&b, p, ll);
+			memcpy(o, p, ll);
+			o += ll;
 			if (e < end)
-				buf_addch(&b, '\n');
+				*o++ = '\n';
 		}
 		p = line_next(e, end);
 	}
-	*outlen = b.len;
-	return buf_release(&b);
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return out;
 }
 
 /* Charset parameter, unquoted and trimmed, or NULL. */
@@ -1309,15 +1362,17 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 	/* When all that is left fits under want (the text never grows),
 	 * it is made to the end: one line end at a time. */
 	if (!nul && len - i <= want && j <= want - (len - i)) {
-		while ((cr = memchr(raw + i, '\r', len - i)) != NULL) {
-			n = (size_t)(cr - (raw + i));
-			memcpy(out + j, raw + i, n);
-			j += n;
-			out[j++] = '\n';
-			i += n + (i + n + 1 < len && cr[1] == '\n' ? 2 : 1);
+		const char *p = raw + i, *end = raw + len;
+		char *o = out + j;
+
+		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+			memcpy(o, p, (size_t)(cr - p));
+			o += cr - p;
+			*o++ = '\n';
+			p = cr + 1 < end && cr[1] == '\n' ? cr + 2 : cr + 1;
 		}
-		memcpy(out + j, raw + i, len - i);
-		*jp = j + (len - i);
+		memcpy(o, p, (size_t)(end - p));
+		*jp = (size_t)(o - out) + (size_t)(end - p);
 		*ip = len;
 		return;
 	}
@@ -1362,6 +1417,40 @@ normalise(const char *raw, size_t len, size_t head, size_t *outlen)
 	r[head + j] = '\0';
 	*outlen = j;
 	return r;
+}
+
+/* normalise() over s[0..len) in place (the text never grows); returns
+ * the length made, NUL-terminated (s[len] must be writable). */
+static size_t
+normalise_here(char *s, size_t len)
+{
+	size_t i = 0, j = 0, n;
+	const char *cr;
+	int nul = memchr(s, '\0', len) != NULL;
+
+	while (i < len) {
+		if (nul)
+			n = run_until(s + i, len - i, '\r', '\0');
+		else
+			n = (cr = memchr(s + i, '\r', len - i)) != NULL ?
+			    (size_t)(cr - (s + i)) : len - i;
+		if (j < i)
+			memmove(s + j, s + i, n);
+		i += n;
+		j += n;
+		if (i == len)
+			break;
+		/* s[i] is a CR or a NUL; j <= i. */
+		if (s[i] == '\r') {
+			s[j++] = '\n';
+			if (i + 1 < len && s[i + 1] == '\n')
+				i++;
+		} else
+			s[j++] = ' ';
+		i++;
+	}
+	s[j] = '\0';
+	return j;
 }
 
 /*
@@ -1493,23 +1582,30 @@ raw_delims(const char *raw, size_t len, size_t off, int at_start, size_t max)
 static char *
 base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 {
-	static signed char val[256];
+	/* A letter's six bits in place for each position of a group, so
+	 * that a group is four look-ups or'ed; INT32_MIN for the rest. */
+	static int32_t val[4][256];
 	static int ready;
 	unsigned char chunk[4];
 	size_t i, o = 0;
-	int k = 0, v;
+	int32_t x;
+	int k = 0, v, p;
 	char *out;
 
 	if (!ready) {
-		memset(val, -1, sizeof(val));
-		for (v = 0; v < 26; v++) {
-			val['A' + v] = (signed char)v;
-			val['a' + v] = (signed char)(v + 26);
+		for (p = 0; p < 4; p++)
+			for (v = 0; v < 256; v++)
+				val[p][v] = INT32_MIN;
+		for (p = 0; p < 4; p++) {
+			for (v = 0; v < 26; v++) {
+				val[p]['A' + v] = (int32_t)v << (18 - 6 * p);
+				val[p]['a' + v] = (int32_t)(v + 26) << (18 - 6 * p);
+			}
+			for (v = 0; v < 10; v++)
+				val[p]['0' + v] = (int32_t)(v + 52) << (18 - 6 * p);
+			val[p]['+'] = (int32_t)62 << (18 - 6 * p);
+			val[p]['/'] = (int32_t)63 << (18 - 6 * p);
 		}
-		for (v = 0; v < 10; v++)
-			val['0' + v] = (signed char)(v + 52);
-		val['+'] = 62;
-		val['/'] = 63;
 		ready = 1;
 	}
 	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
@@ -1517,23 +1613,23 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 		/* Four letters at a group's start, as most are: three
 		 * bytes at once. */
 		while (k == 0 && i + 4 <= n && o <= lim) {
-			int a = val[(unsigned char)s[i]];
-			int b = val[(unsigned char)s[i + 1]];
-			int c = val[(unsigned char)s[i + 2]];
-			int d = val[(unsigned char)s[i + 3]];
-
-			if ((a | b | c | d) < 0)
+			x = val[0][(unsigned char)s[i]] |
+			    val[1][(unsigned char)s[i + 1]] |
+			    val[2][(unsigned char)s[i + 2]] |
+			    val[3][(unsigned char)s[i + 3]];
+			if (x < 0)
 				break;
-			out[o++] = (char)(a << 2 | b >> 4);
-			out[o++] = (char)(b << 4 | c >> 2);
-			out[o++] = (char)(c << 6 | d);
+			out[o] = (char)(x >> 16);
+			out[o + 1] = (char)(x >> 8);
+			out[o + 2] = (char)x;
+			o += 3;
 			i += 4;
 		}
 		if (i >= n || o > lim)
 			break;
-		if ((v = val[(unsigned char)s[i]]) < 0)
+		if ((x = val[3][(unsigned char)s[i]]) < 0)
 			continue;
-		chunk[k++] = (unsigned char)v;
+		chunk[k++] = (unsigned char)x;
 		if (k == 4) {
 			out[o++] = (char)(chunk[0] << 2 | chunk[1] >> 4);
 			out[o++] = (char)(chunk[1] << 4 | chunk[2] >> 2);
@@ -1564,6 +1660,72 @@ static const unsigned char qp_hex[256] = {
 };
 
 /*
+ * Where qp_decode() puts its bytes.  It decodes to the bytes libetpan
+ * 1.9.4 would give (line ends as CRLF), counted in o.  Raw, they are
+ * written as they come; else they are written as normalise() would make
+ * the first lim of them, at once: a CR as an LF (pend: the LF after it
+ * is then dropped), a NUL as a space.
+ */
+struct qp_out {
+	char	*out;
+	size_t	 o;		/* bytes decoded */
+	size_t	 w;		/* bytes written */
+	size_t	 lim;
+	int	 raw;
+	int	 pend;		/* the last byte decoded was a CR */
+};
+
+static void
+qp_byte(struct qp_out *q, char c)
+{
+	if (q->raw)
+		q->out[q->w++] = c;
+	else if (q->o < q->lim) {
+		if (c == '\n' && q->pend)
+			;		/* the LF of a CRLF */
+		else
+			q->out[q->w++] = c == '\r' ? '\n' : c == '\0' ? ' ' : c;
+		q->pend = c == '\r';
+	}
+	q->o++;
+}
+
+/* n bytes of the message as they are; plain when they hold no CR, LF or
+ * NUL. */
+static void
+qp_copy(struct qp_out *q, const char *p, size_t n, int plain)
+{
+	size_t i, k = n;
+
+	if (!q->raw)
+		k = q->o >= q->lim ? 0 : n < q->lim - q->o ? n : q->lim - q->o;
+	if (q->raw || (plain && k > 0)) {
+		memcpy(q->out + q->w, p, k);
+		q->w += k;
+		q->pend = 0;
+		q->o += n;
+		return;
+	}
+	for (i = 0; i < k; i++)
+		qp_byte(q, p[i]);
+	q->o += n - k;
+}
+
+/* A line end, decoded as CRLF: one LF whatever came before. */
+static void
+qp_eol(struct qp_out *q)
+{
+	if (q->raw) {
+		q->out[q->w++] = '\r';
+		q->out[q->w++] = '\n';
+	} else if (q->o < q->lim) {
+		q->out[q->w++] = '\n';
+		q->pend = 0;
+	}
+	q->o += 2;
+}
+
+/*
  * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
  * decoder appends to a string a call at a time): "=XX" is a byte (a
  * digit that is not hex counts as 0), "=" before a line end joins the
@@ -1571,22 +1733,43 @@ static const unsigned char qp_hex[256] = {
  * or dropped as libetpan does.  Like libetpan, a "=" and one byte at the
  * very end also give the byte after them: m[n] must be readable (every
  * body here lies inside a NUL-terminated message).  Decoding stops once
- * more than lim bytes are out.  Malloc'd.
+ * more than lim bytes are out; *declen gets how many.  With raw, they
+ * are returned as they are; else the text is what normalise() makes of
+ * the first lim of them, after head spare bytes.  Malloc'd.
  */
 static char *
-qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
+qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
+    size_t *declen, size_t *outlen)
 {
 	enum { QP_NORMAL, QP_CODED, QP_OUT, QP_CR } state = QP_NORMAL;
-	size_t cur = 0, count = 0, o = 0, k;
+	struct qp_out q;
+	size_t cur = 0, count = 0, k;
 	const char *start = m;
-	char *out = xmalloc(2 * n + 2);
+	int plain = 1;		/* the bytes counted hold no CR, LF or NUL */
+	char c;
 
+	q.out = xmalloc(head + (raw ? 2 * n : n) + 2);
+	q.o = q.w = 0;
+	q.lim = lim;
+	q.raw = raw;
+	q.pend = 0;
+	q.out += head;
+	/* Most runs are plain, and fit: copied here. */
 #define QP_FLUSH() do {						\
-		memcpy(out + o, start, count);			\
-		o += count;					\
+		if (count == 0)					\
+			;					\
+		else if (plain && !raw && q.o < lim &&		\
+		    count <= lim - q.o) {			\
+			memcpy(q.out + q.w, start, count);	\
+			q.w += count;				\
+			q.o += count;				\
+			q.pend = 0;				\
+		} else						\
+			qp_copy(&q, start, count, plain);	\
 		count = 0;					\
+		plain = 1;					\
 	} while (0)
-	while (state != QP_OUT && cur < n && o <= lim) {
+	while (state != QP_OUT && cur < n && q.o <= lim) {
 		switch (state) {
 		case QP_CODED:
 			QP_FLUSH();
@@ -1615,14 +1798,25 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 				break;
 			default:
 				if (cur + 2 >= n) {
+					/* The byte at cur is counted twice: the
+					 * last one copied is m[n]. */
 					cur++;
 					start = m + cur;
 					count++;
+					plain = 0;
 					state = QP_NORMAL;
 					break;
 				}
-				out[o++] = (char)(qp_hex[(unsigned char)m[cur + 1]] <<
-				    4 | qp_hex[(unsigned char)m[cur + 2]]);
+				c = (char)(qp_hex[(unsigned char)m[cur + 1]] << 4 |
+				    qp_hex[(unsigned char)m[cur + 2]]);
+				/* Most decoded bytes are plain, and fit. */
+				if (!raw && q.o < lim && c != '\r' &&
+				    c != '\n' && c != '\0') {
+					q.out[q.w++] = c;
+					q.o++;
+					q.pend = 0;
+				} else
+					qp_byte(&q, c);
 				cur += 3;
 				start = m + cur;
 				state = QP_NORMAL;
@@ -1642,6 +1836,7 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 			cur += k;
 			while (cur < n && m[cur] != '=' && m[cur] != '\n' &&
 			    m[cur] != '\r') {
+				plain = 0;	/* a NUL is among them */
 				count++;
 				cur++;
 			}
@@ -1653,8 +1848,7 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 				break;
 			case '\n':
 				QP_FLUSH();
-				out[o++] = '\r';
-				out[o++] = '\n';
+				qp_eol(&q);
 				cur++;
 				start = m + cur;
 				break;
@@ -1671,15 +1865,13 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 		case QP_CR:
 			QP_FLUSH();
 			if (m[cur] == '\n') {
-				out[o++] = '\r';
-				out[o++] = '\n';
+				qp_eol(&q);
 				cur++;
 				start = m + cur;
 				state = QP_NORMAL;
 			} else {
 				start = m + cur;
-				out[o++] = '\r';
-				out[o++] = '\n';
+				qp_eol(&q);
 				state = QP_NORMAL;
 			}
 			break;
@@ -1689,9 +1881,10 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
 	}
 	QP_FLUSH();
 #undef QP_FLUSH
-	out[o] = '\0';
-	*outlen = o;
-	return out;
+	q.out[q.w] = '\0';
+	*declen = q.o;
+	*outlen = q.w;
+	return q.out - head;
 }
 
 /*
@@ -1699,17 +1892,21 @@ qp_decode(const char *m, size_t n, size_t lim, size_t *outlen)
  * LIMIT_PART_TEXT bytes (*cut set when more was there), after head spare
  * bytes; NULL when there is no body or, with TX_TEXTUAL, when it does not
  * look like text.  It reads no more than PART_RAW_BYTES of the body, and
- * the byte after them.
+ * the byte after them.  Malloc'd, but for borrowed (head 0): a body with
+ * no transfer encoding is then the text itself, not copied (*borrowed
+ * set, not NUL-terminated), since the text libetpan reads has LF line
+ * ends and no NUL already (parse_into()).
  */
 static char *
 part_decode(struct mailmime *mm, int how, size_t head, size_t *outlen,
-    int *cut)
+    int *cut, int *borrowed)
 {
 	struct mailmime_data *d = part_body(mm);
-	char *dec = NULL, *r;
-	size_t rawlen, declen;
-	int own = 0;
+	char *dec, *r;
+	size_t rawlen, declen, n;
 
+	if (borrowed != NULL)
+		*borrowed = 0;
 	if (d == NULL)
 		return NULL;
 	rawlen = d->dt_data.dt_text.dt_length;
@@ -1719,64 +1916,100 @@ part_decode(struct mailmime *mm, int how, size_t head, size_t *outlen,
 	}
 	/* libetpan 1.9.4 decodes base64 and quoted-printable a few bytes a
 	 * call and copies the other encodings: the same is done here, as far
-	 * as shows whether the text goes past the cap. */
-	if (d->dt_encoding == MAILMIME_MECHANISM_BASE64) {
+	 * as shows whether the text goes past the cap.  Quoted-printable
+	 * text is made with LF line ends as it is decoded, unless it must
+	 * first be looked at as it is. */
+	if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE &&
+	    how != TX_TEXTUAL) {
+		r = qp_decode(d->dt_data.dt_text.dt_data, rawlen,
+		    LIMIT_PART_TEXT, 0, head, &declen, outlen);
+		if (declen > LIMIT_PART_TEXT)
+			*cut = 1;
+		return r;
+	}
+	if (d->dt_encoding == MAILMIME_MECHANISM_BASE64)
 		dec = base64_decode(d->dt_data.dt_text.dt_data, rawlen,
 		    LIMIT_PART_TEXT, &declen);
-		own = 1;
-	} else if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+	else if (d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE)
 		dec = qp_decode(d->dt_data.dt_text.dt_data, rawlen,
-		    LIMIT_PART_TEXT, &declen);
-		own = 1;
-	} else {
-		dec = (char *)d->dt_data.dt_text.dt_data;
+		    LIMIT_PART_TEXT, 1, 0, &declen, &n);
+	else {
+		dec = NULL;
 		declen = rawlen;
 	}
-	if (how == TX_TEXTUAL && !looks_textual(dec, declen))
-		r = NULL;
-	else {
-		if (declen > LIMIT_PART_TEXT) {
-			declen = LIMIT_PART_TEXT;
-			*cut = 1;
-		}
-		r = normalise(dec, declen, head, outlen);
-	}
-	if (own)
+	if (how == TX_TEXTUAL && !looks_textual(dec ? dec :
+	    d->dt_data.dt_text.dt_data, declen)) {
 		free(dec);
+		return NULL;
+	}
+	if (declen > LIMIT_PART_TEXT) {
+		declen = LIMIT_PART_TEXT;
+		*cut = 1;
+	}
+	if (dec == NULL && head == 0 && borrowed != NULL) {
+		*borrowed = 1;
+		*outlen = declen;
+		return (char *)d->dt_data.dt_text.dt_data;
+	}
+	if (dec == NULL)
+		return normalise(d->dt_data.dt_text.dt_data, declen, head,
+		    outlen);
+	if (head == 0) {
+		*outlen = normalise_here(dec, declen);
+		return dec;
+	}
+	r = normalise(dec, declen, head, outlen);
+	free(dec);
 	return r;
 }
 
 /*
  * Decoded UTF-8 text of a part, at most cap bytes; NULL when there is
- * none.
+ * none.  Malloc'd, but for *shared set: the text of a part of the
+ * top-level message that needs no change at all is not copied, but
+ * NUL-terminated where it lies, in the message's text (parse_into()
+ * keeps that with the message).  Only the bytes at or after the part's
+ * end are so written: the parts before it are read already, and the
+ * ones after it lie after it.
  */
 static char *
 part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
-    size_t cap, size_t *outlen)
+    size_t cap, size_t *outlen, int *shared)
 {
 	struct mailmime_content *ct = mm->mm_content_type;
 	char *lf, *u, *t, *cs;
 	char fl[] = "format", ds[] = "delsp", *v;
 	size_t n, un;
-	int cut = 0, delsp;
+	int cut = 0, delsp, borrowed;
 
-	if ((lf = part_decode(mm, how, 0, &n, &cut)) == NULL)
+	*shared = 0;
+	if ((lf = part_decode(mm, how, 0, &n, &cut, &borrowed)) == NULL)
 		return NULL;
 	cs = part_charset(ct);
-	u = text_to_utf8(cs, lf, n, &un);
 	if (cs != NULL && !text_charset_known(cs)) {
 		/* text.c maps a few labels iconv lacks: only say so when
 		 * the text came out as the fallback reading. */
 		size_t fn;
 		char *fb = text_to_utf8(NULL, lf, n, &fn);
 
+		u = text_to_utf8(cs, lf, n, &un);
 		if (fn == un && memcmp(fb, u, un) == 0 && !text_is_utf8(lf, n))
 			note(c, "part %zu: charset %.40s unknown, read as "
 			    "windows-1252", partno, cs);
 		free(fb);
-	}
+		if (!borrowed)
+			free(lf);
+	} else if (borrowed && c->reparse == 0 &&
+	    text_utf8_as_is(cs, lf, n)) {
+		u = lf;
+		un = n;
+		u[un] = '\0';
+		*shared = c->shared = 1;
+	} else if (borrowed)
+		u = text_to_utf8(cs, lf, n, &un);
+	else
+		u = text_to_utf8_take(cs, lf, n, &un);
 	free(cs);
-	free(lf);
 
 	if (how == TX_PLAIN && ct != NULL &&
 	    (v = mailmime_content_param_get(ct, fl)) != NULL &&
@@ -1784,12 +2017,16 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 		delsp = (v = mailmime_content_param_get(ct, ds)) != NULL &&
 		    strcasecmp(v, "yes") == 0;
 		t = unflow(u, un, delsp, &un);
-		free(u);
+		if (!*shared)
+			free(u);
+		*shared = 0;
 		u = t;
 	}
 	if (how == TX_HTML) {
 		t = html_to_text(u, un, cap, &un);
-		free(u);
+		if (!*shared)
+			free(u);
+		*shared = 0;
 		u = t;
 	}
 	if (un > cap && how != TX_HTML_SOURCE) {
@@ -1823,7 +2060,8 @@ encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
 		c->msg->truncated = 1;
 		return;
 	}
-	if ((raw = part_decode(mm, TX_PLAIN, TEXT_HEAD, &n, &cut)) == NULL)
+	if ((raw = part_decode(mm, TX_PLAIN, TEXT_HEAD, &n, &cut, NULL)) ==
+	    NULL)
 		return;
 	if (cut) {
 		note(c, "part %zu: encoded message cut", partno);
@@ -1843,20 +2081,23 @@ broken_multipart(struct mime_ctx *c, struct mailmime *mm, size_t partno,
 {
 	size_t len, room = LIMIT_TOTAL_TEXT - c->total;
 	char *text;
+	int shared;
 
 	note(c, "part %zu: multipart without usable boundary, read as text",
 	    partno);
 	if (room == 0)
 		return;
 	text = part_text(c, mm, partno, TX_PLAIN,
-	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len);
+	    room < LIMIT_PART_TEXT ? room : LIMIT_PART_TEXT, &len, &shared);
 	if (text == NULL)
 		return;
 	if (only_space(text, text + len)) {
-		free(text);
+		if (!shared)
+			free(text);
 		return;
 	}
 	add_part(c, MIME_PART_PLAIN, text, len, NULL, alt);
+	c->msg->parts[c->msg->nparts - 1].shared = shared;
 }
 
 static void
@@ -1868,7 +2109,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	enum mime_part_kind kind;
 	char *filename, *text;
 	size_t partno = c->leaves, len, room, cap;
-	int attached, how = TX_PLAIN;
+	int attached, how = TX_PLAIN, shared;
 
 	part_type(mm->mm_content_type, &type, &sub);
 	if (strcasecmp(type, "message") == 0) {
@@ -1934,7 +2175,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	 * (mime_part_text()); its source is counted as its text. */
 	if (how == TX_HTML && alt >= 0 && alt == c->plain_group)
 		how = TX_HTML_SOURCE;
-	text = part_text(c, mm, partno, how, cap, &len);
+	text = part_text(c, mm, partno, how, cap, &len, &shared);
 	if (text == NULL) {
 		if (how == TX_TEXTUAL)
 			m->nattachments++;
@@ -1943,6 +2184,7 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	}
 	if (how == TX_HTML_SOURCE) {
 		add_part(c, kind, text, len, filename, alt);
+		m->parts[m->nparts - 1].shared = shared;
 		m->parts[m->nparts - 1].html_pending = 1;
 		m->parts[m->nparts - 1].cap = cap;
 		if (len > cap)
@@ -1950,10 +2192,12 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 		return;
 	}
 	if (filename == NULL && only_space(text, text + len)) {
-		free(text);
+		if (!shared)
+			free(text);
 		return;
 	}
 	add_part(c, kind, text, len, filename, alt);
+	m->parts[m->nparts - 1].shared = shared;
 	if (kind == MIME_PART_PLAIN && alt >= 0)
 		c->plain_group = alt;
 }
@@ -2021,6 +2265,7 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 	struct mime_message *m = c->msg;
 	struct hfield f;
 	size_t alloc = 0, dropped = 0;
+	char *name;
 
 	/* An mbox "From " line. */
 	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
@@ -2043,8 +2288,12 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 			m->headers = xrealloc(m->headers,
 			    alloc * sizeof(*m->headers));
 		}
-		m->headers[m->nheaders].name = xstrndup(f.name, f.namelen);
-		m->headers[m->nheaders].value = header_value(f.value, f.vend);
+		/* The name goes before its value, in one allocation. */
+		name = header_value(f.value, f.vend, f.namelen + 1);
+		memcpy(name, f.name, f.namelen);
+		name[f.namelen] = '\0';
+		m->headers[m->nheaders].name = name;
+		m->headers[m->nheaders].value = name + f.namelen + 1;
 		m->nheaders++;
 	}
 	if (dropped > 0) {
@@ -2196,6 +2445,17 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			mailmime_free(root);
 		}
 	}
+	/* Parts may lie in the top-level message's text (part_text()):
+	 * it goes with the message. */
+	if (top && c->shared) {
+		if (own != NULL) {
+			m->buf = own;
+			own = NULL;
+		} else {
+			m->buf = t->buf;
+			t->buf = NULL;
+		}
+	}
 	free(s);
 	free(own);
 	return r;
@@ -2251,16 +2511,16 @@ mime_message_free(struct mime_message *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->nheaders; i++) {
-		free(m->headers[i].name);
-		free(m->headers[i].value);
-	}
+	for (i = 0; i < m->nheaders; i++)
+		free(m->headers[i].name);	/* the value with it */
 	free(m->headers);
 	for (i = 0; i < m->nparts; i++) {
-		free(m->parts[i].text);
+		if (!m->parts[i].shared)
+			free(m->parts[i].text);
 		free(m->parts[i].filename);
 	}
 	free(m->parts);
+	free(m->buf);
 	free(m->notes);
 	free(m);
 }
@@ -2279,7 +2539,9 @@ mime_part_text(struct mime_message *m, struct mime_part *p)
 		t[n] = '\0';
 		m->truncated = 1;
 	}
-	free(p->text);
+	if (!p->shared)
+		free(p->text);
+	p->shared = 0;
 	p->text = t;
 	p->len = n;
 	p->html_pending = 0;
@@ -2361,7 +2623,7 @@ name_clean(const char *s, size_t n)
 		n--;
 	if (n == 0)
 		return NULL;
-	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4);
+	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4, 0);
 	r = text_squeeze(d);
 	free(d);
 	len = strlen(r);
@@ -2431,6 +2693,76 @@ address_libetpan(const char *v, size_t len, char **addr, char **name)
 	return *addr != NULL ? 0 : -1;
 }
 
+static int
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* Length of the dot-atom of letters, digits and "_+-" that opens
+ * s[0..len), or 0. */
+static size_t
+dot_atom_len(const char *s, size_t len)
+{
+	size_t i = 0, start;
+
+	for (;;) {
+		for (start = i; i < len && (is_alnum(s[i]) || s[i] == '_' ||
+		    s[i] == '+' || s[i] == '-'); i++)
+			;
+		if (i == start)
+			return 0;
+		if (i + 1 < len && s[i] == '.')
+			i++;
+		else
+			return i;
+	}
+}
+
+/* Length of the addr-spec of two such dot-atoms that opens s[0..len),
+ * or 0. */
+static size_t
+spec_len(const char *s, size_t len)
+{
+	size_t a, b;
+
+	if ((a = dot_atom_len(s, len)) == 0 || a == len || s[a] != '@' ||
+	    (b = dot_atom_len(s + a + 1, len - a - 1)) == 0)
+		return 0;
+	return a + 1 + b;
+}
+
+/*
+ * The usual value, "a@b", "<a@b>" or "Word Word <a@b>" (words of letters
+ * and digits one space apart, the address as spec_len() reads it): for
+ * such a value libetpan 1.9.4's mailbox parser gives the address and the
+ * words as written, and address_libetpan() is spared.  Returns 0 with
+ * *addr (and *name) as address_libetpan() sets them; -1, nothing set,
+ * for any other value or an address addr_clean() refuses.
+ */
+static int
+address_simple(const char *v, size_t len, char **addr, char **name)
+{
+	size_t i, k, n;
+
+	if (spec_len(v, len) == len)
+		return (*addr = addr_clean(v, len)) != NULL ? 0 : -1;
+	for (i = 0; i < len && v[i] != '<'; i++) {
+		for (k = i; i < len && is_alnum(v[i]); i++)
+			;
+		if (i == k || i == len || v[i] != ' ')
+			return -1;
+	}
+	if (i == len || (n = spec_len(v + i + 1, len - i - 1)) == 0 ||
+	    i + n + 2 != len || v[i + n + 1] != '>' ||
+	    (*addr = addr_clean(v + i + 1, n)) == NULL)
+		return -1;
+	if (i > 0)
+		*name = name_clean(v, i - 1);
+	return 0;
+}
+
 /* Find an addr-spec by hand: the last <...> holding '@', else the first
  * word holding '@'. */
 static int
@@ -2481,7 +2813,8 @@ mime_address(const char *value, char **addr, char **name)
 		return -1;
 	len = strnlen(value, LIMIT_HEADER_BYTES);
 	v = xstrndup(value, len);
-	if (paren_depth(v, len) <= LIMIT_COMMENT_DEPTH)
+	if ((r = address_simple(v, len, addr, name)) == -1 &&
+	    paren_depth(v, len) <= LIMIT_COMMENT_DEPTH)
 		r = address_libetpan(v, len, addr, name);
 	if (r == -1) {
 		free(*name);

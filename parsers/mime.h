@@ -32,11 +32,14 @@ struct mime_part {
 				   -1 when not inside one */
 	int	 html_pending;	/* text is still the HTML source */
 	size_t	 cap;		/* ... and its text will be cut there */
+	int	 shared;	/* text lies in the message's buf, not
+				   freed alone */
 };
 
 struct mime_header {
 	char	*name;		/* as written */
-	char	*value;		/* unfolded; RFC 2047 decoded to UTF-8 */
+	char	*value;		/* unfolded; RFC 2047 decoded to UTF-8;
+				   in name's allocation */
 };
 
 struct mime_message {
@@ -49,6 +52,8 @@ struct mime_message {
 				   or message/disposition-notification seen */
 	int	 truncated;	/* a cap of limits.h cut something */
 	char	*notes;		/* what was left out and why, or NULL */
+	char	*buf;		/* the message's text, where parts without
+				   transfer encoding may lie, or NULL */
 };
 
 /*

@@ -322,7 +322,12 @@ int
 text_charset_known(const char *charset)
 {
 	int owned;
-	iconv_t cd = iconv_get(charset, &owned);
+	iconv_t cd;
+
+	/* What most parts declare: iconv knows it. */
+	if (strcasecmp(charset, "utf-8") == 0)
+		return 1;
+	cd = iconv_get(charset, &owned);
 
 	if (owned)
 		iconv_close(cd);
@@ -450,6 +455,36 @@ cp1252_to_utf8(const char *s, size_t len, size_t *outlen)
 	if (outlen)
 		*outlen = o;
 	return out;
+}
+
+int
+text_utf8_as_is(const char *charset, const char *s, size_t len)
+{
+	/* As text_to_utf8() reads them: these charsets are taken as UTF-8
+	 * when the text is valid UTF-8. */
+	return (charset == NULL || *charset == '\0' ||
+	    strcasecmp(charset, "utf-8") == 0 || charset_is_latin(charset)) &&
+	    utf8_prefix((const unsigned char *)s, len) == len;
+}
+
+/*
+ * text_to_utf8() of s, handed over: text that is UTF-8 already (all but
+ * a few parts) is not copied but returned as it is.
+ */
+char *
+text_to_utf8_take(const char *charset, char *s, size_t len, size_t *outlen)
+{
+	char *r;
+
+	if (text_utf8_as_is(charset, s, len)) {
+		s[len] = '\0';
+		if (outlen)
+			*outlen = len;
+		return s;
+	}
+	r = text_to_utf8(charset, s, len, outlen);
+	free(s);
+	return r;
 }
 
 char *

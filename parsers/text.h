@@ -20,6 +20,16 @@
 char	*text_to_utf8(const char *charset, const char *s, size_t len,
 	    size_t *outlen);
 
+/*
+ * The same for s, which the caller hands over (malloc'd, s[len]
+ * writable): s itself comes back when it needs no change, else s is
+ * freed.
+ */
+char	*text_to_utf8_take(const char *charset, char *s, size_t len,
+	    size_t *outlen);
+/* 1 when text_to_utf8() gives s[0..len) back as it is. */
+int	 text_utf8_as_is(const char *charset, const char *s, size_t len);
+
 /* Copy of s with invalid UTF-8 sequences replaced by U+FFFD and NULs by
  * spaces. */
 char	*text_sanitize(const char *s, size_t len, size_t *outlen);

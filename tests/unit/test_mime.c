@@ -1375,6 +1375,185 @@ test_peek_msgid(void **state)
 	}
 }
 
+/*
+ * Quoted-printable text is made with LF line ends as it is decoded: the
+ * same text as decoding to CRLF and converting after, also where the cap
+ * falls inside a line end or after a decoded CR; an attachment that must
+ * look like text is still judged on its bytes as decoded (a NUL).
+ */
+static void
+test_qp_lf_at_cap(void **state)
+{
+	static const char *const ends[] = { "\n", "=0D\n" };
+	static const char att[] = "Subject: csv\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: application/octet-stream\n"
+	    "Content-Disposition: attachment; filename=\"a.csv\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "a;b%s\n--b--\n";
+	struct mime_message *m;
+	struct buf b;
+	char raw[512];
+	size_t i, n, pad;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		/* The text up to the cap ends with the CR of a line end
+		 * (after a decoded CR, in the second case). */
+		pad = LIMIT_PART_TEXT - 1 - i;
+		buf_init(&b, LIMIT_MESSAGE_BYTES);
+		buf_addstr(&b, "Subject: q\nContent-Transfer-Encoding: "
+		    "quoted-printable\n\n");
+		for (n = 0; n < pad; n++)
+			buf_addch(&b, 'x');
+		buf_addstr(&b, ends[i]);
+		buf_addstr(&b, "tail\n");
+		m = parse_len(b.data, b.len);
+		assert_int_equal(m->nparts, 1);
+		assert_int_equal(m->truncated, 1);
+		assert_int_equal(m->parts[0].len, pad + 1 + i);
+		assert_memory_equal(m->parts[0].text + pad - 1, i ? "x\n\n" :
+		    "x\n", 2 + i);
+		mime_message_free(m);
+		buf_free(&b);
+	}
+	snprintf(raw, sizeof(raw), att, "=0D=0Ac=0D\nd");
+	m = parse(raw);
+	assert_int_equal(m->nparts, 1);
+	assert_string_equal(m->parts[0].text, "a;b\nc\n\nd");
+	mime_message_free(m);
+	snprintf(raw, sizeof(raw), att, "=00c");
+	m = parse(raw);
+	assert_int_equal(m->nparts, 0);
+	assert_int_equal(m->nattachments, 1);
+	mime_message_free(m);
+}
+
+/*
+ * A part typed text/... is read by the pre-scan without libetpan's field
+ * parsers: its body is body text, not a header (a boundary there that
+ * libetpan would choke on is not looked at); an encoded or folded type is
+ * still parsed.
+ */
+static void
+test_text_part_type(void **state)
+{
+	static const char *const types[] = {
+		"text/plain; charset=us-ascii",
+		"TEXT/plain; charset=\"utf-8\"; format=flowed",
+		"text/plain;\n charset=us-ascii",
+		"=?us-ascii?q?text/plain?=",
+	};
+	struct mime_message *m;
+	char raw[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(raw, sizeof(raw), "Subject: t\n"
+		    "Content-Type: multipart/mixed; boundary=b\n\n"
+		    "--b\nContent-Type: %s\n\n"
+		    "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n"
+		    "hello\n--b--\n", types[i]);
+		m = parse(raw);
+		assert_int_equal(m->nparts, 1);
+		assert_non_null(strstr(m->parts[0].text, "hello"));
+		mime_message_free(m);
+	}
+}
+
+/*
+ * Parts without transfer encoding that are UTF-8 already keep their
+ * text where it lies in the message: each still ends where it should
+ * (a NUL put after one does not cut the next), an HTML twin flattened
+ * later reads its source intact, and text cut at the cap is cut there.
+ */
+static void
+test_text_in_place(void **state)
+{
+	static const char raw[] = "Subject: s\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\nContent-Type: multipart/alternative; boundary=a\n\n"
+	    "--a\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "caf\xc3\xa9 one\n"
+	    "--a\nContent-Type: text/html; charset=utf-8\n\n"
+	    "<p>two</p>\n--a--\n"
+	    "--m\nContent-Type: text/plain; format=flowed\n\n"
+	    "three \nfour\n"
+	    "--m\nContent-Type: text/plain\n\n   \n"
+	    "--m\nContent-Type: text/csv\n\na,b\n"
+	    "--m--\n";
+	struct mime_message *m;
+	struct buf b;
+	size_t n;
+
+	(void)state;
+	m = parse(raw);
+	assert_int_equal(m->nparts, 4);
+	assert_string_equal(m->parts[0].text, "caf\xc3\xa9 one");
+	assert_int_equal(m->parts[0].len, 9);
+	assert_int_equal(m->parts[1].html_pending, 1);
+	assert_string_equal(mime_part_text(m, &m->parts[1]), "two\n");
+	assert_string_equal(m->parts[2].text, "three four");
+	assert_string_equal(m->parts[3].text, "a,b");
+	mime_message_free(m);
+
+	/* A single part over the cap: cut at the cap, in place. */
+	buf_init(&b, LIMIT_MESSAGE_BYTES);
+	buf_addstr(&b, "Subject: big\n\n");
+	for (n = 0; n < LIMIT_PART_TEXT / 4 + 1; n++)
+		buf_addstr(&b, "abc\n");
+	m = parse_len(b.data, b.len);
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->truncated, 1);
+	assert_int_equal(m->parts[0].len, LIMIT_PART_TEXT);
+	assert_int_equal(strlen(m->parts[0].text), LIMIT_PART_TEXT);
+	mime_message_free(m);
+	buf_free(&b);
+}
+
+/* The usual address forms, read without libetpan, and their near
+ * misses, read by it: the same addresses and names either way. */
+static void
+test_address_simple_forms(void **state)
+{
+	static const struct {
+		const char *v, *addr, *name;
+	} cases[] = {
+		{ "jane.doe@Example.COM", "jane.doe@example.com", NULL },
+		{ "<j+x@ex-ample.org>", "j+x@ex-ample.org", NULL },
+		{ "Jane Doe <j_d@a.b>", "j_d@a.b", "Jane Doe" },
+		{ "Jane  Doe <j@a.b>", "j@a.b", "Jane Doe" },
+		{ "Jane Doe<j@a.b>", "j@a.b", "Jane Doe" },
+		{ "\"Doe, Jane\" <j@a.b>", "j@a.b", "Doe, Jane" },
+		{ "j@a.b (Jane)", "j@a.b", "Jane" },
+		{ "Jane <j..x@a.b>", NULL, NULL },
+	};
+	char *addr, *name;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = mime_address(cases[i].v, &addr, &name);
+
+		if (cases[i].addr == NULL) {
+			if (r == 0) {
+				free(addr);
+				free(name);
+			}
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_string_equal(addr, cases[i].addr);
+		if (cases[i].name == NULL)
+			assert_null(name);
+		else
+			assert_string_equal(name, cases[i].name);
+		free(addr);
+		free(name);
+	}
+}
+
 int
 main(void)
 {
@@ -1415,6 +1594,10 @@ main(void)
 		cmocka_unit_test(test_address_hostile),
 		cmocka_unit_test(test_msgids),
 		cmocka_unit_test(test_peek_msgid),
+		cmocka_unit_test(test_qp_lf_at_cap),
+		cmocka_unit_test(test_text_part_type),
+		cmocka_unit_test(test_text_in_place),
+		cmocka_unit_test(test_address_simple_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -420,6 +420,46 @@ test_fold_words_separators(void **state)
 	}
 }
 
+/* text_to_utf8_take() gives what text_to_utf8() gives; valid UTF-8 comes
+ * back in the very memory handed over. */
+static void
+test_to_utf8_take(void **state)
+{
+	static const struct {
+		const char *cs;
+		const char *in;
+		int same;
+	} cases[] = {
+		{ NULL, "plain ascii", 1 },
+		{ "utf-8", "caf\xc3\xa9", 1 },
+		{ "UTF-8", "bad \xff byte", 0 },
+		{ "iso-8859-1", "caf\xe9", 0 },
+		{ "us-ascii", "caf\xc3\xa9", 1 },
+		{ "koi8-r", "\xf0\xd2\xc9", 0 },
+		{ "x-no-such-charset", "caf\xe9", 0 },
+		{ "", "", 1 },
+	};
+	size_t i, n, wn, len;
+	char *s, *r, *want;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].in);
+		want = text_to_utf8(cases[i].cs, cases[i].in, len, &wn);
+		s = malloc(len + 1);
+		assert_non_null(s);
+		memcpy(s, cases[i].in, len);
+		s[len] = 'Z';		/* the NUL is put in */
+		r = text_to_utf8_take(cases[i].cs, s, len, &n);
+		assert_int_equal(n, wn);
+		assert_memory_equal(r, want, wn + 1);
+		if (cases[i].same)
+			assert_ptr_equal(r, s);
+		free(r);
+		free(want);
+	}
+}
+
 int
 main(void)
 {
@@ -437,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_charset_known),
 		cmocka_unit_test(test_squeeze),
 		cmocka_unit_test(test_fold_words_separators),
+		cmocka_unit_test(test_to_utf8_take),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
