@@ -1488,61 +1488,61 @@ sanitize_into(char *out, const char *s, size_t n)
  * separators (TAB, '|', ';', ','), what else may end a label (':', '=',
  * the lead byte of U+FF1A), a dash after a space ('-', the lead byte of
  * U+2013/4), and what a line longer than a label must hold to be one
- * ('(', '[', '/': see line_analyse()).
+ * ('(', '[', '/': see line_analyse()).  text_split() looks for the same
+ * and for the end of a line, in one pass over a whole text.
  */
-static const char scan_set[] = "\t|;,:=-\xe2\xef([/";
+#define SCAN_SET	"\t|;,:=-\xe2\xef([/"
+static const char scan_set[] = SCAN_SET;
+static const char split_set[] = "\n" SCAN_SET;
 static const char rule_set[] = "\t| +:-=_";	/* what rules are made of */
 
+/* Note in l the byte of scan_set at p, on the line starting at s; returns
+ * whether it may end a label (':', TAB, '=', U+FF1A, a space before a
+ * dash). */
+static int
+scan_byte(struct line *l, const char *s, const char *p)
+{
+	switch (*p) {
+	case '\t':
+		l->seps |= BIT(SEP_TAB);
+		return 1;
+	case '|':
+		l->seps |= BIT(SEP_PIPE);
+		break;
+	case ';':
+		l->seps |= BIT(SEP_SEMI);
+		break;
+	case ',':
+		l->seps |= BIT(SEP_COMMA);
+		break;
+	case ':':
+	case '=':
+	case '\xef':
+		return 1;
+	case '(':
+	case '[':
+	case '/':
+		l->group = 1;
+		break;
+	default:	/* '-', 0xe2 */
+		return p > s && p[-1] == ' ';
+	}
+	return 0;
+}
+
 /*
- * The table separators a line holds; whether it may hold a label
- * separator at all (':', TAB, '=', U+FF1A, two spaces, a space before a
- * dash); and whether it is a rule between rows ("|---|:---:|",
- * "+-----+", "======": only dashes, blanks, | + :, and three dashes at
- * least).  libc's searches look at many bytes an instruction, and most
- * lines hold few of these bytes.  The line is NUL-terminated and holds
- * no other NUL.
+ * What line_scan() tells after the bytes of scan_set: whether l may hold
+ * a label separator (sepch: one of them; spaces: two spaces), and whether
+ * it is a rule between rows ("|---|:---:|", "+-----+", "======": only
+ * dashes, blanks, | + :, and three dashes at least).
  */
 static void
-line_scan(struct line *l)
+line_scan_end(struct line *l, int sepch, int spaces)
 {
-	const char *s = l->s, *p;
+	const char *s = l->s;
 	size_t n = l->len, i, dashes = 0;
-	int sepch = 0, spaces;
 	char c;
 
-	for (p = s + strcspn(s, scan_set); *p != '\0';
-	    p += 1 + strcspn(p + 1, scan_set)) {
-		switch (*p) {
-		case '\t':
-			l->seps |= BIT(SEP_TAB);
-			sepch = 1;
-			break;
-		case '|':
-			l->seps |= BIT(SEP_PIPE);
-			break;
-		case ';':
-			l->seps |= BIT(SEP_SEMI);
-			break;
-		case ',':
-			l->seps |= BIT(SEP_COMMA);
-			break;
-		case ':':
-		case '=':
-		case '\xef':
-			sepch = 1;
-			break;
-		case '(':
-		case '[':
-		case '/':
-			l->group = 1;
-			break;
-		default:	/* '-', 0xe2 */
-			if (p > s && p[-1] == ' ')
-				sepch = 1;
-			break;
-		}
-	}
-	spaces = strstr(s, "  ") != NULL;
 	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
 	l->maysep = sepch || spaces;
@@ -1558,25 +1558,115 @@ line_scan(struct line *l)
 	}
 }
 
-/* Cut text into analysed lines: at most LIMIT_LINES, each cut to
- * LIMIT_LINE_BYTES, made valid UTF-8. */
+/*
+ * The table separators a line holds; whether it may hold a label
+ * separator at all; whether it is a rule.  libc's searches look at many
+ * bytes an instruction, and most lines hold few of these bytes.  The line
+ * is NUL-terminated and holds no other NUL.
+ */
 static void
-text_split(const struct form *form, const char *src, struct text *t)
+line_scan(struct line *l)
 {
-	size_t *off = NULL, cap = 0, i, len = strlen(src), ll, cl;
-	size_t asize, alen = 0;
-	const char *p = src, *end = src + len, *nl;
-	char *abuf;
-	int valid;
+	const char *s = l->s, *p;
+	int sepch = 0;
 
-	memset(t, 0, sizeof(*t));
-	/* Text made by the MIME reader is valid UTF-8 already: then each
-	 * line is, and is copied as it is. */
-	valid = text_is_utf8(src, len);
+	for (p = s + strcspn(s, scan_set); *p != '\0';
+	    p += 1 + strcspn(p + 1, scan_set))
+		sepch |= scan_byte(l, s, p);
+	line_scan_end(l, sepch, strstr(s, "  ") != NULL);
+}
+
+/* A new line of t, cleared; *cap lines have room. */
+static struct line *
+line_new(struct text *t, size_t *cap)
+{
+	struct line *l;
+
+	if (t->n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		t->lines = xrealloc(t->lines, *cap * sizeof(*t->lines));
+	}
+	l = &t->lines[t->n++];
+	memset(l, 0, sizeof(*l));
+	return l;
+}
+
+/* Length of the line at p that ends at nl, without a CR before the LF,
+ * cut to LIMIT_LINE_BYTES. */
+static size_t
+line_length(const char *p, const char *nl)
+{
+	size_t ll = (size_t)(nl - p);
+
+	if (ll > 0 && p[ll - 1] == '\r')
+		ll--;
+	if (ll > LIMIT_LINE_BYTES)
+		ll = utf8_floor(p, LIMIT_LINE_BYTES);
+	return ll;
+}
+
+/*
+ * Lines of src[0..len), valid UTF-8 (without NUL), copied where they
+ * are in src and each ended with a NUL.  What line_scan() finds is found
+ * in one pass over the whole text, which looks for the end of each line
+ * as well, and the next two spaces in one search for many lines; only a
+ * line that is cut is scanned again on its own.
+ */
+static void
+split_valid(const char *src, size_t len, struct text *t, size_t *cap)
+{
+	const char *p = src, *end = src + len, *q, *dsp;
+	struct line *l;
+	size_t ll;
+	int sepch;
+
+	t->buf = xmalloc(len + 1);
+	dsp = strstr(src, "  ");
+	q = src + strcspn(src, split_set);
+	while (p < end) {
+		if (t->n >= LIMIT_LINES) {
+			t->truncated = 1;
+			break;
+		}
+		l = line_new(t, cap);
+		sepch = 0;
+		for (; *q != '\n' && *q != '\0';
+		    q += 1 + strcspn(q + 1, split_set))
+			sepch |= scan_byte(l, p, q);
+		ll = line_length(p, q);
+		l->s = t->buf + (p - src);
+		l->len = ll;
+		memcpy(l->s, p, ll);
+		l->s[ll] = '\0';
+		if ((size_t)(q - p) > LIMIT_LINE_BYTES) {
+			/* Cut: what lies past the cut does not count. */
+			l->seps = 0;
+			l->group = 0;
+			line_scan(l);
+		} else {
+			/* The first two spaces from p on, in this line? */
+			if (dsp != NULL && dsp < p)
+				dsp = strstr(p, "  ");
+			line_scan_end(l, sepch, dsp != NULL &&
+			    dsp + 1 < p + ll);
+		}
+		p = q + 1;
+		if (*q == '\n')
+			q += 1 + strcspn(q + 1, split_set);
+	}
+}
+
+/* Lines of src[0..len), not valid UTF-8, each made valid on its own. */
+static void
+split_sanitize(const char *src, size_t len, struct text *t, size_t *cap)
+{
+	size_t *off = NULL, ocap = 0, asize, alen = 0, ll, cl, i;
+	const char *p = src, *end = src + len, *nl;
+
 	/* Lines of plain text take their length and a NUL: room for that
 	 * is made at once, more only for lines that need U+FFFD. */
 	asize = len + 64;
-	abuf = xmalloc(asize);
+	t->buf = xmalloc(asize);
 	while (p < end) {
 		if (t->n >= LIMIT_LINES) {
 			t->truncated = 1;
@@ -1585,49 +1675,61 @@ text_split(const struct form *form, const char *src, struct text *t)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
-		ll = (size_t)(nl - p);
-		if (ll > 0 && p[ll - 1] == '\r')
-			ll--;
-		if (ll > LIMIT_LINE_BYTES)
-			ll = utf8_floor(p, LIMIT_LINE_BYTES);
-		if (t->n == cap) {
-			cap = cap ? 2 * cap : 256;
-			off = xrealloc(off, cap * sizeof(*off));
+		ll = line_length(p, nl);
+		if (t->n == ocap) {
+			ocap = ocap ? 2 * ocap : 256;
+			off = xrealloc(off, ocap * sizeof(*off));
 		}
-		/* Valid lines take their length and a NUL, which the room
-		 * made at once holds. */
-		if (asize - alen < (valid ? ll : 3 * ll) + 1) {
+		if (asize - alen < 3 * ll + 1) {
 			asize = asize * 2 + 3 * ll + 1;
-			abuf = xrealloc(abuf, asize);
+			t->buf = xrealloc(t->buf, asize);
 		}
-		off[t->n++] = alen;
-		if (valid || ascii_prefix(p, ll) == ll) {
-			memcpy(abuf + alen, p, ll);
+		off[t->n] = alen;
+		if (ascii_prefix(p, ll) == ll) {
+			memcpy(t->buf + alen, p, ll);
 			cl = ll;
 		} else {
-			cl = sanitize_into(abuf + alen, p, ll);
+			cl = sanitize_into(t->buf + alen, p, ll);
 			/* U+FFFD is longer than the byte it replaces. */
 			if (cl > LIMIT_LINE_BYTES)
-				cl = utf8_floor(abuf + alen, LIMIT_LINE_BYTES);
+				cl = utf8_floor(t->buf + alen, LIMIT_LINE_BYTES);
 		}
-		abuf[alen + cl] = '\0';
+		t->buf[alen + cl] = '\0';
 		alen += cl + 1;
+		line_new(t, cap);
 		p = nl + 1;
 	}
-	t->buf = abuf;
-	/* Each line is cleared as it is filled in, not all of them first. */
-	t->lines = xmalloc((t->n ? t->n : 1) * sizeof(*t->lines));
+	/* The buffer may have moved: lines are pointed to at the end. */
 	for (i = 0; i < t->n; i++) {
 		struct line *l = &t->lines[i];
 
-		memset(l, 0, sizeof(*l));
 		l->s = t->buf + off[i];
 		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
 		line_scan(l);
-		line_analyse(form, l);
-		t->seps |= l->seps;
 	}
 	free(off);
+}
+
+/* Cut text into analysed lines: at most LIMIT_LINES, each cut to
+ * LIMIT_LINE_BYTES, made valid UTF-8. */
+static void
+text_split(const struct form *form, const char *src, struct text *t)
+{
+	size_t cap = 0, i, len = strlen(src);
+
+	memset(t, 0, sizeof(*t));
+	/* Text made by the MIME reader is valid UTF-8 already: then each
+	 * line is, and is copied as it is. */
+	if (text_is_utf8(src, len))
+		split_valid(src, len, t, &cap);
+	else
+		split_sanitize(src, len, t, &cap);
+	if (t->lines == NULL)
+		t->lines = xmalloc(sizeof(*t->lines));
+	for (i = 0; i < t->n; i++) {
+		line_analyse(form, &t->lines[i]);
+		t->seps |= t->lines[i].seps;
+	}
 }
 
 static void

@@ -1233,6 +1233,38 @@ test_init_idempotent(void **state)
 	assert_int_equal(extract_init(), 0);
 }
 
+static void
+test_lines_of_one_pass(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	/* Two spaces are looked for once for many lines: a space ending a
+	 * line and one starting the next are not two, and CRLF lines and
+	 * a first line that holds none do not hide the table's. */
+	assert_int_equal(run(
+	    "Hello all, \r\n"
+	    " here are our officials: \r\n"
+	    "\r\n"
+	    "Country    Last name    First name    Organisation       "
+	    "Phone              Email\r\n"
+	    "Namibia    Shikongo     Anna          MEFT               "
+	    "+264 61 284 2111   anna@meft.gov.na\r\n"
+	    "Namibia    Amutenya                   Customs            "
+	    "                   amutenya@mof.gov.na \r\n", 0, &ex), 2);
+	expect_official(&ex, 0, "Namibia", "Shikongo", "Anna", "MEFT", NULL,
+	    "+264 61 284 2111", "anna@meft.gov.na");
+	expect_official(&ex, 1, "Namibia", "Amutenya", NULL, "Customs", NULL,
+	    NULL, "amutenya@mof.gov.na");
+	extraction_free(&ex);
+	/* A colon as the last byte of a text without a final LF. */
+	assert_int_equal(run("Country: Kenya\nLast name: OTIENO\n"
+	    "Email: jane@kws.go.ke\nFunction:", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "OTIENO", NULL, NULL, NULL, NULL,
+	    "jane@kws.go.ke");
+	extraction_free(&ex);
+}
+
 int
 main(void)
 {
@@ -1280,6 +1312,7 @@ main(void)
 		cmocka_unit_test(test_language_scores),
 		cmocka_unit_test(test_crlf_and_html_flattened),
 		cmocka_unit_test(test_init_idempotent),
+		cmocka_unit_test(test_lines_of_one_pass),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
