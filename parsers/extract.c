@@ -691,8 +691,11 @@ static unsigned
 cand_bytes(const char *s, size_t n)
 {
 	static unsigned char cb[256];
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned has = 0;
+	uint64_t v, z;
 	size_t i;
 	int c;
 
@@ -705,7 +708,23 @@ cand_bytes(const char *s, size_t n)
 		cb['/'] = CB_SLASH;
 		cb['\t'] = CB_TAB;
 	}
-	for (i = 0; i < n; i++)
+	/*
+	 * Most candidates are ASCII and hold none of these: eight bytes at
+	 * a time, up to the first that may hold one.  In bytes below 0x80,
+	 * (x - ones) sets a high bit only from a byte of x that is 0 (or
+	 * one it borrowed from, above such a byte): whether x holds a 0.
+	 */
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&v, s + i, 8);
+		if ((v & highs) != 0)
+			break;
+		z = (v - ones) | ((v ^ ones * '\t') - ones) |
+		    ((v ^ ones * '(') - ones) | ((v ^ ones * '[') - ones) |
+		    ((v ^ ones * '/') - ones);
+		if ((z & highs) != 0)
+			break;
+	}
+	for (; i < n; i++)
 		has |= cb[u[i]];
 	return has;
 }
@@ -730,6 +749,19 @@ label_trim(const char **sp, size_t *np)
 		n -= k;
 	*sp = s;
 	*np = n;
+}
+
+/* Whether label_trim() may shorten s[0..n) (n > 0): it starts with a
+ * blank or a bold mark, or ends with a byte that trailing_junk() takes
+ * (0x9A: the end of U+FF1A).  Most prose does neither. */
+static int
+may_trim(const char *s, size_t n)
+{
+	unsigned char a = (unsigned char)s[0], z = (unsigned char)s[n - 1];
+
+	return a == ' ' || a == '\t' || a == '*' || a == '_' || z == ' ' ||
+	    z == '\t' || z == '*' || z == ':' || z == '_' || z == '.' ||
+	    z == '-' || z == '=' || z == 0x9a;
 }
 
 /* label_find() of a candidate label_trim() has trimmed. */
@@ -1405,6 +1437,8 @@ line_analyse(const struct form *form, struct line *l)
 	 * of (line_scan() has looked). */
 	s = l->s + p;
 	n = l->len - p;
+	if (n > LIMIT_LABEL_BYTES && !l->group && !may_trim(s, n))
+		return;
 	label_trim(&s, &n);
 	if ((n <= LIMIT_LABEL_BYTES || (n <= SEP_SCAN && l->group)) &&
 	    label_find_trimmed(form, s, n, 0, &m)) {

@@ -1265,6 +1265,34 @@ test_lines_of_one_pass(void **state)
 	extraction_free(&ex);
 }
 
+static void
+test_long_label_lines_trimmed(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	/* Label lines longer than a label until trimmed: blanks and bold
+	 * marks before, dots, blanks and dashes after. */
+	assert_int_equal(run(
+	    "Country ...................................................."
+	    "..........\nKenya\n"
+	    "                                                            "
+	    "Last name\nOtieno\n"
+	    "**First name**                                               "
+	    "\t\nJane\n"
+	    "E-mail ------------------------------------------------------"
+	    "\njane@kws.go.ke\n", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "Otieno", "Jane", NULL, NULL, NULL,
+	    "jane@kws.go.ke");
+	extraction_free(&ex);
+	/* A line that long ending otherwise is no label alone. */
+	assert_int_equal(run(
+	    "Country of the official, as written in the nomination letter\n"
+	    "Kenya\nLast name\nOtieno\nEmail\njane@kws.go.ke\n", 0, &ex), 1);
+	assert_null(raw(&ex, 0, FIELD_COUNTRY));
+	extraction_free(&ex);
+}
+
 int
 main(void)
 {
@@ -1313,6 +1341,7 @@ main(void)
 		cmocka_unit_test(test_crlf_and_html_flattened),
 		cmocka_unit_test(test_init_idempotent),
 		cmocka_unit_test(test_lines_of_one_pass),
+		cmocka_unit_test(test_long_label_lines_trimmed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
