@@ -1525,8 +1525,11 @@ sanitize_into(char *out, const char *s, size_t n)
  * ('(', '[', '/': see line_analyse()).  text_split() looks for the same
  * and for the end of a line, in one pass over a whole text.
  */
-#define SCAN_SET	"\t|;,:=-\xe2\xef([/"
-static const char scan_set[] = SCAN_SET;
+#define SCAN_SET	"\t|;:=-\xe2\xef([/"
+static const char scan_set[] = "," SCAN_SET;
+static const char split_set_csv[] = "\n," SCAN_SET;
+/* Commas separate cells in CSV only: prose is full of them, and a text
+ * that is not CSV is read without stopping at each. */
 static const char split_set[] = "\n" SCAN_SET;
 static const char rule_set[] = "\t| +:-=_";	/* what rules are made of */
 
@@ -1647,8 +1650,10 @@ line_length(const char *p, const char *nl)
  * line that is cut is scanned again on its own.
  */
 static void
-split_valid(const char *src, size_t len, struct text *t, size_t *cap)
+split_valid(const char *src, size_t len, int csv, struct text *t,
+    size_t *cap)
 {
+	const char *set = csv ? split_set_csv : split_set;
 	const char *p = src, *end = src + len, *q, *dsp;
 	struct line *l;
 	size_t ll;
@@ -1656,7 +1661,7 @@ split_valid(const char *src, size_t len, struct text *t, size_t *cap)
 
 	t->buf = xmalloc(len + 1);
 	dsp = strstr(src, "  ");
-	q = src + strcspn(src, split_set);
+	q = src + strcspn(src, set);
 	while (p < end) {
 		if (t->n >= LIMIT_LINES) {
 			t->truncated = 1;
@@ -1665,7 +1670,7 @@ split_valid(const char *src, size_t len, struct text *t, size_t *cap)
 		l = line_new(t, cap);
 		sepch = 0;
 		for (; *q != '\n' && *q != '\0';
-		    q += 1 + strcspn(q + 1, split_set))
+		    q += 1 + strcspn(q + 1, set))
 			sepch |= scan_byte(l, p, q);
 		ll = line_length(p, q);
 		l->s = t->buf + (p - src);
@@ -1686,7 +1691,7 @@ split_valid(const char *src, size_t len, struct text *t, size_t *cap)
 		}
 		p = q + 1;
 		if (*q == '\n')
-			q += 1 + strcspn(q + 1, split_set);
+			q += 1 + strcspn(q + 1, set);
 	}
 }
 
@@ -1745,9 +1750,11 @@ split_sanitize(const char *src, size_t len, struct text *t, size_t *cap)
 }
 
 /* Cut text into analysed lines: at most LIMIT_LINES, each cut to
- * LIMIT_LINE_BYTES, made valid UTF-8. */
+ * LIMIT_LINE_BYTES, made valid UTF-8.  SEP_COMMA, which the layouts ask
+ * of CSV only, may be left out of the separators of other text. */
 static void
-text_split(const struct form *form, const char *src, struct text *t)
+text_split(const struct form *form, const char *src, int csv,
+    struct text *t)
 {
 	size_t cap = 0, i, len = strlen(src);
 
@@ -1755,7 +1762,7 @@ text_split(const struct form *form, const char *src, struct text *t)
 	/* Text made by the MIME reader is valid UTF-8 already: then each
 	 * line is, and is copied as it is. */
 	if (text_is_utf8(src, len))
-		split_valid(src, len, t, &cap);
+		split_valid(src, len, csv, t, &cap);
 	else
 		split_sanitize(src, len, t, &cap);
 	if (t->lines == NULL)
@@ -3262,7 +3269,7 @@ extract_text(const struct form *form, const char *text, int csv,
 
 	(void)extract_init();
 	fold_budget_reset();
-	text_split(form, text ? text : "", &t);
+	text_split(form, text ? text : "", csv, &t);
 	label_votes(form, &t, ex);
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {
