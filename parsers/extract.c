@@ -770,7 +770,7 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
     int loose, struct lmatch *m)
 {
 	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
-	const char *p, *e;
+	const char *c = s, *p, *e;	/* c: s without its "(...)" parts */
 	size_t sn, k, fl;
 	unsigned has;
 	int paren, counted;
@@ -798,14 +798,14 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 			sn -= k;
 		if (lookup_folded(form, stripped, sn, 0, m))
 			return 1;
-	} else
-		memcpy(stripped, s, n);
+		c = stripped;
+	}
 	/* "Nom / Last name": the first side that is a label. */
-	if ((has & CB_SLASH) && memchr(stripped, '/', sn)) {
-		for (p = stripped; p < stripped + sn; p = e + 1) {
-			e = memchr(p, '/', (size_t)(stripped + sn - p));
+	if ((has & CB_SLASH) && memchr(c, '/', sn)) {
+		for (p = c; p < c + sn; p = e + 1) {
+			e = memchr(p, '/', (size_t)(c + sn - p));
 			if (e == NULL)
-				e = stripped + sn;
+				e = c + sn;
 			if (lookup_folded(form, p, (size_t)(e - p), loose, m))
 				return 1;
 		}
