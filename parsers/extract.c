@@ -1281,11 +1281,35 @@ might_be_heading(const char *s, size_t len)
 }
 
 /*
+ * Whether u[j] (not ASCII) is a byte of a Latin-1 letter (U+00C0-U+00FF,
+ * lead byte 0xC3) other than e acute (U+00E9, U+00C9 to a caseless
+ * match).  No HEAD_NOUN has such a letter in its last four bytes (only
+ * "délégué" has one, an e acute), none is a space, a digit or a mark of
+ * the closing run, and none matches an ASCII letter without case.  The
+ * line is valid UTF-8.
+ */
+static int
+latin1_not_e(const unsigned char *u, size_t j, size_t len)
+{
+	unsigned char t;
+
+	if (u[j] == 0xc3 && j + 1 < len)
+		t = u[j + 1];
+	else if (u[j] < 0xc0 && j > 0 && u[j - 1] == 0xc3)
+		t = u[j];
+	else
+		return 0;
+	return (t & 0xc0) == 0x80 && t != 0xa9 && t != 0x89;
+}
+
+/*
  * Whether a line ends as pat_heading needs: after the closing run of
  * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
- * four letters are one of these.  A character that is not ASCII there
- * (a Unicode space or digit, an accented or case-folding letter) is
- * left to the regular expression.  Most prose ends otherwise.
+ * four letters are one of these.  A Latin-1 letter other than an e
+ * acute there rules the line out (as Spanish and French prose often
+ * ends: "-ción", "à"); another character that is not ASCII (a Unicode
+ * space or digit, an e acute, a case-folding letter) is left to the
+ * regular expression.  Most prose ends otherwise.
  */
 static int
 heading_tail(const char *s, size_t len)
@@ -1317,8 +1341,10 @@ heading_tail(const char *s, size_t len)
 	}
 	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
-	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
+	if (e == 0 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
 		return 1;
+	if (u[e - 1] >= 0x80)
+		return !latin1_not_e(u, e - 1, len);
 	if (u[e - 1] == 's' || u[e - 1] == 'S')
 		e--;
 	if (e < 4)
@@ -1326,7 +1352,7 @@ heading_tail(const char *s, size_t len)
 	for (i = 0, k = 0; i < 4; i++) {
 		c = u[e - 4 + i];
 		if (c >= 0x80)
-			return 1;
+			return !latin1_not_e(u, e - 4 + i, len);
 		c |= 0x20;	/* lower case, for letters */
 		if (c < 'a' || c > 'z')
 			return 0;

@@ -1293,6 +1293,45 @@ test_long_label_lines_trimmed(void **state)
 	extraction_free(&ex);
 }
 
+static void
+test_headings_ending_with_accents(void **state)
+{
+	/* An e acute among a heading's last four bytes, in small or
+	 * capital letters, before an 'e' or an 's', or after a closing
+	 * run: a Latin-1 letter there is not always prose. */
+	static const char *const heads[][2] = {
+		{ "PREMIER D\xc3\x89L\xc3\x89GU\xc3\x89",
+		    "DEUXI\xc3\x88ME D\xc3\x89L\xc3\x89GU\xc3\x89" },
+		{ "Premi\xc3\xa8re d\xc3\xa9l\xc3\xa9gu\xc3\xa9\x65 :",
+		    "Deuxi\xc3\xa8me d\xc3\xa9l\xc3\xa9gu\xc3\xa9\x65 :" },
+		{ "** Premier d\xc3\xa9l\xc3\xa9gu\xc3\xa9 **",
+		    "** Second d\xc3\xa9l\xc3\xa9gu\xc3\xa9 **" },
+		{ "D\xc3\xa9l\xc3\xa9gu\xc3\xa9 n\xc2\xb0 1",
+		    "D\xc3\xa9l\xc3\xa9gu\xc3\xa9 n\xc2\xb0 2" },
+	};
+	struct extraction ex;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		/* No label repeats, and the first block is too short for
+		 * free text to end it: only the heading does. */
+		snprintf(text, sizeof(text),
+		    "%s\n"
+		    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+		    "%s\n"
+		    "First name: Peter\nOrganisation: KRA\n",
+		    heads[i][0], heads[i][1]);
+		if (run(text, 0, &ex) != 2)
+			fail_msg("headings \"%s\": %zu officials", heads[i][1],
+			    ex.nofficials);
+		assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "Otieno");
+		assert_string_equal(raw(&ex, 1, FIELD_ORGANISATION), "KRA");
+		extraction_free(&ex);
+	}
+}
+
 int
 main(void)
 {
@@ -1342,6 +1381,7 @@ main(void)
 		cmocka_unit_test(test_init_idempotent),
 		cmocka_unit_test(test_lines_of_one_pass),
 		cmocka_unit_test(test_long_label_lines_trimmed),
+		cmocka_unit_test(test_headings_ending_with_accents),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
