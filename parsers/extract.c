@@ -691,8 +691,11 @@ static unsigned
 cand_bytes(const char *s, size_t n)
 {
 	static unsigned char cb[256];
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned has = 0;
+	uint64_t v, z;
 	size_t i;
 	int c;
 
@@ -705,7 +708,23 @@ cand_bytes(const char *s, size_t n)
 		cb['/'] = CB_SLASH;
 		cb['\t'] = CB_TAB;
 	}
-	for (i = 0; i < n; i++)
+	/*
+	 * Most candidates are ASCII and hold none of these: eight bytes at
+	 * a time, up to the first that may hold one.  In bytes below 0x80,
+	 * (x - ones) sets a high bit only from a byte of x that is 0 (or
+	 * one it borrowed from, above such a byte): whether x holds a 0.
+	 */
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&v, s + i, 8);
+		if ((v & highs) != 0)
+			break;
+		z = (v - ones) | ((v ^ ones * '\t') - ones) |
+		    ((v ^ ones * '(') - ones) | ((v ^ ones * '[') - ones) |
+		    ((v ^ ones * '/') - ones);
+		if ((z & highs) != 0)
+			break;
+	}
+	for (; i < n; i++)
 		has |= cb[u[i]];
 	return has;
 }
@@ -732,13 +751,26 @@ label_trim(const char **sp, size_t *np)
 	*np = n;
 }
 
+/* Whether label_trim() may shorten s[0..n) (n > 0): it starts with a
+ * blank or a bold mark, or ends with a byte that trailing_junk() takes
+ * (0x9A: the end of U+FF1A).  Most prose does neither. */
+static int
+may_trim(const char *s, size_t n)
+{
+	unsigned char a = (unsigned char)s[0], z = (unsigned char)s[n - 1];
+
+	return a == ' ' || a == '\t' || a == '*' || a == '_' || z == ' ' ||
+	    z == '\t' || z == '*' || z == ':' || z == '_' || z == '.' ||
+	    z == '-' || z == '=' || z == 0x9a;
+}
+
 /* label_find() of a candidate label_trim() has trimmed. */
 static int
 label_find_trimmed(const struct form *form, const char *s, size_t n,
     int loose, struct lmatch *m)
 {
 	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
-	const char *p, *e;
+	const char *c = s, *p, *e;	/* c: s without its "(...)" parts */
 	size_t sn, k, fl;
 	unsigned has;
 	int paren, counted;
@@ -766,14 +798,14 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 			sn -= k;
 		if (lookup_folded(form, stripped, sn, 0, m))
 			return 1;
-	} else
-		memcpy(stripped, s, n);
+		c = stripped;
+	}
 	/* "Nom / Last name": the first side that is a label. */
-	if ((has & CB_SLASH) && memchr(stripped, '/', sn)) {
-		for (p = stripped; p < stripped + sn; p = e + 1) {
-			e = memchr(p, '/', (size_t)(stripped + sn - p));
+	if ((has & CB_SLASH) && memchr(c, '/', sn)) {
+		for (p = c; p < c + sn; p = e + 1) {
+			e = memchr(p, '/', (size_t)(c + sn - p));
 			if (e == NULL)
-				e = stripped + sn;
+				e = c + sn;
 			if (lookup_folded(form, p, (size_t)(e - p), loose, m))
 				return 1;
 		}
@@ -1249,11 +1281,35 @@ might_be_heading(const char *s, size_t len)
 }
 
 /*
+ * Whether u[j] (not ASCII) is a byte of a Latin-1 letter (U+00C0-U+00FF,
+ * lead byte 0xC3) other than e acute (U+00E9, U+00C9 to a caseless
+ * match).  No HEAD_NOUN has such a letter in its last four bytes (only
+ * "délégué" has one, an e acute), none is a space, a digit or a mark of
+ * the closing run, and none matches an ASCII letter without case.  The
+ * line is valid UTF-8.
+ */
+static int
+latin1_not_e(const unsigned char *u, size_t j, size_t len)
+{
+	unsigned char t;
+
+	if (u[j] == 0xc3 && j + 1 < len)
+		t = u[j + 1];
+	else if (u[j] < 0xc0 && j > 0 && u[j - 1] == 0xc3)
+		t = u[j];
+	else
+		return 0;
+	return (t & 0xc0) == 0x80 && t != 0xa9 && t != 0x89;
+}
+
+/*
  * Whether a line ends as pat_heading needs: after the closing run of
  * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
- * four letters are one of these.  A character that is not ASCII there
- * (a Unicode space or digit, an accented or case-folding letter) is
- * left to the regular expression.  Most prose ends otherwise.
+ * four letters are one of these.  A Latin-1 letter other than an e
+ * acute there rules the line out (as Spanish and French prose often
+ * ends: "-ción", "à"); another character that is not ASCII (a Unicode
+ * space or digit, an e acute, a case-folding letter) is left to the
+ * regular expression.  Most prose ends otherwise.
  */
 static int
 heading_tail(const char *s, size_t len)
@@ -1285,8 +1341,10 @@ heading_tail(const char *s, size_t len)
 	}
 	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
-	if (e == 0 || u[e - 1] >= 0x80 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
+	if (e == 0 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
 		return 1;
+	if (u[e - 1] >= 0x80)
+		return !latin1_not_e(u, e - 1, len);
 	if (u[e - 1] == 's' || u[e - 1] == 'S')
 		e--;
 	if (e < 4)
@@ -1294,7 +1352,7 @@ heading_tail(const char *s, size_t len)
 	for (i = 0, k = 0; i < 4; i++) {
 		c = u[e - 4 + i];
 		if (c >= 0x80)
-			return 1;
+			return !latin1_not_e(u, e - 4 + i, len);
 		c |= 0x20;	/* lower case, for letters */
 		if (c < 'a' || c > 'z')
 			return 0;
@@ -1405,6 +1463,8 @@ line_analyse(const struct form *form, struct line *l)
 	 * of (line_scan() has looked). */
 	s = l->s + p;
 	n = l->len - p;
+	if (n > LIMIT_LABEL_BYTES && !l->group && !may_trim(s, n))
+		return;
 	label_trim(&s, &n);
 	if ((n <= LIMIT_LABEL_BYTES || (n <= SEP_SCAN && l->group)) &&
 	    label_find_trimmed(form, s, n, 0, &m)) {
@@ -1488,61 +1548,64 @@ sanitize_into(char *out, const char *s, size_t n)
  * separators (TAB, '|', ';', ','), what else may end a label (':', '=',
  * the lead byte of U+FF1A), a dash after a space ('-', the lead byte of
  * U+2013/4), and what a line longer than a label must hold to be one
- * ('(', '[', '/': see line_analyse()).
+ * ('(', '[', '/': see line_analyse()).  text_split() looks for the same
+ * and for the end of a line, in one pass over a whole text.
  */
-static const char scan_set[] = "\t|;,:=-\xe2\xef([/";
+#define SCAN_SET	"\t|;:=-\xe2\xef([/"
+static const char scan_set[] = "," SCAN_SET;
+static const char split_set_csv[] = "\n," SCAN_SET;
+/* Commas separate cells in CSV only: prose is full of them, and a text
+ * that is not CSV is read without stopping at each. */
+static const char split_set[] = "\n" SCAN_SET;
 static const char rule_set[] = "\t| +:-=_";	/* what rules are made of */
 
+/* Note in l the byte of scan_set at p, on the line starting at s; returns
+ * whether it may end a label (':', TAB, '=', U+FF1A, a space before a
+ * dash). */
+static int
+scan_byte(struct line *l, const char *s, const char *p)
+{
+	switch (*p) {
+	case '\t':
+		l->seps |= BIT(SEP_TAB);
+		return 1;
+	case '|':
+		l->seps |= BIT(SEP_PIPE);
+		break;
+	case ';':
+		l->seps |= BIT(SEP_SEMI);
+		break;
+	case ',':
+		l->seps |= BIT(SEP_COMMA);
+		break;
+	case ':':
+	case '=':
+	case '\xef':
+		return 1;
+	case '(':
+	case '[':
+	case '/':
+		l->group = 1;
+		break;
+	default:	/* '-', 0xe2 */
+		return p > s && p[-1] == ' ';
+	}
+	return 0;
+}
+
 /*
- * The table separators a line holds; whether it may hold a label
- * separator at all (':', TAB, '=', U+FF1A, two spaces, a space before a
- * dash); and whether it is a rule between rows ("|---|:---:|",
- * "+-----+", "======": only dashes, blanks, | + :, and three dashes at
- * least).  libc's searches look at many bytes an instruction, and most
- * lines hold few of these bytes.  The line is NUL-terminated and holds
- * no other NUL.
+ * What line_scan() tells after the bytes of scan_set: whether l may hold
+ * a label separator (sepch: one of them; spaces: two spaces), and whether
+ * it is a rule between rows ("|---|:---:|", "+-----+", "======": only
+ * dashes, blanks, | + :, and three dashes at least).
  */
 static void
-line_scan(struct line *l)
+line_scan_end(struct line *l, int sepch, int spaces)
 {
-	const char *s = l->s, *p;
+	const char *s = l->s;
 	size_t n = l->len, i, dashes = 0;
-	int sepch = 0, spaces;
 	char c;
 
-	for (p = s + strcspn(s, scan_set); *p != '\0';
-	    p += 1 + strcspn(p + 1, scan_set)) {
-		switch (*p) {
-		case '\t':
-			l->seps |= BIT(SEP_TAB);
-			sepch = 1;
-			break;
-		case '|':
-			l->seps |= BIT(SEP_PIPE);
-			break;
-		case ';':
-			l->seps |= BIT(SEP_SEMI);
-			break;
-		case ',':
-			l->seps |= BIT(SEP_COMMA);
-			break;
-		case ':':
-		case '=':
-		case '\xef':
-			sepch = 1;
-			break;
-		case '(':
-		case '[':
-		case '/':
-			l->group = 1;
-			break;
-		default:	/* '-', 0xe2 */
-			if (p > s && p[-1] == ' ')
-				sepch = 1;
-			break;
-		}
-	}
-	spaces = strstr(s, "  ") != NULL;
 	if (spaces)
 		l->seps |= BIT(SEP_SPACES);
 	l->maysep = sepch || spaces;
@@ -1558,25 +1621,117 @@ line_scan(struct line *l)
 	}
 }
 
-/* Cut text into analysed lines: at most LIMIT_LINES, each cut to
- * LIMIT_LINE_BYTES, made valid UTF-8. */
+/*
+ * The table separators a line holds; whether it may hold a label
+ * separator at all; whether it is a rule.  libc's searches look at many
+ * bytes an instruction, and most lines hold few of these bytes.  The line
+ * is NUL-terminated and holds no other NUL.
+ */
 static void
-text_split(const struct form *form, const char *src, struct text *t)
+line_scan(struct line *l)
 {
-	size_t *off = NULL, cap = 0, i, len = strlen(src), ll, cl;
-	size_t asize, alen = 0;
-	const char *p = src, *end = src + len, *nl;
-	char *abuf;
-	int valid;
+	const char *s = l->s, *p;
+	int sepch = 0;
 
-	memset(t, 0, sizeof(*t));
-	/* Text made by the MIME reader is valid UTF-8 already: then each
-	 * line is, and is copied as it is. */
-	valid = text_is_utf8(src, len);
+	for (p = s + strcspn(s, scan_set); *p != '\0';
+	    p += 1 + strcspn(p + 1, scan_set))
+		sepch |= scan_byte(l, s, p);
+	line_scan_end(l, sepch, strstr(s, "  ") != NULL);
+}
+
+/* A new line of t, cleared; *cap lines have room. */
+static struct line *
+line_new(struct text *t, size_t *cap)
+{
+	struct line *l;
+
+	if (t->n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		t->lines = xrealloc(t->lines, *cap * sizeof(*t->lines));
+	}
+	l = &t->lines[t->n++];
+	memset(l, 0, sizeof(*l));
+	return l;
+}
+
+/* Length of the line at p that ends at nl, without a CR before the LF,
+ * cut to LIMIT_LINE_BYTES. */
+static size_t
+line_length(const char *p, const char *nl)
+{
+	size_t ll = (size_t)(nl - p);
+
+	if (ll > 0 && p[ll - 1] == '\r')
+		ll--;
+	if (ll > LIMIT_LINE_BYTES)
+		ll = utf8_floor(p, LIMIT_LINE_BYTES);
+	return ll;
+}
+
+/*
+ * Lines of src[0..len), valid UTF-8 (without NUL), copied where they
+ * are in src and each ended with a NUL.  What line_scan() finds is found
+ * in one pass over the whole text, which looks for the end of each line
+ * as well, and the next two spaces in one search for many lines; only a
+ * line that is cut is scanned again on its own.
+ */
+static void
+split_valid(const char *src, size_t len, int csv, struct text *t,
+    size_t *cap)
+{
+	const char *set = csv ? split_set_csv : split_set;
+	const char *p = src, *end = src + len, *q, *dsp;
+	struct line *l;
+	size_t ll;
+	int sepch;
+
+	t->buf = xmalloc(len + 1);
+	dsp = strstr(src, "  ");
+	q = src + strcspn(src, set);
+	while (p < end) {
+		if (t->n >= LIMIT_LINES) {
+			t->truncated = 1;
+			break;
+		}
+		l = line_new(t, cap);
+		sepch = 0;
+		for (; *q != '\n' && *q != '\0';
+		    q += 1 + strcspn(q + 1, set))
+			sepch |= scan_byte(l, p, q);
+		ll = line_length(p, q);
+		l->s = t->buf + (p - src);
+		l->len = ll;
+		memcpy(l->s, p, ll);
+		l->s[ll] = '\0';
+		if ((size_t)(q - p) > LIMIT_LINE_BYTES) {
+			/* Cut: what lies past the cut does not count. */
+			l->seps = 0;
+			l->group = 0;
+			line_scan(l);
+		} else {
+			/* The first two spaces from p on, in this line? */
+			if (dsp != NULL && dsp < p)
+				dsp = strstr(p, "  ");
+			line_scan_end(l, sepch, dsp != NULL &&
+			    dsp + 1 < p + ll);
+		}
+		p = q + 1;
+		if (*q == '\n')
+			q += 1 + strcspn(q + 1, set);
+	}
+}
+
+/* Lines of src[0..len), not valid UTF-8, each made valid on its own. */
+static void
+split_sanitize(const char *src, size_t len, struct text *t, size_t *cap)
+{
+	size_t *off = NULL, ocap = 0, asize, alen = 0, ll, cl, i;
+	const char *p = src, *end = src + len, *nl;
+
 	/* Lines of plain text take their length and a NUL: room for that
 	 * is made at once, more only for lines that need U+FFFD. */
 	asize = len + 64;
-	abuf = xmalloc(asize);
+	t->buf = xmalloc(asize);
 	while (p < end) {
 		if (t->n >= LIMIT_LINES) {
 			t->truncated = 1;
@@ -1585,49 +1740,63 @@ text_split(const struct form *form, const char *src, struct text *t)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			nl = end;
-		ll = (size_t)(nl - p);
-		if (ll > 0 && p[ll - 1] == '\r')
-			ll--;
-		if (ll > LIMIT_LINE_BYTES)
-			ll = utf8_floor(p, LIMIT_LINE_BYTES);
-		if (t->n == cap) {
-			cap = cap ? 2 * cap : 256;
-			off = xrealloc(off, cap * sizeof(*off));
+		ll = line_length(p, nl);
+		if (t->n == ocap) {
+			ocap = ocap ? 2 * ocap : 256;
+			off = xrealloc(off, ocap * sizeof(*off));
 		}
-		/* Valid lines take their length and a NUL, which the room
-		 * made at once holds. */
-		if (asize - alen < (valid ? ll : 3 * ll) + 1) {
+		if (asize - alen < 3 * ll + 1) {
 			asize = asize * 2 + 3 * ll + 1;
-			abuf = xrealloc(abuf, asize);
+			t->buf = xrealloc(t->buf, asize);
 		}
-		off[t->n++] = alen;
-		if (valid || ascii_prefix(p, ll) == ll) {
-			memcpy(abuf + alen, p, ll);
+		off[t->n] = alen;
+		if (ascii_prefix(p, ll) == ll) {
+			memcpy(t->buf + alen, p, ll);
 			cl = ll;
 		} else {
-			cl = sanitize_into(abuf + alen, p, ll);
+			cl = sanitize_into(t->buf + alen, p, ll);
 			/* U+FFFD is longer than the byte it replaces. */
 			if (cl > LIMIT_LINE_BYTES)
-				cl = utf8_floor(abuf + alen, LIMIT_LINE_BYTES);
+				cl = utf8_floor(t->buf + alen, LIMIT_LINE_BYTES);
 		}
-		abuf[alen + cl] = '\0';
+		t->buf[alen + cl] = '\0';
 		alen += cl + 1;
+		line_new(t, cap);
 		p = nl + 1;
 	}
-	t->buf = abuf;
-	/* Each line is cleared as it is filled in, not all of them first. */
-	t->lines = xmalloc((t->n ? t->n : 1) * sizeof(*t->lines));
+	/* The buffer may have moved: lines are pointed to at the end. */
 	for (i = 0; i < t->n; i++) {
 		struct line *l = &t->lines[i];
 
-		memset(l, 0, sizeof(*l));
 		l->s = t->buf + off[i];
 		l->len = (i + 1 < t->n ? off[i + 1] : alen) - off[i] - 1;
 		line_scan(l);
-		line_analyse(form, l);
-		t->seps |= l->seps;
 	}
 	free(off);
+}
+
+/* Cut text into analysed lines: at most LIMIT_LINES, each cut to
+ * LIMIT_LINE_BYTES, made valid UTF-8.  SEP_COMMA, which the layouts ask
+ * of CSV only, may be left out of the separators of other text. */
+static void
+text_split(const struct form *form, const char *src, int csv,
+    struct text *t)
+{
+	size_t cap = 0, i, len = strlen(src);
+
+	memset(t, 0, sizeof(*t));
+	/* Text made by the MIME reader is valid UTF-8 already: then each
+	 * line is, and is copied as it is. */
+	if (text_is_utf8(src, len))
+		split_valid(src, len, csv, t, &cap);
+	else
+		split_sanitize(src, len, t, &cap);
+	if (t->lines == NULL)
+		t->lines = xmalloc(sizeof(*t->lines));
+	for (i = 0; i < t->n; i++) {
+		line_analyse(form, &t->lines[i]);
+		t->seps |= t->lines[i].seps;
+	}
 }
 
 static void
@@ -3126,7 +3295,7 @@ extract_text(const struct form *form, const char *text, int csv,
 
 	(void)extract_init();
 	fold_budget_reset();
-	text_split(form, text ? text : "", &t);
+	text_split(form, text ? text : "", csv, &t);
 	label_votes(form, &t, ex);
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {

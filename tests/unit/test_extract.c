@@ -1233,6 +1233,105 @@ test_init_idempotent(void **state)
 	assert_int_equal(extract_init(), 0);
 }
 
+static void
+test_lines_of_one_pass(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	/* Two spaces are looked for once for many lines: a space ending a
+	 * line and one starting the next are not two, and CRLF lines and
+	 * a first line that holds none do not hide the table's. */
+	assert_int_equal(run(
+	    "Hello all, \r\n"
+	    " here are our officials: \r\n"
+	    "\r\n"
+	    "Country    Last name    First name    Organisation       "
+	    "Phone              Email\r\n"
+	    "Namibia    Shikongo     Anna          MEFT               "
+	    "+264 61 284 2111   anna@meft.gov.na\r\n"
+	    "Namibia    Amutenya                   Customs            "
+	    "                   amutenya@mof.gov.na \r\n", 0, &ex), 2);
+	expect_official(&ex, 0, "Namibia", "Shikongo", "Anna", "MEFT", NULL,
+	    "+264 61 284 2111", "anna@meft.gov.na");
+	expect_official(&ex, 1, "Namibia", "Amutenya", NULL, "Customs", NULL,
+	    NULL, "amutenya@mof.gov.na");
+	extraction_free(&ex);
+	/* A colon as the last byte of a text without a final LF. */
+	assert_int_equal(run("Country: Kenya\nLast name: OTIENO\n"
+	    "Email: jane@kws.go.ke\nFunction:", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "OTIENO", NULL, NULL, NULL, NULL,
+	    "jane@kws.go.ke");
+	extraction_free(&ex);
+}
+
+static void
+test_long_label_lines_trimmed(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	/* Label lines longer than a label until trimmed: blanks and bold
+	 * marks before, dots, blanks and dashes after. */
+	assert_int_equal(run(
+	    "Country ...................................................."
+	    "..........\nKenya\n"
+	    "                                                            "
+	    "Last name\nOtieno\n"
+	    "**First name**                                               "
+	    "\t\nJane\n"
+	    "E-mail ------------------------------------------------------"
+	    "\njane@kws.go.ke\n", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "Otieno", "Jane", NULL, NULL, NULL,
+	    "jane@kws.go.ke");
+	extraction_free(&ex);
+	/* A line that long ending otherwise is no label alone. */
+	assert_int_equal(run(
+	    "Country of the official, as written in the nomination letter\n"
+	    "Kenya\nLast name\nOtieno\nEmail\njane@kws.go.ke\n", 0, &ex), 1);
+	assert_null(raw(&ex, 0, FIELD_COUNTRY));
+	extraction_free(&ex);
+}
+
+static void
+test_headings_ending_with_accents(void **state)
+{
+	/* An e acute among a heading's last four bytes, in small or
+	 * capital letters, before an 'e' or an 's', or after a closing
+	 * run: a Latin-1 letter there is not always prose. */
+	static const char *const heads[][2] = {
+		{ "PREMIER D\xc3\x89L\xc3\x89GU\xc3\x89",
+		    "DEUXI\xc3\x88ME D\xc3\x89L\xc3\x89GU\xc3\x89" },
+		{ "Premi\xc3\xa8re d\xc3\xa9l\xc3\xa9gu\xc3\xa9\x65 :",
+		    "Deuxi\xc3\xa8me d\xc3\xa9l\xc3\xa9gu\xc3\xa9\x65 :" },
+		{ "** Premier d\xc3\xa9l\xc3\xa9gu\xc3\xa9 **",
+		    "** Second d\xc3\xa9l\xc3\xa9gu\xc3\xa9 **" },
+		{ "D\xc3\xa9l\xc3\xa9gu\xc3\xa9 n\xc2\xb0 1",
+		    "D\xc3\xa9l\xc3\xa9gu\xc3\xa9 n\xc2\xb0 2" },
+	};
+	struct extraction ex;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		/* No label repeats, and the first block is too short for
+		 * free text to end it: only the heading does. */
+		snprintf(text, sizeof(text),
+		    "%s\n"
+		    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+		    "%s\n"
+		    "First name: Peter\nOrganisation: KRA\n",
+		    heads[i][0], heads[i][1]);
+		if (run(text, 0, &ex) != 2)
+			fail_msg("headings \"%s\": %zu officials", heads[i][1],
+			    ex.nofficials);
+		assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "Otieno");
+		assert_string_equal(raw(&ex, 1, FIELD_ORGANISATION), "KRA");
+		extraction_free(&ex);
+	}
+}
+
 int
 main(void)
 {
@@ -1280,6 +1379,9 @@ main(void)
 		cmocka_unit_test(test_language_scores),
 		cmocka_unit_test(test_crlf_and_html_flattened),
 		cmocka_unit_test(test_init_idempotent),
+		cmocka_unit_test(test_lines_of_one_pass),
+		cmocka_unit_test(test_long_label_lines_trimmed),
+		cmocka_unit_test(test_headings_ending_with_accents),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
