@@ -442,6 +442,64 @@ val_lens_init(void)
 	val_lens_ready = 1;
 }
 
+/* Per first byte of the valedictions (its low five bits), a bit per
+ * second byte (its low five bits): a folded line whose first two bytes
+ * are no valediction's is none.  Bytes that share five bits share a
+ * bit, which only lets more lines through to valediction(). */
+static uint32_t val_pairs[32];
+static int val_pairs_ready;
+
+static void
+val_pairs_init(void)
+{
+	size_t i;
+	const char *v;
+
+	for (i = 0; valedictions[i]; i++) {
+		v = valedictions[i];
+		val_pairs[(unsigned char)v[0] & 31] |=
+		    (uint32_t)1 << ((unsigned char)v[1] & 31);
+	}
+	val_pairs_ready = 1;
+}
+
+/*
+ * Whether a line needs none of the tests of quote_strip()'s own loop (a
+ * forward's header lines aside, which the caller checks): a blank line,
+ * or one that opens with a byte folding keeps that is not '-' nor the
+ * first letter of a From label ("from", "de", "von", "da"), does not end
+ * with ':' nor comes before a line that does, and is longer than a
+ * valediction or folds to two first bytes no valediction has.  Most
+ * lines are such, and are neither folded nor asked each test.
+ */
+static int
+plain_line(const struct line *l, const struct line *next)
+{
+	unsigned char c, d;
+
+	if (l->last == 0)
+		return 1;
+	if (!fold_tab_ready)
+		fold_tab_init();
+	c = fold_tab[(unsigned char)l->p[0]];
+	if (c <= FOLD_NOT_ASCII || c == '-' || c == 'f' || c == 'd' ||
+	    c == 'v' || l->last == ':' || (next != NULL && next->last == ':'))
+		return 0;
+	if (l->n > SHORT_LINE)
+		return 1;
+	/* A line of one byte folds to one, shorter than any valediction;
+	 * a separator after the first byte folds to a space or nothing. */
+	if (l->n < 2)
+		return 1;
+	if ((d = fold_tab[(unsigned char)l->p[1]]) == FOLD_NOT_ASCII)
+		return 0;
+	if (d == FOLD_SEP)
+		d = ' ';
+	if (!val_pairs_ready)
+		val_pairs_init();
+	return ((val_pairs[c & 31] >> (d & 31)) & 1) == 0;
+}
+
 /* "Best regards," "Cordialement." (text_fold keeps the full stop). */
 static int
 valediction(const struct line *l, const char *f)
@@ -543,6 +601,21 @@ quote_strip(const char *text)
 		rest = p;
 		more = next_line(&p, end, &nx);
 		next = more ? &nx : NULL;
+		if (fwd == 0 && plain_line(&l, next)) {
+			if (l.last != 0) {
+				ring[head] = b.len +
+				    (run ? (size_t)(l.p - run) : 0);
+				isval[head] = 0;
+				if (++head == SIG_LINES + 1)
+					head = 0;
+				if (nring < SIG_LINES + 1)
+					nring++;
+			}
+			if (run == NULL)
+				run = l.p;
+			rend = l.p + l.n;
+			continue;
+		}
 		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
 			run = copy_run(&b, run, rend);
 			continue;

@@ -314,6 +314,28 @@ test_valediction_each(void **state)
 	}
 }
 
+/* Lines taken without their tests: prose, blank lines, and short lines
+ * whose first two bytes no valediction has; a line whose second byte is
+ * not ASCII is still folded and can be a valediction. */
+static void
+test_plain_lines(void **state)
+{
+	(void)state;
+	expect("Name: X\nR\xc3\xa9gards\nX\n", "Name: X\n");
+	expect("Name: X\nK\xc3\xafnd regards.\nX\n", "Name: X\n");
+	expect("Name: X\nRx regards\nX\n", "Name: X\nRx regards\nX\n");
+	expect("Name: X\nR egards\nX\n", "Name: X\nR egards\nX\n");
+	expect("Name: X\nr\nX\n", "Name: X\nr\nX\n");
+	expect("a\n\n   \n\t\nb\n", "a\n\n   \n\t\nb\n");
+	/* Before a line ending with ':' a plain line is still asked. */
+	expect("Hello\nOn Monday Jane Doe\n<jane@example.org> wrote:\n> x\n",
+	    "Hello\n");
+	expect("Name: X\n"
+	    "This line is long enough to be prose, not a valediction at all\n"
+	    "Regards\nJane\n", "Name: X\n"
+	    "This line is long enough to be prose, not a valediction at all\n");
+}
+
 int
 main(void)
 {
@@ -328,6 +350,7 @@ main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_outlook_from_forms),
 		cmocka_unit_test(test_valediction_each),
+		cmocka_unit_test(test_plain_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
