@@ -572,8 +572,8 @@ copy_run(struct buf *b, const char *run, const char *end)
  * valediction among them, with at most SIG_LINES lines after it, cuts the
  * output back to that length.
  */
-char *
-quote_strip(const char *text)
+int
+quote_strip_to(struct buf *b, const char *text, size_t textlen)
 {
 	const char *p, *end, *rest, *run = NULL, *rend = NULL;
 	const struct line *next;
@@ -581,19 +581,15 @@ quote_strip(const char *text)
 	int isval[SIG_LINES + 1];
 	char room[PHRASE_LINE + 1], *f;
 	struct line l, nx;
-	struct buf b;
-	size_t nring = 0, head = 0, i, textlen;
+	size_t nring = 0, head = 0, i, start = b->len;
 	int fwd = 0, more;
 
-	if (text == NULL)
-		return xstrdup("");
 	/* The output is runs of whole lines, each with its newline (one
 	 * added after the last line if it has none): no more than the
-	 * text and a byte. */
-	textlen = strlen(text);
+	 * text and a byte, written without growing the buffer. */
 	end = text + textlen;
-	buf_init(&b, textlen + 1);
-	buf_reserve(&b, textlen + 1);
+	if (buf_reserve(b, textlen + 1) == -1)
+		return -1;
 	p = text;
 	more = next_line(&p, end, &nx);
 	while (more) {
@@ -603,7 +599,7 @@ quote_strip(const char *text)
 		next = more ? &nx : NULL;
 		if (fwd == 0 && plain_line(&l, next)) {
 			if (l.last != 0) {
-				ring[head] = b.len +
+				ring[head] = b->len +
 				    (run ? (size_t)(l.p - run) : 0);
 				isval[head] = 0;
 				if (++head == SIG_LINES + 1)
@@ -617,7 +613,7 @@ quote_strip(const char *text)
 			continue;
 		}
 		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
-			run = copy_run(&b, run, rend);
+			run = copy_run(b, run, rend);
 			continue;
 		}
 		f = may_be_phrase(&l, next) ? fold_line(&l, room) : NULL;
@@ -628,14 +624,14 @@ quote_strip(const char *text)
 		/* Only a folded line can be a phrase. */
 		if (f != NULL && forward_marker(&l, f)) {
 			fwd = 1;
-			run = copy_run(&b, run, rend);
+			run = copy_run(b, run, rend);
 			fold_free(f, room);
 			continue;
 		}
 		if (l.last != 0) {
 			/* The lines of the open run before this one, each
 			 * with its newline, are what copy_run() adds. */
-			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
+			ring[head] = b->len + (run ? (size_t)(l.p - run) : 0);
 			isval[head] = f != NULL && valediction(&l, f);
 			if (++head == SIG_LINES + 1)
 				head = 0;
@@ -648,19 +644,33 @@ quote_strip(const char *text)
 			run = l.p;
 		rend = l.p + l.n;
 	}
-	copy_run(&b, run, rend);
+	copy_run(b, run, rend);
 	/* The oldest valediction among the last SIG_LINES + 1 lines kept
 	 * has at most SIG_LINES after it. */
 	for (i = 0; i < nring; i++) {
 		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
 
 		if (isval[k]) {
-			buf_truncate(&b, ring[k]);
+			buf_truncate(b, ring[k]);
 			break;
 		}
 	}
-	while (b.len > 0 && b.data[b.len - 1] == '\n' &&
-	    (b.len == 1 || b.data[b.len - 2] == '\n'))
-		b.data[--b.len] = '\0';
+	while (b->len > start && b->data[b->len - 1] == '\n' &&
+	    (b->len == start + 1 || b->data[b->len - 2] == '\n'))
+		b->data[--b->len] = '\0';
+	return 0;
+}
+
+char *
+quote_strip(const char *text)
+{
+	struct buf b;
+	size_t n;
+
+	if (text == NULL)
+		return xstrdup("");
+	n = strlen(text);
+	buf_init(&b, n + 1);
+	(void)quote_strip_to(&b, text, n);	/* under the cap */
 	return buf_release(&b);
 }

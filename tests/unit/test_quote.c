@@ -336,6 +336,40 @@ test_plain_lines(void **state)
 	    "This line is long enough to be prose, not a valediction at all\n");
 }
 
+/* quote_strip_to() appends after what the buffer holds, trims and cuts
+ * back only what it wrote, and writes nothing past its cap. */
+static void
+test_strip_to(void **state)
+{
+	struct buf b;
+	const char *t;
+
+	(void)state;
+	buf_init(&b, 64);
+	buf_addstr(&b, "head\n\n");
+	t = "x\n\n\n";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "head\n\nx\n");
+	buf_truncate(&b, 0);
+	buf_addstr(&b, "head\n\n");
+	t = "> quoted\n";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "head\n\n");
+	t = "Name: X\nBest regards\nJane\n";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "head\n\nName: X\n");
+	buf_free(&b);
+	buf_init(&b, 16);
+	buf_addstr(&b, "0123456789");
+	t = "abcdef";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), -1);
+	assert_string_equal(b.data, "0123456789");
+	t = "abcde";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "0123456789abcde\n");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -351,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_outlook_from_forms),
 		cmocka_unit_test(test_valediction_each),
 		cmocka_unit_test(test_plain_lines),
+		cmocka_unit_test(test_strip_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
