@@ -123,6 +123,11 @@ next_line(const char **pp, const char *end, struct line *l)
 	l->p = p;
 	l->n = n = e ? (size_t)(e - p) : (size_t)(end - p);
 	*pp = e ? e + 1 : end;
+	/* Most lines end with a byte that is no white space. */
+	if (n > 0 && (unsigned char)p[n - 1] > ' ') {
+		l->last = p[n - 1];
+		return 1;
+	}
 	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
 	    p[n - 1] == '\r'))
 		n--;
