@@ -471,11 +471,12 @@ val_pairs_init(void)
 /*
  * Whether a line needs none of the tests of quote_strip()'s own loop (a
  * forward's header lines aside, which the caller checks): a blank line,
- * or one that opens with a byte folding keeps that is not '-' nor the
- * first letter of a From label ("from", "de", "von", "da"), does not end
- * with ':' nor comes before a line that does, and is longer than a
- * valediction or folds to two first bytes no valediction has.  Most
- * lines are such, and are neither folded nor asked each test.
+ * or one that opens with a byte folding keeps, not '-' nor (with a colon
+ * in its first LABEL_BYTES) the first letter of a From label ("from",
+ * "de", "von", "da"); that does not end with ':' nor comes before a line
+ * that does; and is longer than a valediction or folds to two first
+ * bytes no valediction has.  Most lines are such, and are neither folded
+ * nor asked each test.
  */
 static int
 plain_line(const struct line *l, const struct line *next)
@@ -487,8 +488,11 @@ plain_line(const struct line *l, const struct line *next)
 	if (!fold_tab_ready)
 		fold_tab_init();
 	c = fold_tab[(unsigned char)l->p[0]];
-	if (c <= FOLD_NOT_ASCII || c == '-' || c == 'f' || c == 'd' ||
-	    c == 'v' || l->last == ':' || (next != NULL && next->last == ':'))
+	if (c <= FOLD_NOT_ASCII || c == '-' || l->last == ':' ||
+	    (next != NULL && next->last == ':'))
+		return 0;
+	/* A From label ends at a colon among the line's first bytes. */
+	if ((c == 'f' || c == 'd' || c == 'v') && label_colon(l) != NULL)
 		return 0;
 	if (l->n > SHORT_LINE)
 		return 1;

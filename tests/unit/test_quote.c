@@ -327,6 +327,12 @@ test_plain_lines(void **state)
 	expect("Name: X\nR egards\nX\n", "Name: X\nR egards\nX\n");
 	expect("Name: X\nr\nX\n", "Name: X\nr\nX\n");
 	expect("a\n\n   \n\t\nb\n", "a\n\n   \n\t\nb\n");
+	/* The first letters of a From label, with a colon or none. */
+	expect("Dear X\nfor the record\nvia post\n",
+	    "Dear X\nfor the record\nvia post\n");
+	expect("Name: X\nFreundliche Gr\xc3\xbc\xc3\x9f" "e\nX\n", "Name: X\n");
+	expect("Hello\nDe : A <a@b.example>\nEnvoy\xc3\xa9 : lundi\n"
+	    "\xc3\x80 : B\n\nold\n", "Hello\n");
 	/* Before a line ending with ':' a plain line is still asked. */
 	expect("Hello\nOn Monday Jane Doe\n<jane@example.org> wrote:\n> x\n",
 	    "Hello\n");
