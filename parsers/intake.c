@@ -471,6 +471,18 @@ complete(const struct extraction *ex)
 	    score(ex) == (int)ex->nofficials * FIELD_COUNT * 5;
 }
 
+/* Text of a part (no NUL inside) and a newline onto all the text, cut
+ * at LIMIT_TOTAL_TEXT. */
+static void
+text_to_all(struct buf *alltext, const char *text)
+{
+	if (alltext->len < LIMIT_TOTAL_TEXT) {
+		buf_add(alltext, text, strnlen(text, LIMIT_TOTAL_TEXT -
+		    alltext->len));
+		buf_addch(alltext, '\n');
+	}
+}
+
 /* Extract from one part into ex; body text has quotes cut first. */
 static void
 extract_part(const struct form *form, struct mime_message *m,
@@ -478,17 +490,28 @@ extract_part(const struct form *form, struct mime_message *m,
 {
 	const char *t = mime_part_text(m, p);
 	char *text;
+	size_t start = alltext->len, n;
 
-	if (p->kind == MIME_PART_PLAIN || p->kind == MIME_PART_HTML)
-		text = quote_strip(t);
-	else
-		text = xstrdup(t);
-	extract_text(form, text, p->kind == MIME_PART_CSV, ex);
-	if (alltext->len < LIMIT_TOTAL_TEXT) {
-		buf_add(alltext, text, strnlen(text, LIMIT_TOTAL_TEXT -
-		    alltext->len));
-		buf_addch(alltext, '\n');
+	if (p->kind != MIME_PART_PLAIN && p->kind != MIME_PART_HTML) {
+		extract_text(form, t, p->kind == MIME_PART_CSV, ex);
+		text_to_all(alltext, t);
+		return;
 	}
+	/* What quote_strip() keeps is no longer than the text and a
+	 * newline: when that fits under the cap of all the text, with the
+	 * newline after it, it is written there at once and read there. */
+	if (t == NULL)
+		t = "";
+	n = strlen(t);
+	if (start < LIMIT_TOTAL_TEXT && n + 2 <= LIMIT_TOTAL_TEXT - start &&
+	    quote_strip_to(alltext, t, n) == 0) {
+		extract_text(form, alltext->data + start, 0, ex);
+		buf_addch(alltext, '\n');
+		return;
+	}
+	text = quote_strip(t);
+	extract_text(form, text, 0, ex);
+	text_to_all(alltext, text);
 	free(text);
 }
 

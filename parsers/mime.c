@@ -1819,7 +1819,10 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 					qp_byte(&q, c);
 				cur += 3;
 				start = m + cur;
-				state = QP_NORMAL;
+				/* Accented text is "=XX=XX": the next '=' needs
+				 * no looking for. */
+				state = cur < n && m[cur] == '=' ? QP_CODED :
+				    QP_NORMAL;
 				break;
 			}
 			break;

@@ -123,6 +123,11 @@ next_line(const char **pp, const char *end, struct line *l)
 	l->p = p;
 	l->n = n = e ? (size_t)(e - p) : (size_t)(end - p);
 	*pp = e ? e + 1 : end;
+	/* Most lines end with a byte that is no white space. */
+	if (n > 0 && (unsigned char)p[n - 1] > ' ') {
+		l->last = p[n - 1];
+		return 1;
+	}
 	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' ||
 	    p[n - 1] == '\r'))
 		n--;
@@ -442,6 +447,68 @@ val_lens_init(void)
 	val_lens_ready = 1;
 }
 
+/* Per first byte of the valedictions (its low five bits), a bit per
+ * second byte (its low five bits): a folded line whose first two bytes
+ * are no valediction's is none.  Bytes that share five bits share a
+ * bit, which only lets more lines through to valediction(). */
+static uint32_t val_pairs[32];
+static int val_pairs_ready;
+
+static void
+val_pairs_init(void)
+{
+	size_t i;
+	const char *v;
+
+	for (i = 0; valedictions[i]; i++) {
+		v = valedictions[i];
+		val_pairs[(unsigned char)v[0] & 31] |=
+		    (uint32_t)1 << ((unsigned char)v[1] & 31);
+	}
+	val_pairs_ready = 1;
+}
+
+/*
+ * Whether a line needs none of the tests of quote_strip()'s own loop (a
+ * forward's header lines aside, which the caller checks): a blank line,
+ * or one that opens with a byte folding keeps, not '-' nor (with a colon
+ * in its first LABEL_BYTES) the first letter of a From label ("from",
+ * "de", "von", "da"); that does not end with ':' nor comes before a line
+ * that does; and is longer than a valediction or folds to two first
+ * bytes no valediction has.  Most lines are such, and are neither folded
+ * nor asked each test.
+ */
+static int
+plain_line(const struct line *l, const struct line *next)
+{
+	unsigned char c, d;
+
+	if (l->last == 0)
+		return 1;
+	if (!fold_tab_ready)
+		fold_tab_init();
+	c = fold_tab[(unsigned char)l->p[0]];
+	if (c <= FOLD_NOT_ASCII || c == '-' || l->last == ':' ||
+	    (next != NULL && next->last == ':'))
+		return 0;
+	/* A From label ends at a colon among the line's first bytes. */
+	if ((c == 'f' || c == 'd' || c == 'v') && label_colon(l) != NULL)
+		return 0;
+	if (l->n > SHORT_LINE)
+		return 1;
+	/* A line of one byte folds to one, shorter than any valediction;
+	 * a separator after the first byte folds to a space or nothing. */
+	if (l->n < 2)
+		return 1;
+	if ((d = fold_tab[(unsigned char)l->p[1]]) == FOLD_NOT_ASCII)
+		return 0;
+	if (d == FOLD_SEP)
+		d = ' ';
+	if (!val_pairs_ready)
+		val_pairs_init();
+	return ((val_pairs[c & 31] >> (d & 31)) & 1) == 0;
+}
+
 /* "Best regards," "Cordialement." (text_fold keeps the full stop). */
 static int
 valediction(const struct line *l, const char *f)
@@ -514,8 +581,8 @@ copy_run(struct buf *b, const char *run, const char *end)
  * valediction among them, with at most SIG_LINES lines after it, cuts the
  * output back to that length.
  */
-char *
-quote_strip(const char *text)
+int
+quote_strip_to(struct buf *b, const char *text, size_t textlen)
 {
 	const char *p, *end, *rest, *run = NULL, *rend = NULL;
 	const struct line *next;
@@ -523,19 +590,15 @@ quote_strip(const char *text)
 	int isval[SIG_LINES + 1];
 	char room[PHRASE_LINE + 1], *f;
 	struct line l, nx;
-	struct buf b;
-	size_t nring = 0, head = 0, i, textlen;
+	size_t nring = 0, head = 0, i, start = b->len;
 	int fwd = 0, more;
 
-	if (text == NULL)
-		return xstrdup("");
 	/* The output is runs of whole lines, each with its newline (one
 	 * added after the last line if it has none): no more than the
-	 * text and a byte. */
-	textlen = strlen(text);
+	 * text and a byte, written without growing the buffer. */
 	end = text + textlen;
-	buf_init(&b, textlen + 1);
-	buf_reserve(&b, textlen + 1);
+	if (buf_reserve(b, textlen + 1) == -1)
+		return -1;
 	p = text;
 	more = next_line(&p, end, &nx);
 	while (more) {
@@ -543,8 +606,23 @@ quote_strip(const char *text)
 		rest = p;
 		more = next_line(&p, end, &nx);
 		next = more ? &nx : NULL;
+		if (fwd == 0 && plain_line(&l, next)) {
+			if (l.last != 0) {
+				ring[head] = b->len +
+				    (run ? (size_t)(l.p - run) : 0);
+				isval[head] = 0;
+				if (++head == SIG_LINES + 1)
+					head = 0;
+				if (nring < SIG_LINES + 1)
+					nring++;
+			}
+			if (run == NULL)
+				run = l.p;
+			rend = l.p + l.n;
+			continue;
+		}
 		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
-			run = copy_run(&b, run, rend);
+			run = copy_run(b, run, rend);
 			continue;
 		}
 		f = may_be_phrase(&l, next) ? fold_line(&l, room) : NULL;
@@ -555,14 +633,14 @@ quote_strip(const char *text)
 		/* Only a folded line can be a phrase. */
 		if (f != NULL && forward_marker(&l, f)) {
 			fwd = 1;
-			run = copy_run(&b, run, rend);
+			run = copy_run(b, run, rend);
 			fold_free(f, room);
 			continue;
 		}
 		if (l.last != 0) {
 			/* The lines of the open run before this one, each
 			 * with its newline, are what copy_run() adds. */
-			ring[head] = b.len + (run ? (size_t)(l.p - run) : 0);
+			ring[head] = b->len + (run ? (size_t)(l.p - run) : 0);
 			isval[head] = f != NULL && valediction(&l, f);
 			if (++head == SIG_LINES + 1)
 				head = 0;
@@ -575,19 +653,33 @@ quote_strip(const char *text)
 			run = l.p;
 		rend = l.p + l.n;
 	}
-	copy_run(&b, run, rend);
+	copy_run(b, run, rend);
 	/* The oldest valediction among the last SIG_LINES + 1 lines kept
 	 * has at most SIG_LINES after it. */
 	for (i = 0; i < nring; i++) {
 		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
 
 		if (isval[k]) {
-			buf_truncate(&b, ring[k]);
+			buf_truncate(b, ring[k]);
 			break;
 		}
 	}
-	while (b.len > 0 && b.data[b.len - 1] == '\n' &&
-	    (b.len == 1 || b.data[b.len - 2] == '\n'))
-		b.data[--b.len] = '\0';
+	while (b->len > start && b->data[b->len - 1] == '\n' &&
+	    (b->len == start + 1 || b->data[b->len - 2] == '\n'))
+		b->data[--b->len] = '\0';
+	return 0;
+}
+
+char *
+quote_strip(const char *text)
+{
+	struct buf b;
+	size_t n;
+
+	if (text == NULL)
+		return xstrdup("");
+	n = strlen(text);
+	buf_init(&b, n + 1);
+	(void)quote_strip_to(&b, text, n);	/* under the cap */
 	return buf_release(&b);
 }

@@ -12,8 +12,14 @@
 #ifndef INTAKE_QUOTE_H
 #define INTAKE_QUOTE_H
 
+struct buf;
+
 /* Returns a malloc'd copy of text without quotes and signature (caller
  * frees). */
 char	*quote_strip(const char *text);
+
+/* The same text appended to b (text[0..len), no NUL inside): -1, and
+ * nothing appended, when b's cap has not room for len + 1 more bytes. */
+int	 quote_strip_to(struct buf *b, const char *text, size_t len);
 
 #endif

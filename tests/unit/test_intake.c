@@ -480,6 +480,54 @@ test_json_escape_places(void **state)
 	buf_free(&b);
 }
 
+/* A quoted part's text is read where it is written into all the text,
+ * after the parts before it; a part that would take that text past its
+ * cap is read whole all the same. */
+static void
+test_parts_into_all_text(void **state)
+{
+	struct intake_result *r;
+	struct buf b;
+	size_t i;
+	int k;
+
+	(void)state;
+	r = parse("From: Grace Otieno <g.otieno@kws.go.ke>\n"
+	    "Subject: Access\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\n"
+	    "Please give our officers access to the closed user group.\n"
+	    "--b\nContent-Type: text/plain\n\n" REQUEST_BODY
+	    "\nOn Monday Jane <j@example.org> wrote:\n> Country: Peru\n"
+	    "--b--\n");
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_int_equal(r->status, STATUS_COMPLETE);
+	assert_int_equal(r->nofficials, 1);
+	assert_string_equal(r->officials[0].f[FIELD_COUNTRY].value, "KE");
+	intake_result_free(r);
+
+	/* Three parts of nearly 2 MiB: the third does not fit in 4 MiB. */
+	buf_init(&b, 8u * 1024 * 1024);
+	buf_addstr(&b, "From: Grace Otieno <g.otieno@kws.go.ke>\n"
+	    "Subject: Access to the cheetah CUG\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n");
+	for (k = 0; k < 3; k++) {
+		buf_addstr(&b, "--b\nContent-Type: text/plain\n\n");
+		if (k == 2)
+			buf_addstr(&b, REQUEST_BODY "\n");
+		for (i = 0; i < 30000; i++)
+			buf_addstr(&b, "the weather was fine and the sea was "
+			    "calm all the week long\n");
+	}
+	buf_addstr(&b, "--b--\n");
+	r = intake_parse(form, NULL, b.data, b.len);
+	assert_int_equal(r->class, CLASS_REQUEST);
+	assert_int_equal(r->nofficials, 1);
+	assert_string_equal(r->officials[0].f[FIELD_COUNTRY].value, "KE");
+	intake_result_free(r);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -498,6 +546,7 @@ main(void)
 		cmocka_unit_test(test_authentication_results),
 		cmocka_unit_test(test_domain_mismatch),
 		cmocka_unit_test(test_json_escape_places),
+		cmocka_unit_test(test_parts_into_all_text),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -314,6 +314,68 @@ test_valediction_each(void **state)
 	}
 }
 
+/* Lines taken without their tests: prose, blank lines, and short lines
+ * whose first two bytes no valediction has; a line whose second byte is
+ * not ASCII is still folded and can be a valediction. */
+static void
+test_plain_lines(void **state)
+{
+	(void)state;
+	expect("Name: X\nR\xc3\xa9gards\nX\n", "Name: X\n");
+	expect("Name: X\nK\xc3\xafnd regards.\nX\n", "Name: X\n");
+	expect("Name: X\nRx regards\nX\n", "Name: X\nRx regards\nX\n");
+	expect("Name: X\nR egards\nX\n", "Name: X\nR egards\nX\n");
+	expect("Name: X\nr\nX\n", "Name: X\nr\nX\n");
+	expect("a\n\n   \n\t\nb\n", "a\n\n   \n\t\nb\n");
+	/* The first letters of a From label, with a colon or none. */
+	expect("Dear X\nfor the record\nvia post\n",
+	    "Dear X\nfor the record\nvia post\n");
+	expect("Name: X\nFreundliche Gr\xc3\xbc\xc3\x9f" "e\nX\n", "Name: X\n");
+	expect("Hello\nDe : A <a@b.example>\nEnvoy\xc3\xa9 : lundi\n"
+	    "\xc3\x80 : B\n\nold\n", "Hello\n");
+	/* Before a line ending with ':' a plain line is still asked. */
+	expect("Hello\nOn Monday Jane Doe\n<jane@example.org> wrote:\n> x\n",
+	    "Hello\n");
+	expect("Name: X\n"
+	    "This line is long enough to be prose, not a valediction at all\n"
+	    "Regards\nJane\n", "Name: X\n"
+	    "This line is long enough to be prose, not a valediction at all\n");
+}
+
+/* quote_strip_to() appends after what the buffer holds, trims and cuts
+ * back only what it wrote, and writes nothing past its cap. */
+static void
+test_strip_to(void **state)
+{
+	struct buf b;
+	const char *t;
+
+	(void)state;
+	buf_init(&b, 64);
+	buf_addstr(&b, "head\n\n");
+	t = "x\n\n\n";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "head\n\nx\n");
+	buf_truncate(&b, 0);
+	buf_addstr(&b, "head\n\n");
+	t = "> quoted\n";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "head\n\n");
+	t = "Name: X\nBest regards\nJane\n";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "head\n\nName: X\n");
+	buf_free(&b);
+	buf_init(&b, 16);
+	buf_addstr(&b, "0123456789");
+	t = "abcdef";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), -1);
+	assert_string_equal(b.data, "0123456789");
+	t = "abcde";
+	assert_int_equal(quote_strip_to(&b, t, strlen(t)), 0);
+	assert_string_equal(b.data, "0123456789abcde\n");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -328,6 +390,8 @@ main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_outlook_from_forms),
 		cmocka_unit_test(test_valediction_each),
+		cmocka_unit_test(test_plain_lines),
+		cmocka_unit_test(test_strip_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
