@@ -723,6 +723,39 @@ fold_byte_init(void)
 	fold_byte_ready = 1;
 }
 
+/*
+ * How each code point of two bytes in UTF-8 (U+0080-U+07FF: Latin
+ * letters with accents, Greek, Cyrillic...) folds, when it folds to one
+ * or two bytes that all go into the word around it: then the word loop
+ * takes it in place, without utf8proc_iterate() and the cache, and the
+ * output grows no faster than the input.  Filled from fold_cp() on
+ * first use; any other folding is FOLD2_OTHER, for the general path.
+ */
+#define FOLD2_UNSET	0
+#define FOLD2_OTHER	3
+
+struct fold2 {
+	unsigned char	 n;	/* 1, 2, FOLD2_UNSET or FOLD2_OTHER */
+	char		 s[2];
+};
+
+static struct fold2 fold2_tab[0x800];
+
+static void
+fold2_fill(struct fold2 *e)
+{
+	char tok[4 * FOLD_MAX_CP];
+	size_t tn;
+
+	tn = fold_cp((int32_t)(e - fold2_tab), tok);
+	e->n = FOLD2_OTHER;
+	if (tn >= 1 && tn <= 2 && memchr(tok, ' ', tn) == NULL) {
+		e->s[0] = tok[0];
+		e->s[1] = tn == 2 ? tok[1] : '\0';
+		e->n = (unsigned char)tn;
+	}
+}
+
 /* Does tw want to be told of word out[ws..ol): none of its filter, or
  * the word's entry there, or the word cut at the mark?  A macro: it is
  * taken for every word. */
@@ -756,6 +789,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	size_t tn, i, ol = 0, size, mlen = 0, k, before = 0, ws = 0;
 	int space = 0;
 	unsigned char d;
+	struct fold2 *e2;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
 	 * v + highz from past 'z' up (for ASCII; a byte that is not is
 	 * flagged by its own high bit, and carries only past it). */
@@ -830,6 +864,22 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					out[ol++] = (char)d;
 					p++;
 					continue;
+				}
+				/* A character of two bytes that folds to
+				 * letters, whole before the limit. */
+				if (d == FOLD_MB && lim - p >= 2 && p[0] >= 0xc2 &&
+				    p[0] <= 0xdf && (p[1] & 0xc0) == 0x80) {
+					e2 = &fold2_tab[(p[0] & 0x1f) << 6 |
+					    (p[1] & 0x3f)];
+					if (e2->n == FOLD2_UNSET)
+						fold2_fill(e2);
+					if (e2->n != FOLD2_OTHER) {
+						out[ol] = e2->s[0];
+						out[ol + 1] = e2->s[1];
+						ol += e2->n;
+						p += 2;
+						continue;
+					}
 				}
 				if (d != FOLD_SEP)
 					break;
