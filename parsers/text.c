@@ -757,11 +757,12 @@ fold2_fill(struct fold2 *e)
 }
 
 /* Does tw want to be told of word out[ws..ol): none of its filter, or
- * the word's entry there, or the word cut at the mark?  A macro: it is
- * taken for every word. */
-#define WANTS_WORD(tw, out, ws, ol)					\
+ * the word's entry there (left in we), or the word cut at the mark?  A
+ * macro: it is taken for every word. */
+#define WANTS_WORD(tw, out, ws, ol, we)					\
 	((tw)->filter == NULL ||					\
-	(tw)->filter[TEXT_WORD_BIT((out) + (ws), (ol) - (ws))] != 0 ||	\
+	((we) = (tw)->filter[TEXT_WORD_BIT((out) + (ws),		\
+	    (ol) - (ws))]) != 0 ||					\
 	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
 
 /*
@@ -790,6 +791,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	int space = 0;
 	unsigned char d;
 	struct fold2 *e2;
+	uint32_t we = 0;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
 	 * v + highz from past 'z' up (for ASCII; a byte that is not is
 	 * flagged by its own high bit, and carries only past it). */
@@ -821,8 +823,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0) {
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-					tw->word(tw, out, ws, ol);
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
+					tw->word(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -852,8 +854,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * lower case, which the next turn copies. */
 				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
 				    p[1] <= 'z') {
-					if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-						tw->word(tw, out, ws, ol);
+					if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
+						tw->word(tw, out, ws, ol, we);
 					out[ol++] = ' ';
 					ws = ol;
 					p++;
@@ -893,8 +895,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					space = 1;
 					break;
 				}
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-					tw->word(tw, out, ws, ol);
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
+					tw->word(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 				out[ol++] = (char)d;
@@ -953,8 +955,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				continue;
 			}
 			if (space && ol > 0) {
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-					tw->word(tw, out, ws, ol);
+				if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
+					tw->word(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -962,8 +964,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			out[ol++] = t[i];
 		}
 	}
-	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol))
-		tw->word(tw, out, ws, ol);
+	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol, we))
+		tw->word(tw, out, ws, ol, we);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;

@@ -62,11 +62,12 @@ char	*text_fold_mark(const char *s, size_t len, size_t mark,
  * filter (NULL: none) has TEXT_WORD_BITS entries: a word whose entry at
  * TEXT_WORD_BIT() is 0 is not told, save the word cut at the mark.  A
  * reader that looks words up can say so which it never finds, most words
- * of a text, and spare a call for each.
+ * of a text, and spare a call for each.  word() gets the word's entry
+ * (0 without a filter), which it need not look up again.
  */
 struct text_words {
 	void	(*word)(struct text_words *, const char *out, size_t start,
-		    size_t end);
+		    size_t end, uint32_t entry);
 	const uint32_t *filter;
 	size_t	 mark;
 	int	 marked;

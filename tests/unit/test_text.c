@@ -377,10 +377,12 @@ struct word_log {
 };
 
 static void
-log_word(struct text_words *tw, const char *out, size_t start, size_t end)
+log_word(struct text_words *tw, const char *out, size_t start, size_t end,
+    uint32_t entry)
 {
 	struct word_log *wl = (struct word_log *)tw;
 
+	assert_int_equal(entry, 0);	/* no filter */
 	assert_true(end > start);
 	assert_true(wl->len + 1 + (end - start) < sizeof(wl->s));
 	if (wl->len > 0)
