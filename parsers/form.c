@@ -1073,14 +1073,13 @@ trigger_at(const struct form *f, const char *w, size_t left)
 	return 0;
 }
 
+/* One more in score[l] for each bit l of langs (bits past LANG_COUNT
+ * are never set): a hint word is most often of one language. */
 static void
 score_langs(unsigned langs, int *score)
 {
-	int l;
-
-	for (l = 0; l < LANG_COUNT; l++)
-		if (langs & (1u << l))
-			score[l]++;
+	for (; langs != 0; langs &= langs - 1)
+		score[__builtin_ctz(langs)]++;
 }
 
 /*
