@@ -73,13 +73,13 @@ struct text_words {
 	int	 marked;
 };
 
-/* A word's first byte, last byte and length (up to 15) in 14 bits, for
+/* A word's first byte, last byte and length (modulo 16) in 14 bits, for
  * w[0..len) with len > 0. */
 #define TEXT_WORD_BITS	(1u << 14)
 #define TEXT_WORD_BIT(w, len)						\
 	(((unsigned char)(w)[0] & 31) |					\
 	((unsigned char)(w)[(len) - 1] & 31) << 5 |			\
-	(unsigned)((len) < 15 ? (len) : 15) << 10)
+	((unsigned)(len) & 15) << 10)
 
 /* text_fold_mark(), telling tw of each word (see above). */
 char	*text_fold_words(const char *s, size_t len, size_t mark,
