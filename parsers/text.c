@@ -741,7 +741,7 @@ struct fold2 {
 
 static struct fold2 fold2_tab[0x800];
 
-static void
+static int
 fold2_fill(struct fold2 *e)
 {
 	char tok[4 * FOLD_MAX_CP];
@@ -754,7 +754,17 @@ fold2_fill(struct fold2 *e)
 		e->s[1] = tn == 2 ? tok[1] : '\0';
 		e->n = (unsigned char)tn;
 	}
+	return 1;
 }
+
+/* Is the character at p (p < lim) of two bytes, whole before lim, with
+ * a folding fold2_tab holds?  Then e is its entry. */
+#define FOLD2_AT(p, lim, e)						\
+	((lim) - (p) >= 2 && (p)[0] >= 0xc2 && (p)[0] <= 0xdf &&	\
+	((p)[1] & 0xc0) == 0x80 &&					\
+	((e) = &fold2_tab[((p)[0] & 0x1f) << 6 | ((p)[1] & 0x3f)],	\
+	(e)->n != FOLD2_UNSET || fold2_fill(e)) &&			\
+	(e)->n != FOLD2_OTHER)
 
 /* Does tw want to be told of word out[ws..ol): none of its filter, or
  * the word's entry there (left in we), or the word cut at the mark?  A
@@ -764,6 +774,12 @@ fold2_fill(struct fold2 *e)
 	((we) = (tw)->filter[TEXT_WORD_BIT((out) + (ws),		\
 	    (ol) - (ws))]) != 0 ||					\
 	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
+
+/* Tell tw (may be NULL) of word out[ws..ol) if it wants it. */
+#define TELL_WORD(tw, out, ws, ol, we) do {				\
+	if ((tw) != NULL && WANTS_WORD(tw, out, ws, ol, we))		\
+		(tw)->word(tw, out, ws, ol, we);			\
+} while (0)
 
 /*
  * Fold s[0..len) (stopping at a NUL) one code point at a time: ASCII by a
@@ -823,8 +839,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0) {
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
-					tw->word(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -854,8 +869,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * lower case, which the next turn copies. */
 				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
 				    p[1] <= 'z') {
-					if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
-						tw->word(tw, out, ws, ol, we);
+					TELL_WORD(tw, out, ws, ol, we);
 					out[ol++] = ' ';
 					ws = ol;
 					p++;
@@ -869,19 +883,12 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				}
 				/* A character of two bytes that folds to
 				 * letters, whole before the limit. */
-				if (d == FOLD_MB && lim - p >= 2 && p[0] >= 0xc2 &&
-				    p[0] <= 0xdf && (p[1] & 0xc0) == 0x80) {
-					e2 = &fold2_tab[(p[0] & 0x1f) << 6 |
-					    (p[1] & 0x3f)];
-					if (e2->n == FOLD2_UNSET)
-						fold2_fill(e2);
-					if (e2->n != FOLD2_OTHER) {
-						out[ol] = e2->s[0];
-						out[ol + 1] = e2->s[1];
-						ol += e2->n;
-						p += 2;
-						continue;
-					}
+				if (d == FOLD_MB && FOLD2_AT(p, lim, e2)) {
+					out[ol] = e2->s[0];
+					out[ol + 1] = e2->s[1];
+					ol += e2->n;
+					p += 2;
+					continue;
 				}
 				if (d != FOLD_SEP)
 					break;
@@ -895,8 +902,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					space = 1;
 					break;
 				}
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
-					tw->word(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 				out[ol++] = (char)d;
@@ -918,6 +924,20 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				}
 			}
 			break;
+		}
+		/* A word that starts with a letter of two bytes. */
+		if (FOLD2_AT(p, lim, e2)) {
+			if (space && ol > 0) {
+				TELL_WORD(tw, out, ws, ol, we);
+				out[ol++] = ' ';
+				ws = ol;
+			}
+			space = 0;
+			out[ol] = e2->s[0];
+			out[ol + 1] = e2->s[1];
+			ol += e2->n;
+			p += 2;
+			continue;
 		}
 		before = ol;
 		n = utf8proc_iterate(p, end - p < 4 ? end - p : 4, &c);
@@ -955,8 +975,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				continue;
 			}
 			if (space && ol > 0) {
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol, we))
-					tw->word(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 			}

@@ -462,7 +462,7 @@ test_to_utf8_take(void **state)
 	}
 }
 
-/* Characters of two bytes inside a word fold in place as on their own:
+/* Characters of two bytes in a word fold in place as on their own:
  * accents dropped, capitals lowered, one letter to two, letters of other
  * scripts kept, punctuation a separator, a lone lead or continuation
  * byte a separator, and a character cut by the mark or the end. */
@@ -472,9 +472,9 @@ test_fold_two_byte_letters(void **state)
 	static const char t[] = "stra\xc3\x9f" "e na\xc3\xafve"
 	    "\xc3\x89T\xc3\x89 gr\xc3\xb8n m\xce\x91\xce\xb8 "
 	    "x\xd0\x96y ab\xc2\xab" "cd ef\xc2\xb4gh ij\xc3kl mn\x80op "
-	    "qr\xc4\xb0st uv\xc3\xa9";
+	    "\xc3\x89" "cole,\xc3\xa0 \xd0\x96uk qr\xc4\xb0st uv\xc3\xa9";
 	const char *want = "strasse naiveete gr\xc3\xb8n m\xce\xb1\xce\xb8 "
-	    "x\xd0\xb6y ab cd ef'gh ij kl mn op qrist uve";
+	    "x\xd0\xb6y ab cd ef'gh ij kl mn op ecole a \xd0\xb6uk qrist uve";
 	size_t n, m, cut;
 	char *s, *p;
 
@@ -492,7 +492,7 @@ test_fold_two_byte_letters(void **state)
 	/* Cut inside the last character: its lead byte alone. */
 	s = text_fold_n(t, sizeof(t) - 2, &n);
 	assert_string_equal(s, "strasse naiveete gr\xc3\xb8n m\xce\xb1\xce\xb8 "
-	    "x\xd0\xb6y ab cd ef'gh ij kl mn op qrist uv");
+	    "x\xd0\xb6y ab cd ef'gh ij kl mn op ecole a \xd0\xb6uk qrist uv");
 	free(s);
 }
 
