@@ -726,16 +726,22 @@ word_chain(struct form_index *x, struct form_key *k)
 }
 
 /* The key of w[0..len) on the wordtab chain that starts at slot i - 1,
- * or NULL. */
+ * or NULL.  Hint words are short: they are compared a byte at a time,
+ * which costs less than a call to memcmp(). */
 static const struct form_key *
 word_on_chain(const struct form_index *x, uint32_t i, const char *w,
     size_t len)
 {
 	const struct form_key *k;
+	size_t j;
 
 	for (; i != 0; i = k->wordnext) {
 		k = &x->slot[i - 1];
-		if (k->len == len && memcmp(k->s, w, len) == 0)
+		if (k->len != len)
+			continue;
+		for (j = 0; j < len && k->s[j] == w[j]; j++)
+			continue;
+		if (j == len)
 			return k;
 	}
 	return NULL;
@@ -1067,14 +1073,13 @@ trigger_at(const struct form *f, const char *w, size_t left)
 	return 0;
 }
 
+/* One more in score[l] for each bit l of langs (bits past LANG_COUNT
+ * are never set): a hint word is most often of one language. */
 static void
 score_langs(unsigned langs, int *score)
 {
-	int l;
-
-	for (l = 0; l < LANG_COUNT; l++)
-		if (langs & (1u << l))
-			score[l]++;
+	for (; langs != 0; langs &= langs - 1)
+		score[__builtin_ctz(langs)]++;
 }
 
 /*
@@ -1163,17 +1168,17 @@ struct fold_scan {
 };
 
 static void
-scan_word(struct text_words *tw, const char *out, size_t start, size_t end)
+scan_word(struct text_words *tw, const char *out, size_t start, size_t end,
+    uint32_t i)
 {
 	struct fold_scan *sc = (struct fold_scan *)tw;
 	const struct form_index *x = sc->f->index;
 	const struct form_key *k = NULL;
 	const char *w = out + start;
 	size_t n = end - start;
-	uint32_t i;
 
-	/* A folding's words are never empty. */
-	if ((i = x->wordtab[WORD_BIT(w, n)]) != 0)
+	/* i: the word's wordtab chain, the filter's entry. */
+	if (i != 0)
 		k = word_on_chain(x, i, w, n);
 	if (!tw->marked || end <= tw->mark) {
 		if (k != NULL && k->word_langs != 0)

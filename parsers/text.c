@@ -723,13 +723,63 @@ fold_byte_init(void)
 	fold_byte_ready = 1;
 }
 
+/*
+ * How each code point of two bytes in UTF-8 (U+0080-U+07FF: Latin
+ * letters with accents, Greek, Cyrillic...) folds, when it folds to one
+ * or two bytes that all go into the word around it: then the word loop
+ * takes it in place, without utf8proc_iterate() and the cache, and the
+ * output grows no faster than the input.  Filled from fold_cp() on
+ * first use; any other folding is FOLD2_OTHER, for the general path.
+ */
+#define FOLD2_UNSET	0
+#define FOLD2_OTHER	3
+
+struct fold2 {
+	unsigned char	 n;	/* 1, 2, FOLD2_UNSET or FOLD2_OTHER */
+	char		 s[2];
+};
+
+static struct fold2 fold2_tab[0x800];
+
+static int
+fold2_fill(struct fold2 *e)
+{
+	char tok[4 * FOLD_MAX_CP];
+	size_t tn;
+
+	tn = fold_cp((int32_t)(e - fold2_tab), tok);
+	e->n = FOLD2_OTHER;
+	if (tn >= 1 && tn <= 2 && memchr(tok, ' ', tn) == NULL) {
+		e->s[0] = tok[0];
+		e->s[1] = tn == 2 ? tok[1] : '\0';
+		e->n = (unsigned char)tn;
+	}
+	return 1;
+}
+
+/* Is the character at p (p < lim) of two bytes, whole before lim, with
+ * a folding fold2_tab holds?  Then e is its entry. */
+#define FOLD2_AT(p, lim, e)						\
+	((lim) - (p) >= 2 && (p)[0] >= 0xc2 && (p)[0] <= 0xdf &&	\
+	((p)[1] & 0xc0) == 0x80 &&					\
+	((e) = &fold2_tab[((p)[0] & 0x1f) << 6 | ((p)[1] & 0x3f)],	\
+	(e)->n != FOLD2_UNSET || fold2_fill(e)) &&			\
+	(e)->n != FOLD2_OTHER)
+
 /* Does tw want to be told of word out[ws..ol): none of its filter, or
- * the word's entry there, or the word cut at the mark?  A macro: it is
- * taken for every word. */
-#define WANTS_WORD(tw, out, ws, ol)					\
+ * the word's entry there (left in we), or the word cut at the mark?  A
+ * macro: it is taken for every word. */
+#define WANTS_WORD(tw, out, ws, ol, we)					\
 	((tw)->filter == NULL ||					\
-	(tw)->filter[TEXT_WORD_BIT((out) + (ws), (ol) - (ws))] != 0 ||	\
+	((we) = (tw)->filter[TEXT_WORD_BIT((out) + (ws),		\
+	    (ol) - (ws))]) != 0 ||					\
 	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
+
+/* Tell tw (may be NULL) of word out[ws..ol) if it wants it. */
+#define TELL_WORD(tw, out, ws, ol, we) do {				\
+	if ((tw) != NULL && WANTS_WORD(tw, out, ws, ol, we))		\
+		(tw)->word(tw, out, ws, ol, we);			\
+} while (0)
 
 /*
  * Fold s[0..len) (stopping at a NUL) one code point at a time: ASCII by a
@@ -756,6 +806,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	size_t tn, i, ol = 0, size, mlen = 0, k, before = 0, ws = 0;
 	int space = 0;
 	unsigned char d;
+	struct fold2 *e2;
+	uint32_t we = 0;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
 	 * v + highz from past 'z' up (for ASCII; a byte that is not is
 	 * flagged by its own high bit, and carries only past it). */
@@ -787,8 +839,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0) {
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-					tw->word(tw, out, ws, ol);
+				TELL_WORD(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -818,8 +869,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * lower case, which the next turn copies. */
 				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
 				    p[1] <= 'z') {
-					if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-						tw->word(tw, out, ws, ol);
+					TELL_WORD(tw, out, ws, ol, we);
 					out[ol++] = ' ';
 					ws = ol;
 					p++;
@@ -829,6 +879,15 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				if (d > FOLD_END && d < FOLD_MB) {
 					out[ol++] = (char)d;
 					p++;
+					continue;
+				}
+				/* A character of two bytes that folds to
+				 * letters, whole before the limit. */
+				if (d == FOLD_MB && FOLD2_AT(p, lim, e2)) {
+					out[ol] = e2->s[0];
+					out[ol + 1] = e2->s[1];
+					ol += e2->n;
+					p += 2;
 					continue;
 				}
 				if (d != FOLD_SEP)
@@ -843,8 +902,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					space = 1;
 					break;
 				}
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-					tw->word(tw, out, ws, ol);
+				TELL_WORD(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 				out[ol++] = (char)d;
@@ -866,6 +924,20 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				}
 			}
 			break;
+		}
+		/* A word that starts with a letter of two bytes. */
+		if (FOLD2_AT(p, lim, e2)) {
+			if (space && ol > 0) {
+				TELL_WORD(tw, out, ws, ol, we);
+				out[ol++] = ' ';
+				ws = ol;
+			}
+			space = 0;
+			out[ol] = e2->s[0];
+			out[ol + 1] = e2->s[1];
+			ol += e2->n;
+			p += 2;
+			continue;
 		}
 		before = ol;
 		n = utf8proc_iterate(p, end - p < 4 ? end - p : 4, &c);
@@ -903,8 +975,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				continue;
 			}
 			if (space && ol > 0) {
-				if (tw != NULL && WANTS_WORD(tw, out, ws, ol))
-					tw->word(tw, out, ws, ol);
+				TELL_WORD(tw, out, ws, ol, we);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -912,8 +983,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			out[ol++] = t[i];
 		}
 	}
-	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol))
-		tw->word(tw, out, ws, ol);
+	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol, we))
+		tw->word(tw, out, ws, ol, we);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;

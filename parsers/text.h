@@ -62,23 +62,24 @@ char	*text_fold_mark(const char *s, size_t len, size_t mark,
  * filter (NULL: none) has TEXT_WORD_BITS entries: a word whose entry at
  * TEXT_WORD_BIT() is 0 is not told, save the word cut at the mark.  A
  * reader that looks words up can say so which it never finds, most words
- * of a text, and spare a call for each.
+ * of a text, and spare a call for each.  word() gets the word's entry
+ * (0 without a filter), which it need not look up again.
  */
 struct text_words {
 	void	(*word)(struct text_words *, const char *out, size_t start,
-		    size_t end);
+		    size_t end, uint32_t entry);
 	const uint32_t *filter;
 	size_t	 mark;
 	int	 marked;
 };
 
-/* A word's first byte, last byte and length (up to 15) in 14 bits, for
+/* A word's first byte, last byte and length (modulo 16) in 14 bits, for
  * w[0..len) with len > 0. */
 #define TEXT_WORD_BITS	(1u << 14)
 #define TEXT_WORD_BIT(w, len)						\
 	(((unsigned char)(w)[0] & 31) |					\
 	((unsigned char)(w)[(len) - 1] & 31) << 5 |			\
-	(unsigned)((len) < 15 ? (len) : 15) << 10)
+	((unsigned)(len) & 15) << 10)
 
 /* text_fold_mark(), telling tw of each word (see above). */
 char	*text_fold_words(const char *s, size_t len, size_t mark,

@@ -707,6 +707,45 @@ test_unreadable_form(void **state)
 	form_free(NULL);
 }
 
+/* A word of sixteen bytes or more has the table entry of a word sixteen
+ * shorter: a long word that starts and ends as a hint word does is no
+ * hint word, and the hint word still counts. */
+static void
+test_long_word_entries(void **state)
+{
+	static const char text[] = "dxxxxxxxxxxxxxxxxe de "
+	    "THxxxxxxxxxxxxxxxxE the ofxxxxxxxxxxxxxxxxxxxxxxxxxxxxxf";
+	struct form *f = NULL;
+	char err[2048], *a, *b;
+	int sa[LANG_COUNT], sb[LANG_COUNT], ta, tb, l, total = 0;
+	size_t al, bl, ml;
+
+	(void)state;
+	assert_int_equal(form_load(REAL_FORM, &f, err, sizeof(err)), 0);
+	assert_int_equal(form_word_langs(f, "dxxxxxxxxxxxxxxxxe", 18), 0);
+	assert_int_equal(form_word_langs(f, "thxxxxxxxxxxxxxxxxe", 19), 0);
+	assert_int_not_equal(form_word_langs(f, "the", 3), 0);
+	memset(sa, 0, sizeof(sa));
+	memset(sb, 0, sizeof(sb));
+	a = form_fold_scan(f, text, sizeof(text) - 1, sizeof(text) - 1, sa,
+	    &ta, &al);
+	b = text_fold_mark(text, sizeof(text) - 1, sizeof(text) - 1, &ml,
+	    &bl);
+	tb = form_text_scan(f, b, bl, ml, sb);
+	assert_string_equal(a, b);
+	assert_int_equal(ta, tb);
+	assert_memory_equal(sa, sb, sizeof(sa));
+	for (l = 0; l < LANG_COUNT; l++)
+		total += sa[l];
+	/* "de" and "the", each for its languages, and nothing else. */
+	assert_int_equal(total,
+	    __builtin_popcount(form_word_langs(f, "de", 2)) +
+	    __builtin_popcount(form_word_langs(f, "the", 3)));
+	free(a);
+	free(b);
+	form_free(f);
+}
+
 int
 main(void)
 {
@@ -727,6 +766,7 @@ main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_all_problems_reported),
 		cmocka_unit_test(test_unreadable_form),
+		cmocka_unit_test(test_long_word_entries),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

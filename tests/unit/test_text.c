@@ -377,10 +377,12 @@ struct word_log {
 };
 
 static void
-log_word(struct text_words *tw, const char *out, size_t start, size_t end)
+log_word(struct text_words *tw, const char *out, size_t start, size_t end,
+    uint32_t entry)
 {
 	struct word_log *wl = (struct word_log *)tw;
 
+	assert_int_equal(entry, 0);	/* no filter */
 	assert_true(end > start);
 	assert_true(wl->len + 1 + (end - start) < sizeof(wl->s));
 	if (wl->len > 0)
@@ -460,6 +462,40 @@ test_to_utf8_take(void **state)
 	}
 }
 
+/* Characters of two bytes in a word fold in place as on their own:
+ * accents dropped, capitals lowered, one letter to two, letters of other
+ * scripts kept, punctuation a separator, a lone lead or continuation
+ * byte a separator, and a character cut by the mark or the end. */
+static void
+test_fold_two_byte_letters(void **state)
+{
+	static const char t[] = "stra\xc3\x9f" "e na\xc3\xafve"
+	    "\xc3\x89T\xc3\x89 gr\xc3\xb8n m\xce\x91\xce\xb8 "
+	    "x\xd0\x96y ab\xc2\xab" "cd ef\xc2\xb4gh ij\xc3kl mn\x80op "
+	    "\xc3\x89" "cole,\xc3\xa0 \xd0\x96uk qr\xc4\xb0st uv\xc3\xa9";
+	const char *want = "strasse naiveete gr\xc3\xb8n m\xce\xb1\xce\xb8 "
+	    "x\xd0\xb6y ab cd ef'gh ij kl mn op ecole a \xd0\xb6uk qrist uve";
+	size_t n, m, cut;
+	char *s, *p;
+
+	(void)state;
+	for (cut = 0; cut <= sizeof(t) - 1; cut++) {
+		s = text_fold_mark(t, sizeof(t) - 1, cut, &m, &n);
+		p = text_fold_n(t, cut, NULL);
+		assert_string_equal(s, want);
+		assert_int_equal(n, strlen(want));
+		assert_int_equal(m, strlen(p));
+		assert_memory_equal(s, p, m);
+		free(p);
+		free(s);
+	}
+	/* Cut inside the last character: its lead byte alone. */
+	s = text_fold_n(t, sizeof(t) - 2, &n);
+	assert_string_equal(s, "strasse naiveete gr\xc3\xb8n m\xce\xb1\xce\xb8 "
+	    "x\xd0\xb6y ab cd ef'gh ij kl mn op ecole a \xd0\xb6uk qrist uv");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -478,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_squeeze),
 		cmocka_unit_test(test_fold_words_separators),
 		cmocka_unit_test(test_to_utf8_take),
+		cmocka_unit_test(test_fold_two_byte_letters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
