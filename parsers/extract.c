@@ -1680,13 +1680,12 @@ split_valid(const char *src, size_t len, int csv, struct text *t,
     size_t *cap)
 {
 	const char *set = csv ? split_set_csv : split_set;
-	const char *p = src, *end = src + len, *q, *dsp;
+	const char *p = src, *end = src + len, *q;
 	struct line *l;
 	size_t ll;
 	int sepch;
 
 	t->buf = xmalloc(len + 1);
-	dsp = strstr(src, "  ");
 	q = src + strcspn(src, set);
 	while (p < end) {
 		if (t->n >= LIMIT_LINES) {
@@ -1709,11 +1708,11 @@ split_valid(const char *src, size_t len, int csv, struct text *t,
 			l->group = 0;
 			line_scan(l);
 		} else {
-			/* The first two spaces from p on, in this line? */
-			if (dsp != NULL && dsp < p)
-				dsp = strstr(p, "  ");
-			line_scan_end(l, sepch, dsp != NULL &&
-			    dsp + 1 < p + ll);
+			/* Looked for in the line's copy: a search from p
+			 * through the rest of the text would be cheaper,
+			 * but the sanitizers measure the rest of the text
+			 * at every call, quadratic for a large part. */
+			line_scan_end(l, sepch, strstr(l->s, "  ") != NULL);
 		}
 		p = q + 1;
 		if (*q == '\n')
