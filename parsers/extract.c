@@ -3170,9 +3170,58 @@ official_same(const struct official *a, const struct official *b)
 	return same;
 }
 
-/* Clean up, filter, validate and score a proposal. */
+/* Whether a and b were written alike, byte for byte, field by field. */
+static int
+official_raw_equal(const struct official *a, const struct official *b)
+{
+	int f;
+
+	for (f = 0; f < FIELD_COUNT; f++) {
+		const char *x = a->f[f].raw, *y = b->f[f].raw;
+
+		if (x == NULL || y == NULL) {
+			if (x != y)
+				return 0;
+		} else if (strcmp(x, y) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * extract_validate() of o, or a copy of what it gave for an official of
+ * done[0..ndone) written alike: layouts often find the same official,
+ * and validation depends on the raw fields alone.
+ */
 static void
-proposal_finish(const struct form *form, struct proposal *p)
+validate_reuse(const struct form *form, const struct proposal *done,
+    size_t ndone, struct official *o)
+{
+	const struct official *v;
+	size_t d, i;
+	int f;
+
+	for (d = 0; d < ndone; d++)
+		for (i = 0; i < done[d].no; i++) {
+			v = &done[d].o[i];
+			if (!official_raw_equal(v, o))
+				continue;
+			for (f = 0; f < FIELD_COUNT; f++) {
+				free(o->f[f].value);
+				o->f[f].value = v->f[f].value ?
+				    xstrdup(v->f[f].value) : NULL;
+				o->f[f].problem = v->f[f].problem;
+			}
+			return;
+		}
+	extract_validate(form, o);
+}
+
+/* Clean up, filter, validate and score a proposal; done[0..ndone) are
+ * the proposals finished before it. */
+static void
+proposal_finish(const struct form *form, struct proposal *p,
+    const struct proposal *done, size_t ndone)
 {
 	size_t i, j;
 	int s, maxg = 0, multi = 0, g;
@@ -3235,7 +3284,7 @@ proposal_finish(const struct form *form, struct proposal *p)
 			official_free(o);
 			continue;
 		}
-		extract_validate(form, o);
+		validate_reuse(form, done, ndone, o);
 		for (s = 0; s < FIELD_COUNT; s++) {
 			if (o->f[s].raw)
 				p->given++;
@@ -3300,7 +3349,7 @@ extract_text(const struct form *form, const char *text, int csv,
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {
 		layouts[li].fn(form, &t, csv, &props[li]);
-		proposal_finish(form, &props[li]);
+		proposal_finish(form, &props[li], props, li);
 		ex->labels_seen |= props[li].labels_seen;
 		if (props[li].valid > props[best].valid ||
 		    (props[li].valid == props[best].valid &&
