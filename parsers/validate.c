@@ -1274,12 +1274,46 @@ has_letter(const char *s)
 	return 0;
 }
 
+/*
+ * The first byte is_placeholder() would compare, when s starts with
+ * ASCII: text_fold() makes an ASCII letter lower case, keeps a digit,
+ * '@', '+', '.', '-' and '\'' and makes any other byte a space, and
+ * compact() drops '.', '-', '\'' and spaces before the first byte it
+ * keeps.  0 when a byte that is not ASCII (or none) comes first.
+ */
+static int
+placeholder_lead(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0' && *p < 0x80; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			return *p + ('a' - 'A');
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '@' || *p == '+')
+			return *p;
+	}
+	return 0;
+}
+
 static int
 is_placeholder(const char *s)
 {
-	char *f = text_fold(s), *c = compact(f);
+	char *f, *c;
 	const char *p;
-	int i, hit = 0;
+	int i, hit = 0, lead;
+
+	/* Most values start with another letter than all placeholders
+	 * and "x": no need to fold them. */
+	if ((lead = placeholder_lead(s)) != 0 && lead != 'x') {
+		for (i = 0; placeholders[i]; i++)
+			if (placeholders[i][0] == lead)
+				break;
+		if (placeholders[i] == NULL)
+			return 0;
+	}
+	f = text_fold(s);
+	c = compact(f);
 
 	/* Most values start with another letter than all but a few. */
 	for (i = 0; placeholders[i] && !hit; i++)

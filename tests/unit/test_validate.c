@@ -679,6 +679,29 @@ test_hostile(void **state)
 	free(huge);
 }
 
+/* Placeholders behind marks or a letter that is not ASCII, and values
+ * whose first letter no placeholder has, next to the marks. */
+static void
+test_placeholder_lead(void **state)
+{
+	const struct fixture *fx = *state;
+	static const char *const bad[] = {
+		"`n/a", "'None'", ".. TBD", "-- xx --", "(n/a)", "[Unknown]",
+		"\"same\"", "* test", "  _idem_", "\xc3\x91/A", "\xc2\xabn/a\xc2\xbb",
+		"\xc3\x8d""DEM", NULL
+	};
+	static const char *const good[] = {
+		"Brown", "(Kenya)", "@home", "+Zoe", "-- Mwangi --", "`Otieno",
+		"\xc3\x89mile", "Xavier", NULL
+	};
+	int i;
+
+	for (i = 0; bad[i]; i++)
+		expect_bad(fx, "text", NULL, bad[i], PROBLEM_TEXT);
+	for (i = 0; good[i]; i++)
+		expect_ok(fx, "text", NULL, good[i], good[i]);
+}
+
 int
 main(void)
 {
@@ -696,6 +719,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_small_table),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_placeholder_lead),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
