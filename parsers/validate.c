@@ -80,7 +80,8 @@ struct domainset {
 	struct htab	 wild;	/* bases of "name.*" entries */
 };
 
-/* Leading articles ignored in country names ("the Gambia", "l'Inde"). */
+/* Leading articles ignored in country names ("the Gambia", "l'Inde");
+ * skip_article() knows the letters they start with. */
 static const char *const articles[] = {
 	"the ", "la ", "le ", "les ", "l'", "l ", "el ", "los ", "las ", NULL
 };
@@ -189,6 +190,9 @@ skip_article(const char *k)
 	size_t n;
 	int i;
 
+	/* Every article starts with 't', 'l' or 'e'. */
+	if (*k != 't' && *k != 'l' && *k != 'e')
+		return k;
 	for (i = 0; articles[i]; i++) {
 		n = strlen(articles[i]);
 		if (strncmp(k, articles[i], n) == 0 && k[n] != '\0')
@@ -597,22 +601,43 @@ parties_by_iso2(const struct parties *p, const char *iso2)
 	return &p->v[e->party];
 }
 
-/* Names, aliases and their variants; NULL if none or ambiguous. */
+/* The party of one variant of a name; NULL if none or ambiguous. */
+static const struct party *
+find_variant(const struct parties *p, const char *v)
+{
+	const struct hent *e;
+
+	e = *v ? htab_get(&p->names, v) : NULL;
+	if (e == NULL || (e->flags & HENT_AMBIG))
+		return NULL;
+	return &p->v[e->party];
+}
+
+/*
+ * Names, aliases and their variants; NULL if none or ambiguous.  The
+ * variants are tried in the order variants() makes them, each made only
+ * when the one before is not found (most names are found as written).
+ */
 static const struct party *
 find_name(const struct parties *p, const char *folded)
 {
-	const struct hent *e;
-	const struct party *found = NULL;
-	char *v[NVARIANTS];
-	int i;
+	const struct party *found;
+	const char *art;
+	char *c, *ca;
 
-	variants(folded, v);
-	for (i = 0; i < NVARIANTS && found == NULL; i++) {
-		e = *v[i] ? htab_get(&p->names, v[i]) : NULL;
-		if (e != NULL && !(e->flags & HENT_AMBIG))
-			found = &p->v[e->party];
+	if ((found = find_variant(p, folded)) != NULL)
+		return found;
+	art = skip_article(folded);
+	if ((found = find_variant(p, art)) != NULL)
+		return found;
+	c = compact(folded);
+	if ((found = find_variant(p, c)) == NULL &&
+	    (found = find_variant(p, skip_article(c))) == NULL) {
+		ca = compact(art);
+		found = find_variant(p, ca);
+		free(ca);
 	}
-	variants_free(v);
+	free(c);
 	return found;
 }
 

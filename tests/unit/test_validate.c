@@ -702,6 +702,29 @@ test_placeholder_lead(void **state)
 		expect_ok(fx, "text", NULL, good[i], good[i]);
 }
 
+/* Each variant of a country name in turn: as written, without its
+ * article, compacted, compacted and without its article; and names that
+ * start with the letters of an article. */
+static void
+test_country_variants(void **state)
+{
+	const struct fixture *fx = *state;
+
+	expect_ok(fx, "country", NULL, "Gambia", "GM");
+	expect_ok(fx, "country", NULL, "The Gambia", "GM");
+	expect_ok(fx, "country", NULL, "la Gambie", "GM");
+	expect_ok(fx, "country", NULL, "L'Éthiopie", "ET");
+	expect_ok(fx, "country", NULL, "U.K.", "GB");
+	expect_ok(fx, "country", NULL, "the U.K.", "GB");
+	expect_ok(fx, "country", NULL, "Ethiopia", "ET");
+	expect_ok(fx, "country", NULL, "Lesotho", "LS");
+	expect_ok(fx, "country", NULL, "Togo", "TG");
+	expect_ok(fx, "country", NULL, "el Togo", "TG");
+	expect_bad(fx, "country", NULL, "the", PROBLEM_COUNTRY);
+	expect_bad(fx, "country", NULL, "l'", PROBLEM_COUNTRY);
+	expect_bad(fx, "country", NULL, "the Atlantis", PROBLEM_COUNTRY);
+}
+
 int
 main(void)
 {
@@ -720,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_small_table),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_placeholder_lead),
+		cmocka_unit_test(test_country_variants),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
