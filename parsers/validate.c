@@ -28,7 +28,6 @@
 
 #include <utf8proc.h>
 
-#include "buf.h"
 #include "fields.h"
 #include "limits.h"
 #include "text.h"
@@ -1173,6 +1172,25 @@ bad:
 }
 
 /*
+ * "+", code[0..cn) and rest: a telephone number written out.  Empty when
+ * longer than PHONE_MAX + 2 bytes, the cap a number was written under.
+ */
+static char *
+phone_plus(const char *code, size_t cn, const char *rest)
+{
+	size_t rn = strlen(rest);
+	char *out;
+
+	if (1 + cn + rn > PHONE_MAX + 2)
+		return xstrdup("");
+	out = xmalloc(1 + cn + rn + 1);
+	out[0] = '+';
+	memcpy(out + 1, code, cn);
+	memcpy(out + 1 + cn, rest, rn + 1);
+	return out;
+}
+
+/*
  * phone: at least 7 and at most 15 digits, normalised to +<digits> when
  * that is certain.  The rule:
  *  - labels before the number ("Tel.:") are skipped; an extension ("ext.
@@ -1201,7 +1219,6 @@ validate_phone(const struct validate_ctx *ctx, const char *raw, char **norm)
 	size_t n, cl = 0, tl = 0;
 	long zero_at;
 	int plus, intl, cc_first, trunk_first;
-	struct buf b;
 
 	*norm = NULL;
 	if ((s = squeezed(raw, &pr)) == NULL)
@@ -1242,21 +1259,19 @@ validate_phone(const struct validate_ctx *ctx, const char *raw, char **norm)
 		    strncmp(d, num->trunk, tl) == 0;
 	}
 
-	buf_init(&b, PHONE_MAX + 2);
 	if (intl && cc_first && tl > 0 && num->lengths != 0 &&
 	    strncmp(d + cl, num->trunk, tl) == 0 &&
 	    !lengths_ok(num, n - cl) && lengths_ok(num, n - cl - tl)) {
 		/* "+44 020 ...": the trunk 0 kept after the code. */
-		buf_printf(&b, "+%.*s%s", (int)cl, d, d + cl + tl);
+		*norm = phone_plus(d, cl, d + cl + tl);
 	} else if (intl)
-		buf_printf(&b, "+%s", d);
+		*norm = phone_plus("", 0, d);
 	else if (trunk_first && lengths_ok(num, n - tl))
-		buf_printf(&b, "+%s%s", pt->calling_code, d + tl);
+		*norm = phone_plus(pt->calling_code, cl, d + tl);
 	else if (cc_first && lengths_ok(num, n - cl))
-		buf_printf(&b, "+%s", d);
+		*norm = phone_plus("", 0, d);
 	else
-		buf_addstr(&b, d);
-	*norm = buf_release(&b);
+		*norm = xstrdup(d);
 	return PROBLEM_NONE;
 }
 

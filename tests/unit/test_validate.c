@@ -725,6 +725,22 @@ test_country_variants(void **state)
 	expect_bad(fx, "country", NULL, "the Atlantis", PROBLEM_COUNTRY);
 }
 
+/* Numbers written out at the longest E.164 allows, with and without a
+ * country. */
+static void
+test_phone_longest(void **state)
+{
+	const struct fixture *fx = *state;
+
+	expect_ok(fx, "phone", NULL, "+123 456 789 012 345", "+123456789012345");
+	expect_ok(fx, "phone", NULL, "00123 456 789 012 345",
+	    "+123456789012345");
+	expect_ok(fx, "phone", "KE", "+254 722 000 000 123",
+	    "+254722000000123");
+	expect_ok(fx, "phone", "KE", "123 456 789 012 345", "123456789012345");
+	expect_bad(fx, "phone", NULL, "+123 456 789 012 3456", PROBLEM_PHONE);
+}
+
 int
 main(void)
 {
@@ -744,6 +760,7 @@ main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_placeholder_lead),
 		cmocka_unit_test(test_country_variants),
+		cmocka_unit_test(test_phone_longest),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
