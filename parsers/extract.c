@@ -1009,9 +1009,11 @@ struct line {
 	unsigned		 loose:1;	/* label by the prefix rule */
 	unsigned		 maysep:1;	/* may hold a separator() */
 	unsigned		 group:1;	/* holds '(', '[' or '/' */
+	unsigned		 plain:1;	/* prose: see text_split() */
 	int			 slot;		/* label at the start */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
+	size_t			 next;	/* the next line that is not plain */
 };
 
 struct text {
@@ -1782,7 +1784,7 @@ static void
 text_split(const struct form *form, const char *src, int csv,
     struct text *t)
 {
-	size_t cap = 0, i, len = strlen(src);
+	size_t cap = 0, i, next, len = strlen(src);
 
 	memset(t, 0, sizeof(*t));
 	/* Text made by the MIME reader is valid UTF-8 already: then each
@@ -1796,6 +1798,22 @@ text_split(const struct form *form, const char *src, int csv,
 	for (i = 0; i < t->n; i++) {
 		line_analyse(form, &t->lines[i]);
 		t->seps |= t->lines[i].seps;
+	}
+	/*
+	 * A plain line (prose: not blank, no heading, no label at its
+	 * start, no separator, no rule) starts no table nor pair in any
+	 * layout, nor does it vote: each notes the next line that is not
+	 * plain, for the layouts to pass over prose in one step.
+	 */
+	next = t->n;
+	for (i = t->n; i-- > 0;) {
+		struct line *l = &t->lines[i];
+
+		l->plain = !l->blank && !l->heading && l->slot == SLOT_NONE &&
+		    l->seps == 0 && !l->rule;
+		l->next = next;
+		if (!l->plain)
+			next = i;
 	}
 }
 
@@ -2054,6 +2072,11 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 			block_close(&b);
 			continue;
 		}
+		/* Prose does nothing while no block is open. */
+		if (l->plain && b.cur == NO_CAND) {
+			i = l->next - 1;
+			continue;
+		}
 		if (l->slot == SLOT_NONE) {
 			/* Free text ends a block that is complete enough
 			 * ("Best regards" after the last field). */
@@ -2144,6 +2167,10 @@ layout_vertical(const struct form *form, const struct text *t, int csv,
 
 	(void)csv;
 	while (i < t->n && !p->truncated) {
+		if (t->lines[i].plain) {
+			i = t->lines[i].next;
+			continue;
+		}
 		if (!cell_label(&t->lines[i])) {
 			i++;
 			continue;
@@ -2665,6 +2692,10 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 		const struct line *l = &t->lines[i];
 
 		/* Most lines of prose hold no separator to try. */
+		if (l->plain) {
+			i = l->next - 1;
+			continue;
+		}
 		if (l->blank || l->heading || (l->seps & mask) == 0)
 			continue;
 		for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps);
@@ -2734,6 +2765,10 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 			const struct line *l0 = &t->lines[i];
 
 			/* Where no table can start, without a call. */
+			if (l0->plain) {
+				i = l0->next;
+				continue;
+			}
 			if (l0->blank || l0->heading ||
 			    (!l0->rule && !(l0->seps & BIT(sep)))) {
 				i++;
@@ -3316,6 +3351,10 @@ label_votes(const struct form *form, const struct text *t,
 		const struct line *l = &t->lines[i];
 		enum sep sep;
 
+		if (l->plain) {
+			i = l->next - 1;
+			continue;
+		}
 		if (l->slot != SLOT_NONE) {
 			lang_label(form, l->label, ex);
 			continue;
