@@ -1009,9 +1009,11 @@ struct line {
 	unsigned		 loose:1;	/* label by the prefix rule */
 	unsigned		 maysep:1;	/* may hold a separator() */
 	unsigned		 group:1;	/* holds '(', '[' or '/' */
+	unsigned		 plain:1;	/* prose: see text_split() */
 	int			 slot;		/* label at the start */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
+	size_t			 next;	/* the next line that is not plain */
 };
 
 struct text {
@@ -1781,7 +1783,7 @@ static void
 text_split(const struct form *form, const char *src, int csv,
     struct text *t)
 {
-	size_t cap = 0, i, len = strlen(src);
+	size_t cap = 0, i, next, len = strlen(src);
 
 	memset(t, 0, sizeof(*t));
 	/* Text made by the MIME reader is valid UTF-8 already: then each
@@ -1795,6 +1797,22 @@ text_split(const struct form *form, const char *src, int csv,
 	for (i = 0; i < t->n; i++) {
 		line_analyse(form, &t->lines[i]);
 		t->seps |= t->lines[i].seps;
+	}
+	/*
+	 * A plain line (prose: not blank, no heading, no label at its
+	 * start, no separator, no rule) starts no table nor pair in any
+	 * layout, nor does it vote: each notes the next line that is not
+	 * plain, for the layouts to pass over prose in one step.
+	 */
+	next = t->n;
+	for (i = t->n; i-- > 0;) {
+		struct line *l = &t->lines[i];
+
+		l->plain = !l->blank && !l->heading && l->slot == SLOT_NONE &&
+		    l->seps == 0 && !l->rule;
+		l->next = next;
+		if (!l->plain)
+			next = i;
 	}
 }
 
@@ -2053,6 +2071,11 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 			block_close(&b);
 			continue;
 		}
+		/* Prose does nothing while no block is open. */
+		if (l->plain && b.cur == NO_CAND) {
+			i = l->next - 1;
+			continue;
+		}
 		if (l->slot == SLOT_NONE) {
 			/* Free text ends a block that is complete enough
 			 * ("Best regards" after the last field). */
@@ -2143,6 +2166,10 @@ layout_vertical(const struct form *form, const struct text *t, int csv,
 
 	(void)csv;
 	while (i < t->n && !p->truncated) {
+		if (t->lines[i].plain) {
+			i = t->lines[i].next;
+			continue;
+		}
 		if (!cell_label(&t->lines[i])) {
 			i++;
 			continue;
@@ -2664,6 +2691,10 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 		const struct line *l = &t->lines[i];
 
 		/* Most lines of prose hold no separator to try. */
+		if (l->plain) {
+			i = l->next - 1;
+			continue;
+		}
 		if (l->blank || l->heading || (l->seps & mask) == 0)
 			continue;
 		for (si = 0; si < sizeof(table_seps) / sizeof(*table_seps);
@@ -2733,6 +2764,10 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 			const struct line *l0 = &t->lines[i];
 
 			/* Where no table can start, without a call. */
+			if (l0->plain) {
+				i = l0->next;
+				continue;
+			}
 			if (l0->blank || l0->heading ||
 			    (!l0->rule && !(l0->seps & BIT(sep)))) {
 				i++;
@@ -3169,9 +3204,58 @@ official_same(const struct official *a, const struct official *b)
 	return same;
 }
 
-/* Clean up, filter, validate and score a proposal. */
+/* Whether a and b were written alike, byte for byte, field by field. */
+static int
+official_raw_equal(const struct official *a, const struct official *b)
+{
+	int f;
+
+	for (f = 0; f < FIELD_COUNT; f++) {
+		const char *x = a->f[f].raw, *y = b->f[f].raw;
+
+		if (x == NULL || y == NULL) {
+			if (x != y)
+				return 0;
+		} else if (strcmp(x, y) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * extract_validate() of o, or a copy of what it gave for an official of
+ * done[0..ndone) written alike: layouts often find the same official,
+ * and validation depends on the raw fields alone.
+ */
 static void
-proposal_finish(const struct form *form, struct proposal *p)
+validate_reuse(const struct form *form, const struct proposal *done,
+    size_t ndone, struct official *o)
+{
+	const struct official *v;
+	size_t d, i;
+	int f;
+
+	for (d = 0; d < ndone; d++)
+		for (i = 0; i < done[d].no; i++) {
+			v = &done[d].o[i];
+			if (!official_raw_equal(v, o))
+				continue;
+			for (f = 0; f < FIELD_COUNT; f++) {
+				free(o->f[f].value);
+				o->f[f].value = v->f[f].value ?
+				    xstrdup(v->f[f].value) : NULL;
+				o->f[f].problem = v->f[f].problem;
+			}
+			return;
+		}
+	extract_validate(form, o);
+}
+
+/* Clean up, filter, validate and score a proposal; done[0..ndone) are
+ * the proposals finished before it. */
+static void
+proposal_finish(const struct form *form, struct proposal *p,
+    const struct proposal *done, size_t ndone)
 {
 	size_t i, j;
 	int s, maxg = 0, multi = 0, g;
@@ -3234,7 +3318,7 @@ proposal_finish(const struct form *form, struct proposal *p)
 			official_free(o);
 			continue;
 		}
-		extract_validate(form, o);
+		validate_reuse(form, done, ndone, o);
 		for (s = 0; s < FIELD_COUNT; s++) {
 			if (o->f[s].raw)
 				p->given++;
@@ -3266,6 +3350,10 @@ label_votes(const struct form *form, const struct text *t,
 		const struct line *l = &t->lines[i];
 		enum sep sep;
 
+		if (l->plain) {
+			i = l->next - 1;
+			continue;
+		}
 		if (l->slot != SLOT_NONE) {
 			lang_label(form, l->label, ex);
 			continue;
@@ -3299,7 +3387,7 @@ extract_text(const struct form *form, const char *text, int csv,
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {
 		layouts[li].fn(form, &t, csv, &props[li]);
-		proposal_finish(form, &props[li]);
+		proposal_finish(form, &props[li], props, li);
 		ex->labels_seen |= props[li].labels_seen;
 		if (props[li].valid > props[best].valid ||
 		    (props[li].valid == props[best].valid &&

@@ -28,7 +28,6 @@
 
 #include <utf8proc.h>
 
-#include "buf.h"
 #include "fields.h"
 #include "limits.h"
 #include "text.h"
@@ -80,7 +79,8 @@ struct domainset {
 	struct htab	 wild;	/* bases of "name.*" entries */
 };
 
-/* Leading articles ignored in country names ("the Gambia", "l'Inde"). */
+/* Leading articles ignored in country names ("the Gambia", "l'Inde");
+ * skip_article() knows the letters they start with. */
 static const char *const articles[] = {
 	"the ", "la ", "le ", "les ", "l'", "l ", "el ", "los ", "las ", NULL
 };
@@ -189,6 +189,9 @@ skip_article(const char *k)
 	size_t n;
 	int i;
 
+	/* Every article starts with 't', 'l' or 'e'. */
+	if (*k != 't' && *k != 'l' && *k != 'e')
+		return k;
 	for (i = 0; articles[i]; i++) {
 		n = strlen(articles[i]);
 		if (strncmp(k, articles[i], n) == 0 && k[n] != '\0')
@@ -597,22 +600,43 @@ parties_by_iso2(const struct parties *p, const char *iso2)
 	return &p->v[e->party];
 }
 
-/* Names, aliases and their variants; NULL if none or ambiguous. */
+/* The party of one variant of a name; NULL if none or ambiguous. */
+static const struct party *
+find_variant(const struct parties *p, const char *v)
+{
+	const struct hent *e;
+
+	e = *v ? htab_get(&p->names, v) : NULL;
+	if (e == NULL || (e->flags & HENT_AMBIG))
+		return NULL;
+	return &p->v[e->party];
+}
+
+/*
+ * Names, aliases and their variants; NULL if none or ambiguous.  The
+ * variants are tried in the order variants() makes them, each made only
+ * when the one before is not found (most names are found as written).
+ */
 static const struct party *
 find_name(const struct parties *p, const char *folded)
 {
-	const struct hent *e;
-	const struct party *found = NULL;
-	char *v[NVARIANTS];
-	int i;
+	const struct party *found;
+	const char *art;
+	char *c, *ca;
 
-	variants(folded, v);
-	for (i = 0; i < NVARIANTS && found == NULL; i++) {
-		e = *v[i] ? htab_get(&p->names, v[i]) : NULL;
-		if (e != NULL && !(e->flags & HENT_AMBIG))
-			found = &p->v[e->party];
+	if ((found = find_variant(p, folded)) != NULL)
+		return found;
+	art = skip_article(folded);
+	if ((found = find_variant(p, art)) != NULL)
+		return found;
+	c = compact(folded);
+	if ((found = find_variant(p, c)) == NULL &&
+	    (found = find_variant(p, skip_article(c))) == NULL) {
+		ca = compact(art);
+		found = find_variant(p, ca);
+		free(ca);
 	}
-	variants_free(v);
+	free(c);
 	return found;
 }
 
@@ -1148,6 +1172,25 @@ bad:
 }
 
 /*
+ * "+", code[0..cn) and rest: a telephone number written out.  Empty when
+ * longer than PHONE_MAX + 2 bytes, the cap a number was written under.
+ */
+static char *
+phone_plus(const char *code, size_t cn, const char *rest)
+{
+	size_t rn = strlen(rest);
+	char *out;
+
+	if (1 + cn + rn > PHONE_MAX + 2)
+		return xstrdup("");
+	out = xmalloc(1 + cn + rn + 1);
+	out[0] = '+';
+	memcpy(out + 1, code, cn);
+	memcpy(out + 1 + cn, rest, rn + 1);
+	return out;
+}
+
+/*
  * phone: at least 7 and at most 15 digits, normalised to +<digits> when
  * that is certain.  The rule:
  *  - labels before the number ("Tel.:") are skipped; an extension ("ext.
@@ -1176,7 +1219,6 @@ validate_phone(const struct validate_ctx *ctx, const char *raw, char **norm)
 	size_t n, cl = 0, tl = 0;
 	long zero_at;
 	int plus, intl, cc_first, trunk_first;
-	struct buf b;
 
 	*norm = NULL;
 	if ((s = squeezed(raw, &pr)) == NULL)
@@ -1217,21 +1259,19 @@ validate_phone(const struct validate_ctx *ctx, const char *raw, char **norm)
 		    strncmp(d, num->trunk, tl) == 0;
 	}
 
-	buf_init(&b, PHONE_MAX + 2);
 	if (intl && cc_first && tl > 0 && num->lengths != 0 &&
 	    strncmp(d + cl, num->trunk, tl) == 0 &&
 	    !lengths_ok(num, n - cl) && lengths_ok(num, n - cl - tl)) {
 		/* "+44 020 ...": the trunk 0 kept after the code. */
-		buf_printf(&b, "+%.*s%s", (int)cl, d, d + cl + tl);
+		*norm = phone_plus(d, cl, d + cl + tl);
 	} else if (intl)
-		buf_printf(&b, "+%s", d);
+		*norm = phone_plus("", 0, d);
 	else if (trunk_first && lengths_ok(num, n - tl))
-		buf_printf(&b, "+%s%s", pt->calling_code, d + tl);
+		*norm = phone_plus(pt->calling_code, cl, d + tl);
 	else if (cc_first && lengths_ok(num, n - cl))
-		buf_printf(&b, "+%s", d);
+		*norm = phone_plus("", 0, d);
 	else
-		buf_addstr(&b, d);
-	*norm = buf_release(&b);
+		*norm = xstrdup(d);
 	return PROBLEM_NONE;
 }
 
@@ -1274,12 +1314,46 @@ has_letter(const char *s)
 	return 0;
 }
 
+/*
+ * The first byte is_placeholder() would compare, when s starts with
+ * ASCII: text_fold() makes an ASCII letter lower case, keeps a digit,
+ * '@', '+', '.', '-' and '\'' and makes any other byte a space, and
+ * compact() drops '.', '-', '\'' and spaces before the first byte it
+ * keeps.  0 when a byte that is not ASCII (or none) comes first.
+ */
+static int
+placeholder_lead(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0' && *p < 0x80; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			return *p + ('a' - 'A');
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '@' || *p == '+')
+			return *p;
+	}
+	return 0;
+}
+
 static int
 is_placeholder(const char *s)
 {
-	char *f = text_fold(s), *c = compact(f);
+	char *f, *c;
 	const char *p;
-	int i, hit = 0;
+	int i, hit = 0, lead;
+
+	/* Most values start with another letter than all placeholders
+	 * and "x": no need to fold them. */
+	if ((lead = placeholder_lead(s)) != 0 && lead != 'x') {
+		for (i = 0; placeholders[i]; i++)
+			if (placeholders[i][0] == lead)
+				break;
+		if (placeholders[i] == NULL)
+			return 0;
+	}
+	f = text_fold(s);
+	c = compact(f);
 
 	/* Most values start with another letter than all but a few. */
 	for (i = 0; placeholders[i] && !hit; i++)

@@ -1332,6 +1332,54 @@ test_headings_ending_with_accents(void **state)
 	}
 }
 
+/* Prose before, between and after the labels of each layout: the layouts
+ * pass over runs of prose in one step, and an open block still ends at
+ * the prose after it. */
+static void
+test_prose_around_layouts(void **state)
+{
+	static const char prose[] =
+	    "Dear colleagues, please find our delegation below\n"
+	    "as requested in the notification of last month\n"
+	    "and thank you for your patience with this reply\n";
+	static const char *const bodies[] = {
+		/* label lines, a block ended by prose, then another */
+		"Country: Kenya\nLast name: Otieno\nFirst name: Jane\n"
+		"Organisation: KWS\nE-mail: jane@kws.go.ke\n"
+		"We look forward to the meeting\nand send our regards\n"
+		"Country: Kenya\nLast name: Wanjiru\nFirst name: Mary\n"
+		"Organisation: KWS\nE-mail: mary@kws.go.ke\n",
+		/* a table with a header row */
+		"Country\tLast name\tFirst name\tE-mail\n"
+		"Kenya\tOtieno\tJane\tjane@kws.go.ke\n"
+		"Kenya\tWanjiru\tMary\tmary@kws.go.ke\n",
+		/* a transposed table */
+		"Country\tKenya\tKenya\n"
+		"Last name\tOtieno\tWanjiru\n"
+		"First name\tJane\tMary\n"
+		"E-mail\tjane@kws.go.ke\tmary@kws.go.ke\n",
+		/* vertical cells, a blank line after them */
+		"Country\nLast name\nFirst name\nE-mail\n"
+		"Kenya\nOtieno\nJane\njane@kws.go.ke\n"
+		"Kenya\nWanjiru\nMary\nmary@kws.go.ke\n\n",
+	};
+	struct extraction ex;
+	char text[2048];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		snprintf(text, sizeof(text), "%s\n%s%s%s", prose, prose,
+		    bodies[i], prose);
+		if (run(text, 0, &ex) != 2)
+			fail_msg("layout %zu: %zu officials", i, ex.nofficials);
+		assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "Otieno");
+		assert_string_equal(raw(&ex, 1, FIELD_LAST_NAME), "Wanjiru");
+		assert_string_equal(raw(&ex, 1, FIELD_EMAIL), "mary@kws.go.ke");
+		extraction_free(&ex);
+	}
+}
+
 int
 main(void)
 {
@@ -1382,6 +1430,7 @@ main(void)
 		cmocka_unit_test(test_lines_of_one_pass),
 		cmocka_unit_test(test_long_label_lines_trimmed),
 		cmocka_unit_test(test_headings_ending_with_accents),
+		cmocka_unit_test(test_prose_around_layouts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -679,6 +679,68 @@ test_hostile(void **state)
 	free(huge);
 }
 
+/* Placeholders behind marks or a letter that is not ASCII, and values
+ * whose first letter no placeholder has, next to the marks. */
+static void
+test_placeholder_lead(void **state)
+{
+	const struct fixture *fx = *state;
+	static const char *const bad[] = {
+		"`n/a", "'None'", ".. TBD", "-- xx --", "(n/a)", "[Unknown]",
+		"\"same\"", "* test", "  _idem_", "\xc3\x91/A", "\xc2\xabn/a\xc2\xbb",
+		"\xc3\x8d""DEM", NULL
+	};
+	static const char *const good[] = {
+		"Brown", "(Kenya)", "@home", "+Zoe", "-- Mwangi --", "`Otieno",
+		"\xc3\x89mile", "Xavier", NULL
+	};
+	int i;
+
+	for (i = 0; bad[i]; i++)
+		expect_bad(fx, "text", NULL, bad[i], PROBLEM_TEXT);
+	for (i = 0; good[i]; i++)
+		expect_ok(fx, "text", NULL, good[i], good[i]);
+}
+
+/* Each variant of a country name in turn: as written, without its
+ * article, compacted, compacted and without its article; and names that
+ * start with the letters of an article. */
+static void
+test_country_variants(void **state)
+{
+	const struct fixture *fx = *state;
+
+	expect_ok(fx, "country", NULL, "Gambia", "GM");
+	expect_ok(fx, "country", NULL, "The Gambia", "GM");
+	expect_ok(fx, "country", NULL, "la Gambie", "GM");
+	expect_ok(fx, "country", NULL, "L'Éthiopie", "ET");
+	expect_ok(fx, "country", NULL, "U.K.", "GB");
+	expect_ok(fx, "country", NULL, "the U.K.", "GB");
+	expect_ok(fx, "country", NULL, "Ethiopia", "ET");
+	expect_ok(fx, "country", NULL, "Lesotho", "LS");
+	expect_ok(fx, "country", NULL, "Togo", "TG");
+	expect_ok(fx, "country", NULL, "el Togo", "TG");
+	expect_bad(fx, "country", NULL, "the", PROBLEM_COUNTRY);
+	expect_bad(fx, "country", NULL, "l'", PROBLEM_COUNTRY);
+	expect_bad(fx, "country", NULL, "the Atlantis", PROBLEM_COUNTRY);
+}
+
+/* Numbers written out at the longest E.164 allows, with and without a
+ * country. */
+static void
+test_phone_longest(void **state)
+{
+	const struct fixture *fx = *state;
+
+	expect_ok(fx, "phone", NULL, "+123 456 789 012 345", "+123456789012345");
+	expect_ok(fx, "phone", NULL, "00123 456 789 012 345",
+	    "+123456789012345");
+	expect_ok(fx, "phone", "KE", "+254 722 000 000 123",
+	    "+254722000000123");
+	expect_ok(fx, "phone", "KE", "123 456 789 012 345", "123456789012345");
+	expect_bad(fx, "phone", NULL, "+123 456 789 012 3456", PROBLEM_PHONE);
+}
+
 int
 main(void)
 {
@@ -696,6 +758,9 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_small_table),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_placeholder_lead),
+		cmocka_unit_test(test_country_variants),
+		cmocka_unit_test(test_phone_longest),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
