@@ -64,7 +64,6 @@
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
 
 static int	is_title(const char *, size_t);
-static size_t	ascii_prefix(const char *, size_t);
 
 /* ---------------------------------------------------------------------
  * Regular expressions
@@ -583,7 +582,7 @@ fold_other(const struct form *form, const char *s, size_t n, char *out,
  * label_lookup().  By all of them a label starts with the first word of
  * the folding, to a space or a full stop: ASCII is folded here and that
  * word looked up as soon as it ends, which rules out most prose after a
- * word.  ascii: whether s[0..n) is ASCII without NUL (ascii_prefix()).
+ * word.  ascii: whether s[0..n) is ASCII without NUL (text_ascii_run()).
  * *counted tells whether the text was counted against the fold budget
  * (not ASCII), as it is each time it is folded.
  */
@@ -659,7 +658,7 @@ lookup_folded(const struct form *form, const char *s, size_t n, int loose,
 
 	if (n == 0 || n > LIMIT_LABEL_BYTES)
 		return 0;
-	return label_fold(form, s, n, ascii_prefix(s, n) == n, folded,
+	return label_fold(form, s, n, text_ascii_run(s, n) == n, folded,
 	    sizeof(folded), &counted) > 0 &&
 	    label_lookup(form, folded, loose, m);
 }
@@ -679,7 +678,7 @@ trailing_junk(const char *s, size_t n)
 /*
  * What a label candidate holds, in one pass over its bytes (it is short):
  * a TAB, '(' or '[', '/', 0xEF (the lead byte of U+FFFD), a byte that is
- * not ASCII or a NUL (what ascii_prefix() stops at).
+ * not ASCII or a NUL (what text_ascii_run() stops at).
  */
 #define CB_TAB		1
 #define CB_OPEN		2
@@ -1477,26 +1476,6 @@ line_analyse(const struct form *form, struct line *l)
 	}
 }
 
-/* Bytes of s[0..n) that are ASCII without NUL, eight at a time. */
-static size_t
-ascii_prefix(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	size_t i = 0;
-	uint64_t v;
-
-	while (i + 8 <= n) {
-		memcpy(&v, s + i, 8);
-		if ((v & highs) != 0 || ((v - ones) & ~v & highs) != 0)
-			break;
-		i += 8;
-	}
-	while (i < n && (unsigned char)s[i] < 0x80 && s[i] != 0)
-		i++;
-	return i;
-}
-
 /*
  * Write s[0..n) to out (room for 3 * n bytes) as valid UTF-8: what
  * text_sanitize() does (invalid sequences become U+FFFD, NUL a space), but
@@ -1513,7 +1492,7 @@ sanitize_into(char *out, const char *s, size_t n)
 
 	while (i < n) {
 		if (u[i] != 0 && u[i] < 0x80) {
-			size_t run = ascii_prefix(s + i, n - i);
+			size_t run = text_ascii_run(s + i, n - i);
 
 			memcpy(out + o, s + i, run);
 			o += run;
@@ -1751,7 +1730,7 @@ split_sanitize(const char *src, size_t len, struct text *t, size_t *cap)
 			t->buf = xrealloc(t->buf, asize);
 		}
 		off[t->n] = alen;
-		if (ascii_prefix(p, ll) == ll) {
+		if (text_ascii_run(p, ll) == ll) {
 			memcpy(t->buf + alen, p, ll);
 			cl = ll;
 		} else {
@@ -3480,18 +3459,8 @@ lang_label(const struct form *form, const struct form_label *l,
 				ex->lang_score[lang] += 2;
 }
 
-/*
- * Hint words of each language (whole folded words) in the first
- * LIMIT_LANG_BYTES of text.  Labels vote in extract_text(), which has
- * analysed the lines already.
- */
-void
-extract_language_folded(const struct form *form, const char *folded,
-    size_t len, struct extraction *ex)
-{
-	form_text_langs(form, folded, len, ex->lang_score);
-}
-
+/* Hint words of each language (whole folded words) in the first
+ * LIMIT_LANG_BYTES of text; labels vote in extract_text(). */
 void
 extract_language(const struct form *form, const char *text,
     struct extraction *ex)
@@ -3507,7 +3476,7 @@ extract_language(const struct form *form, const char *text,
 	clean[cl] = '\0';
 	folded = text_fold_n(clean, cl, &fl);
 	free(clean);
-	extract_language_folded(form, folded, fl, ex);
+	form_text_langs(form, folded, fl, ex->lang_score);
 	free(folded);
 }
 

@@ -58,10 +58,6 @@ void	 extract_validate(const struct form *, struct official *o);
  * ex->lang_score.  (Labels of one language vote in extract_text().) */
 void	 extract_language(const struct form *, const char *text,
 	    struct extraction *ex);
-/* The same for what extract_language would fold: folded[0..len), the
- * folding (text_fold) of the text's first LIMIT_LANG_BYTES. */
-void	 extract_language_folded(const struct form *, const char *folded,
-	    size_t len, struct extraction *ex);
 
 void	 official_free(struct official *);	/* frees the fields, not o */
 void	 extraction_free(struct extraction *);	/* frees contents, not ex */

@@ -600,7 +600,7 @@ fold_scan(const struct form *form, const char *text, size_t len,
 	if (len > LIMIT_LANG_BYTES + 4 && (nl = memchr(text +
 	    LIMIT_LANG_BYTES + 4, '\n', len - LIMIT_LANG_BYTES - 4)) != NULL)
 		cut = (size_t)(nl - text);
-	/* What extract_language_folded() scores, in the same pass. */
+	/* What extract_language() scores, in the same pass. */
 	head = form_fold_scan(form, text, cut, LIMIT_LANG_BYTES,
 	    ex->lang_score, &trigger, &hl);
 	if (trigger || cut == len) {
@@ -931,8 +931,6 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	r = xcalloc(1, sizeof(*r));
 	read_headers(r, m);
 	read_suppress(r, m);
-	if (m->truncated)
-		r->flags |= FLAG_TRUNCATED;
 	if (opts && opts->trusted_authserv_id &&
 	    !authenticated(m, opts->trusted_authserv_id))
 		r->flags |= FLAG_UNAUTHENTICATED;
@@ -950,7 +948,8 @@ intake_parse(const struct form *form, const struct intake_opts *opts,
 	}
 	if (!(opts && opts->header_only))
 		extract_message(form, m, &ex, &alltext);
-	if (ex.truncated || m->truncated)	/* HTML read late may cut */
+	/* After the extraction: an HTML twin read late may cut too. */
+	if (ex.truncated || m->truncated)
 		r->flags |= FLAG_TRUNCATED;
 	/* Text without NULs (as every part is) folds the same way sanitised
 	 * or not: one folding serves the language (its first

@@ -235,29 +235,6 @@ printable_run(const char *s, size_t len)
 	return i;
 }
 
-/* Length of the run of ASCII without NUL that opens s[0..len), found
- * eight bytes at a time. */
-static size_t
-ascii_run(const char *s, size_t len)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	uint64_t v;
-	size_t i = 0;
-
-	/* A NUL sets its high bit in v - 1 (and not in v); a byte that is
-	 * not ASCII has its own.  A borrow only comes from a NUL. */
-	while (len - i >= 8) {
-		memcpy(&v, s + i, 8);
-		if ((((v - ones) & ~v) | v) & highs)
-			break;
-		i += 8;
-	}
-	while (i < len && (unsigned char)s[i] < 0x80 && s[i] != '\0')
-		i++;
-	return i;
-}
-
 /* Valid UTF-8 copy of s with control characters turned into spaces,
  * trimmed, at most max bytes, after head spare bytes (the pointer
  * returned is to the allocation). */
@@ -281,7 +258,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 	}
 	/* Plain ASCII needs no conversion: the same result straight from
 	 * s, its printable runs copied at once. */
-	if (ascii_run(s + k, len - k) == len - k) {
+	if (text_ascii_run(s + k, len - k) == len - k) {
 		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
 		    i++)
 			;
@@ -1347,7 +1324,8 @@ line_settled(const char *out, size_t n)
  * Copy raw[*ip..len) to out + *jp with LF line ends and NULs as spaces,
  * until want bytes or more are out and the last line is settled, or to
  * the end; *ip and *jp move on.  out has room for len - *ip more bytes
- * (the text never grows).  A CRLF is never split.
+ * (the text never grows), and may be raw itself with *jp <= *ip.  A CRLF
+ * is never split.
  */
 static void
 normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
@@ -1366,12 +1344,12 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 		char *o = out + j;
 
 		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-			memcpy(o, p, (size_t)(cr - p));
+			memmove(o, p, (size_t)(cr - p));
 			o += cr - p;
 			*o++ = '\n';
 			p = cr + 1 < end && cr[1] == '\n' ? cr + 2 : cr + 1;
 		}
-		memcpy(o, p, (size_t)(end - p));
+		memmove(o, p, (size_t)(end - p));
 		*jp = (size_t)(o - out) + (size_t)(end - p);
 		*ip = len;
 		return;
@@ -1387,7 +1365,7 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 		else
 			n = (cr = memchr(raw + i, '\r', lim)) != NULL ?
 			    (size_t)(cr - (raw + i)) : lim;
-		memcpy(out + j, raw + i, n);
+		memmove(out + j, raw + i, n);
 		i += n;
 		j += n;
 		if (n == lim)
@@ -1424,31 +1402,9 @@ normalise(const char *raw, size_t len, size_t head, size_t *outlen)
 static size_t
 normalise_here(char *s, size_t len)
 {
-	size_t i = 0, j = 0, n;
-	const char *cr;
-	int nul = memchr(s, '\0', len) != NULL;
+	size_t i = 0, j = 0;
 
-	while (i < len) {
-		if (nul)
-			n = run_until(s + i, len - i, '\r', '\0');
-		else
-			n = (cr = memchr(s + i, '\r', len - i)) != NULL ?
-			    (size_t)(cr - (s + i)) : len - i;
-		if (j < i)
-			memmove(s + j, s + i, n);
-		i += n;
-		j += n;
-		if (i == len)
-			break;
-		/* s[i] is a CR or a NUL; j <= i. */
-		if (s[i] == '\r') {
-			s[j++] = '\n';
-			if (i + 1 < len && s[i + 1] == '\n')
-				i++;
-		} else
-			s[j++] = ' ';
-		i++;
-	}
+	normalise_to(s, len, &i, s, &j, SIZE_MAX);
 	s[j] = '\0';
 	return j;
 }

@@ -135,31 +135,8 @@ next_line(const char **pp, const char *end, struct line *l)
 	return 1;
 }
 
-/* What fold_ascii() makes of each byte: the byte kept (lower-cased),
- * FOLD_SEP, or FOLD_NOT_ASCII. */
-#define FOLD_SEP	0
-#define FOLD_NOT_ASCII	1
-
-static unsigned char fold_tab[256];
-static int fold_tab_ready;
-
-static void
-fold_tab_init(void)
-{
-	int c, d;
-
-	for (c = 0; c < 256; c++) {
-		d = c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c == '`' ? '\'' : c;
-		if (c >= 0x80)
-			fold_tab[c] = FOLD_NOT_ASCII;
-		else if ((d >= 'a' && d <= 'z') || (d >= '0' && d <= '9') ||
-		    d == '@' || d == '+' || d == '.' || d == '-' || d == '\'')
-			fold_tab[c] = (unsigned char)d;
-		else
-			fold_tab[c] = FOLD_SEP;
-	}
-	fold_tab_ready = 1;
-}
+/* A byte of text_fold_bytes() that the folding keeps as it is. */
+#define FOLD_KEPT(d)	((d) > TEXT_FOLD_END && (d) < TEXT_FOLD_MB)
 
 /*
  * text_fold_n() of an ASCII line, made into out (room for l->n + 1 bytes)
@@ -170,20 +147,19 @@ fold_tab_init(void)
 static int
 fold_ascii(const struct line *l, char *out)
 {
+	const unsigned char *fold = text_fold_bytes();
 	size_t i, o = 0;
 	int space = 0;
 	unsigned char d;
 
-	if (!fold_tab_ready)
-		fold_tab_init();
 	for (i = 0; i < l->n; i++) {
-		d = fold_tab[(unsigned char)l->p[i]];
-		if (d > FOLD_NOT_ASCII) {
+		d = fold[(unsigned char)l->p[i]];
+		if (FOLD_KEPT(d)) {
 			if (space && o > 0)
 				out[o++] = ' ';
 			space = 0;
 			out[o++] = (char)d;
-		} else if (d == FOLD_SEP)
+		} else if (d == TEXT_FOLD_SEP)
 			space = 1;
 		else
 			return -1;
@@ -308,14 +284,13 @@ attribution(const char *f, int has_at)
 static int
 may_open_from(const struct line *l)
 {
+	const unsigned char *fold = text_fold_bytes();
 	size_t i, n = l->n < LABEL_BYTES ? l->n : LABEL_BYTES;
 	unsigned char d;
 
-	if (!fold_tab_ready)
-		fold_tab_init();
 	for (i = 0; i < n; i++)
-		if ((d = fold_tab[(unsigned char)l->p[i]]) != FOLD_SEP)
-			return d == FOLD_NOT_ASCII || d == 'f' || d == 'd' ||
+		if ((d = fold[(unsigned char)l->p[i]]) != TEXT_FOLD_SEP)
+			return !FOLD_KEPT(d) || d == 'f' || d == 'd' ||
 			    d == 'v';
 	return 0;
 }
@@ -481,14 +456,14 @@ val_pairs_init(void)
 static int
 plain_line(const struct line *l, const struct line *next)
 {
+	const unsigned char *fold;
 	unsigned char c, d;
 
 	if (l->last == 0)
 		return 1;
-	if (!fold_tab_ready)
-		fold_tab_init();
-	c = fold_tab[(unsigned char)l->p[0]];
-	if (c <= FOLD_NOT_ASCII || c == '-' || l->last == ':' ||
+	fold = text_fold_bytes();
+	c = fold[(unsigned char)l->p[0]];
+	if (!FOLD_KEPT(c) || c == '-' || l->last == ':' ||
 	    (next != NULL && next->last == ':'))
 		return 0;
 	/* A From label ends at a colon among the line's first bytes. */
@@ -500,10 +475,10 @@ plain_line(const struct line *l, const struct line *next)
 	 * a separator after the first byte folds to a space or nothing. */
 	if (l->n < 2)
 		return 1;
-	if ((d = fold_tab[(unsigned char)l->p[1]]) == FOLD_NOT_ASCII)
-		return 0;
-	if (d == FOLD_SEP)
+	if ((d = fold[(unsigned char)l->p[1]]) == TEXT_FOLD_SEP)
 		d = ' ';
+	else if (!FOLD_KEPT(d))
+		return 0;
 	if (!val_pairs_ready)
 		val_pairs_init();
 	return ((val_pairs[c & 31] >> (d & 31)) & 1) == 0;

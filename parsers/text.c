@@ -98,6 +98,12 @@ ascii_run(const unsigned char *s, size_t len)
 	return i;
 }
 
+size_t
+text_ascii_run(const char *s, size_t len)
+{
+	return ascii_run((const unsigned char *)s, len);
+}
+
 /*
  * Bytes from s[0..len) that are valid UTF-8 without NUL, from the start:
  * ASCII eight bytes at a time, two-byte characters (the accented letters
@@ -688,11 +694,10 @@ fold_cp(int32_t c, char *tok)
 	return n;
 }
 
-/* What each byte folds to: the lower-case ASCII byte kept, FOLD_SEP
- * (a separator), FOLD_END (NUL) or FOLD_MB (not ASCII). */
-#define FOLD_SEP	0
-#define FOLD_END	1
-#define FOLD_MB		0x80
+/* What each byte folds to (text_fold_bytes()). */
+#define FOLD_SEP	TEXT_FOLD_SEP
+#define FOLD_END	TEXT_FOLD_END
+#define FOLD_MB		TEXT_FOLD_MB
 
 static unsigned char fold_byte[256];
 static int fold_byte_ready;
@@ -721,6 +726,14 @@ fold_byte_init(void)
 	}
 	fold_byte[0] = FOLD_END;
 	fold_byte_ready = 1;
+}
+
+const unsigned char *
+text_fold_bytes(void)
+{
+	if (!fold_byte_ready)
+		fold_byte_init();
+	return fold_byte;
 }
 
 /*

@@ -30,6 +30,21 @@ char	*text_to_utf8_take(const char *charset, char *s, size_t len,
 /* 1 when text_to_utf8() gives s[0..len) back as it is. */
 int	 text_utf8_as_is(const char *charset, const char *s, size_t len);
 
+/*
+ * What the folding makes of each byte on its own, as a table by byte
+ * (built once): the lower-case ASCII byte kept, TEXT_FOLD_SEP (a
+ * separator), TEXT_FOLD_END (NUL, where the text ends) or TEXT_FOLD_MB (a
+ * byte that is not ASCII: what it folds to depends on the bytes after).
+ */
+#define TEXT_FOLD_SEP	0
+#define TEXT_FOLD_END	1
+#define TEXT_FOLD_MB	0x80
+const unsigned char *text_fold_bytes(void);
+
+/* Bytes from the start of s[0..len) that are ASCII without NUL, eight at
+ * a time. */
+size_t	 text_ascii_run(const char *s, size_t len);
+
 /* Copy of s with invalid UTF-8 sequences replaced by U+FFFD and NULs by
  * spaces. */
 char	*text_sanitize(const char *s, size_t len, size_t *outlen);

@@ -156,14 +156,35 @@ test_fold_again(void **state)
 	}
 }
 
+/* text_fold_mark() of t[0..len) at every cut, a letter's bytes split
+ * included: the whole folds to want, and the mark to the length of what
+ * the text up to the cut folds to on its own. */
+static void
+every_mark(const char *t, size_t len, const char *want)
+{
+	size_t n, m, cut;
+	char *s, *p;
+
+	for (cut = 0; cut <= len; cut++) {
+		s = text_fold_mark(t, len, cut, &m, &n);
+		p = text_fold_n(t, cut, NULL);
+		assert_string_equal(s, want);
+		assert_int_equal(n, strlen(s));
+		assert_int_equal(m, strlen(p));
+		assert_memory_equal(s, p, m);
+		free(p);
+		free(s);
+	}
+}
+
 /* A length-bounded fold stops at the length and at a NUL; the mark gives
  * the length of what the text up to it folds to on its own. */
 static void
 test_fold_n_and_mark(void **state)
 {
 	static const char t[] = "Caf\xc3\xa9 OLE  r\xc3\xa9sum\xc3\xa9 end";
-	size_t n, m, cut;
-	char *s, *p;
+	size_t n;
+	char *s;
 
 	(void)state;
 	s = text_fold_n("Caf\xc3\xa9 au lait", 7, &n);
@@ -174,16 +195,7 @@ test_fold_n_and_mark(void **state)
 	assert_string_equal(s, "ab");
 	free(s);
 	/* Every cut, a letter's bytes split included. */
-	for (cut = 0; cut <= sizeof(t) - 1; cut++) {
-		s = text_fold_mark(t, sizeof(t) - 1, cut, &m, &n);
-		p = text_fold_n(t, cut, NULL);
-		assert_string_equal(s, "cafe ole resume end");
-		assert_int_equal(n, strlen(s));
-		assert_int_equal(m, strlen(p));
-		assert_memory_equal(s, p, m);
-		free(p);
-		free(s);
-	}
+	every_mark(t, sizeof(t) - 1, "cafe ole resume end");
 	/* The same with words longer than eight bytes, a ligature that
 	 * folds to two letters, invalid bytes and a NUL. */
 	{
@@ -193,16 +205,7 @@ test_fold_n_and_mark(void **state)
 		const char *want = "internationalisation finalement tres-"
 		    "longtemps abcdefghijklmnopqrstuvw 'x";
 
-		for (cut = 0; cut <= sizeof(u) - 1; cut++) {
-			s = text_fold_mark(u, sizeof(u) - 1, cut, &m, &n);
-			p = text_fold_n(u, cut, NULL);
-			assert_string_equal(s, want);
-			assert_int_equal(n, strlen(s));
-			assert_int_equal(m, strlen(p));
-			assert_memory_equal(s, p, m);
-			free(p);
-			free(s);
-		}
+		every_mark(u, sizeof(u) - 1, want);
 	}
 }
 
@@ -475,20 +478,11 @@ test_fold_two_byte_letters(void **state)
 	    "\xc3\x89" "cole,\xc3\xa0 \xd0\x96uk qr\xc4\xb0st uv\xc3\xa9";
 	const char *want = "strasse naiveete gr\xc3\xb8n m\xce\xb1\xce\xb8 "
 	    "x\xd0\xb6y ab cd ef'gh ij kl mn op ecole a \xd0\xb6uk qrist uve";
-	size_t n, m, cut;
-	char *s, *p;
+	size_t n;
+	char *s;
 
 	(void)state;
-	for (cut = 0; cut <= sizeof(t) - 1; cut++) {
-		s = text_fold_mark(t, sizeof(t) - 1, cut, &m, &n);
-		p = text_fold_n(t, cut, NULL);
-		assert_string_equal(s, want);
-		assert_int_equal(n, strlen(want));
-		assert_int_equal(m, strlen(p));
-		assert_memory_equal(s, p, m);
-		free(p);
-		free(s);
-	}
+	every_mark(t, sizeof(t) - 1, want);
 	/* Cut inside the last character: its lead byte alone. */
 	s = text_fold_n(t, sizeof(t) - 2, &n);
 	assert_string_equal(s, "strasse naiveete gr\xc3\xb8n m\xce\xb1\xce\xb8 "
