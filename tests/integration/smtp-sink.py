@@ -46,6 +46,16 @@ class Sink:
                          if not r[4:].upper().startswith("AUTH")]
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address,
+                          mail_options):
+        # When the transaction began, the files' time (_write): the client
+        # was surely alive then (it waits for this 250 before it goes
+        # on), while the data may come in after it was killed.
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        envelope.mail_at = time.time()
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         if address.lower() in self.reject:
@@ -59,14 +69,17 @@ class Sink:
         name = "%d.%d_%d.sink" % (time.time(), os.getpid(), next(self.seq))
         env = {"mail_from": envelope.mail_from,
                "rcpt_tos": envelope.rcpt_tos}
-        self._write(name + ".env", json.dumps(env, sort_keys=True).encode())
-        self._write(name, envelope.original_content)
+        at = getattr(envelope, "mail_at", time.time())
+        self._write(name + ".env", json.dumps(env, sort_keys=True).encode(),
+                    at)
+        self._write(name, envelope.original_content, at)
         return "250 OK stored"
 
-    def _write(self, name, data):
+    def _write(self, name, data, at):
         tmp = os.path.join(self.maildir, "tmp", name)
         with open(tmp, "wb") as f:
             f.write(data)
+        os.utime(tmp, (at, at))
         os.rename(tmp, os.path.join(self.maildir, "new", name))
 
 
