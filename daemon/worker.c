@@ -380,14 +380,19 @@ sandbox_limits(const struct worker_limits *l)
 
 /*
  * Give the next message cpu_seconds of CPU beyond what was used (in whole
- * seconds, as RLIMIT_CPU counts).  The limit only changes when the
- * seconds used do, so it is set once a CPU second, not once a message.
+ * seconds, as RLIMIT_CPU counts).  Asking the kernel what was used costs a
+ * system call, so it is asked at most once a second of wall time: the
+ * child has one thread, so it uses no more CPU than the time that passes,
+ * and a limit set one second higher still leaves every message its
+ * cpu_seconds in between.  clock_gettime() needs no system call.
  */
 static void
 child_cpu_budget(unsigned seconds)
 {
 	static rlim_t max, last_used = (rlim_t)-1;
+	static struct timespec checked;
 	static int have_max;
+	struct timespec now;
 	struct rusage ru;
 	struct rlimit rl;
 	rlim_t used;
@@ -398,12 +403,18 @@ child_cpu_budget(unsigned seconds)
 		max = rl.rlim_max;
 		have_max = 1;
 	}
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		now.tv_sec = checked.tv_sec + 2;	/* ask every time */
+	if (last_used != (rlim_t)-1 && (now.tv_sec - checked.tv_sec) * 1000 +
+	    (now.tv_nsec - checked.tv_nsec) / 1000000 < 1000)
+		return;
 	if (getrusage(RUSAGE_SELF, &ru) == -1)
 		return;
+	checked = now;
 	used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec);
 	if (used == last_used)
 		return;
-	rl.rlim_cur = used + seconds + 1;
+	rl.rlim_cur = used + seconds + 2;
 	rl.rlim_max = max;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
 		rl.rlim_cur = rl.rlim_max;
@@ -817,6 +828,10 @@ struct batch_send {
 	 * BATCH_AHEAD (inwin 0: sent through the pipe). */
 	size_t	 start[BATCH_AHEAD], end[BATCH_AHEAD];
 	int	 inwin[BATCH_AHEAD];
+	/* Headers of messages in the window, not yet written: they go to
+	 * the child together, in one write, not one write a message. */
+	uint32_t staged[BATCH_AHEAD * 3];
+	size_t	 soff, slen;	/* bytes of staged written, and held */
 };
 
 /*
@@ -925,6 +940,50 @@ batch_write(struct worker *w, struct batch_send *bs, const char *raw)
 	return 0;
 }
 
+/* Write what the pipe takes of the staged headers: 0 (all of them, or
+ * the pipe is full), -1 (the child is gone). */
+static int
+stage_flush(struct worker *w, struct batch_send *bs)
+{
+	ssize_t n;
+
+	while (bs->soff < bs->slen) {
+		n = write(w->to_child, (char *)bs->staged + bs->soff,
+		    bs->slen - bs->soff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		bs->soff += (size_t)n;
+	}
+	bs->soff = bs->slen = 0;
+	return 0;
+}
+
+/* Send message bs->i: a header of a message in the window is staged, else
+ * the staged ones are written first, then it.  0 when it is all written
+ * or staged, 1 when the pipe is full, -1 when the child is gone. */
+static int
+batch_send_one(struct worker *w, struct batch_send *bs, const char *raw)
+{
+	if (bs->body == 0 && bs->off == 0 &&
+	    bs->slen + sizeof(bs->hdr) <= sizeof(bs->staged)) {
+		memcpy((char *)bs->staged + bs->slen, bs->hdr,
+		    sizeof(bs->hdr));
+		bs->slen += sizeof(bs->hdr);
+		return 0;
+	}
+	if (stage_flush(w, bs) == -1)
+		return -1;
+	if (bs->slen > 0)
+		return 1;
+	if (batch_write(w, bs, raw) == -1)
+		return -1;
+	return bs->off == sizeof(bs->hdr) + bs->body ? 0 : 1;
+}
+
 /*
  * Results as the pipe gives them: the child's answers to a batch arrive
  * several at a time and are read in one go.
@@ -1011,7 +1070,7 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 	char why[128], err[256];
 	size_t recv = 0, i;
 	long left;
-	int rc, np, fresh = 1, wdead = 0, noroom;
+	int rc, np, fresh = 1, wdead = 0, noroom, k;
 
 	if (!w->isolate || n < 2) {
 		for (i = 0; i < n; i++)
@@ -1036,6 +1095,7 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			bs.i = recv;
 			bs.off = 0;
 			bs.ready = 0;
+			bs.soff = bs.slen = 0;
 			rb.off = rb.len = 0;
 			rb.eof = 0;
 			fresh = 0;
@@ -1065,22 +1125,24 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			/* A child that stopped reading has died or will: its
 			 * answers so far are read first, and its end is
 			 * charged to the message it was parsing. */
-			if (batch_write(w, &bs, raw[bs.i]) == -1)
+			if ((k = batch_send_one(w, &bs, raw[bs.i])) == -1)
 				wdead = 1;
-			else if (bs.off == sizeof(bs.hdr) + bs.body) {
+			else if (k == 0) {
 				bs.i++;
 				bs.ready = 0;
 			} else
 				break;	/* the pipe is full */
 		}
+		if (rc == 0 && !wdead && stage_flush(w, &bs) == -1)
+			wdead = 1;
 		if (rc == 0) {
 			np = 0;
 			pfd[np].fd = w->from_child;
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 			np++;
-			if (!wdead && !noroom && bs.i < n &&
-			    bs.i < recv + BATCH_AHEAD) {
+			if (!wdead && (bs.slen > 0 || (!noroom && bs.i < n &&
+			    bs.i < recv + BATCH_AHEAD))) {
 				pfd[np].fd = w->to_child;
 				pfd[np].events = POLLOUT;
 				pfd[np].revents = 0;
