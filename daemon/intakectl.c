@@ -398,12 +398,15 @@ opt_since(const char *cmd, const char *v, int64_t now, int64_t *since,
 
 /*
  * Read a whole file, at most max bytes.  Sets *over when the file is
- * longer (the first max bytes are returned).  Caller frees.  The buffer
- * is sized from fstat() and filled by read() directly: for a regular file
- * a short read is the end of it, so a file takes one read.
+ * longer (the first max bytes are returned).  The bytes and a NUL go to
+ * room[0..roomlen) when they fit there (*owned = 0), else to memory the
+ * caller frees (*owned = 1).  The size comes from fstat() and read()
+ * fills it directly: for a regular file a short read is the end of it,
+ * so a file takes one read.
  */
 static char *
-read_file(const char *path, size_t max, size_t *len, int *over)
+read_file(const char *path, size_t max, char *room, size_t roomlen,
+    size_t *len, int *over, int *owned)
 {
 	struct stat st;
 	char *data;
@@ -412,6 +415,7 @@ read_file(const char *path, size_t max, size_t *len, int *over)
 	int fd, regular;
 
 	*over = 0;
+	*owned = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
 	if (fstat(fd, &st) == -1) {
@@ -424,13 +428,24 @@ read_file(const char *path, size_t max, size_t *len, int *over)
 	    (size_t)st.st_size + 1 : 65536;
 	if (size > max + 1)
 		size = max + 1;
-	data = xmalloc(size + 1);
+	if (room != NULL && size < roomlen)
+		data = room;
+	else {
+		data = xmalloc(size + 1);
+		*owned = 1;
+	}
 	for (;;) {
 		if (have == size) {
 			if (size == max + 1)
 				break;
 			size = size * 2 > max + 1 ? max + 1 : size * 2;
-			data = xrealloc(data, size + 1);
+			if (*owned)
+				data = xrealloc(data, size + 1);
+			else {
+				/* Grown since fstat(): out of the room. */
+				data = memcpy(xmalloc(size + 1), data, have);
+				*owned = 1;
+			}
 		}
 		n = read(fd, data + have, size - have);
 		if (n == -1 && errno == EINTR)
@@ -443,7 +458,8 @@ read_file(const char *path, size_t max, size_t *len, int *over)
 	}
 	close(fd);
 	if (n < 0) {
-		free(data);
+		if (*owned)
+			free(data);
 		return NULL;
 	}
 	if (have > max) {
@@ -475,6 +491,7 @@ header_length(const char *raw, size_t len)
 
 #define PARSE_WINDOW		64	/* messages handed over at once */
 #define PARSE_WINDOW_BYTES	(64u * 1024 * 1024)	/* ... and their bytes */
+#define PARSE_ROOM_MIN		(1024u * 1024)	/* room a batch goes on with */
 
 static int
 cmd_parse(struct ctl *ctl, int argc, char **argv)
@@ -483,7 +500,8 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	struct intake_opts opts;
 	struct worker *w;
 	struct buf out;
-	char err[4096], *end;
+	char err[4096], *end, *win;
+	size_t winsize, used;
 	int i, next, status = EX_OK, isolate = 1;
 	long every = 0;		/* a new worker every so many messages */
 
@@ -544,6 +562,7 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		return EX_OSERR;
 	}
 	buf_init(&out, 64u * 1024 * 1024);
+	win = worker_window(w, &winsize);
 	/* Messages go to the worker a window at a time (a window never
 	 * spans a restart), so that it parses one while the next arrives. */
 	for (i = 1; i < argc; i = next) {
@@ -562,23 +581,33 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 				status = EX_OSERR;
 				break;
 			}
+			win = worker_window(w, &winsize);
 		}
+		/* Files are read into the worker's window while they fit
+		 * there, one after the other, and the worker reads them
+		 * where they lie; a batch ends before the window is full. */
+		used = 0;
 		for (next = i; next < argc && n < PARSE_WINDOW &&
-		    bytes < PARSE_WINDOW_BYTES; next++) {
+		    bytes < PARSE_WINDOW_BYTES &&
+		    (win == NULL || n == 0 || winsize - used >= PARSE_ROOM_MIN);
+		    next++) {
 			size_t len = 0;
-			int over;
+			int over, owned;
 			char *raw;
 
 			if (every > 0 && next > i && (next - 1) % every == 0)
 				break;
 			if ((raw = read_file(argv[next], LIMIT_MESSAGE_BYTES,
-			    &len, &over)) == NULL) {
+			    win ? win + used : NULL, winsize - used, &len,
+			    &over, &owned)) == NULL) {
 				fprintf(stderr, "intakectl: %s: %s\n",
 				    argv[next], strerror(errno));
 				status = EX_NOINPUT;
 				continue;
 			}
-			own[n] = raw;
+			if (!owned)
+				used += len + 1;
+			own[n] = owned ? raw : NULL;
 			raws[n] = raw;
 			lens[n] = over ? header_length(raw, len) : len;
 			hdr[n] = over;

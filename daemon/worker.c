@@ -570,6 +570,30 @@ child_main(struct worker *w, int in, int out)
 
 /* ---- the parent ---- */
 
+/* Where raw[0..len) lies in the window, when the caller read it there
+ * (worker_window()): its offset, else -1. */
+static long
+window_offset(const struct worker *w, const char *raw, size_t len)
+{
+	uintptr_t p = (uintptr_t)raw, base = (uintptr_t)w->shared;
+
+	if (w->shared == NULL || p < base || p - base > SHARED_BYTES ||
+	    len > SHARED_BYTES - (p - base))
+		return -1;
+	return (long)(p - base);
+}
+
+char *
+worker_window(struct worker *w, size_t *size)
+{
+	if (!w->isolate || w->shared == NULL) {
+		*size = 0;
+		return NULL;
+	}
+	*size = SHARED_BYTES;
+	return w->shared;
+}
+
 static int
 worker_spawn(struct worker *w, char *err, size_t errlen)
 {
@@ -738,6 +762,7 @@ worker_send(struct worker *w, const char *raw, size_t len, int header_only)
 	struct intake_opts opts;
 	uint32_t hdr[3];
 	char why[128] = "", err[256];
+	long off;
 	int shared;
 
 	if (w->sent)
@@ -757,14 +782,20 @@ worker_send(struct worker *w, const char *raw, size_t len, int header_only)
 		return 0;
 	}
 	deadline_from_now(w, &w->deadline);
-	/* One message in flight: the window is free. */
-	shared = w->shared != NULL && len <= SHARED_BYTES;
-	if (shared)
-		memcpy(w->shared, raw, len);
+	/* One message in flight: the window is free.  A message the caller
+	 * read into it is sent where it lies. */
+	if ((off = window_offset(w, raw, len)) >= 0)
+		shared = 1;
+	else {
+		off = 0;
+		shared = w->shared != NULL && len <= SHARED_BYTES;
+		if (shared)
+			memcpy(w->shared, raw, len);
+	}
 	hdr[0] = (uint32_t)len;
 	hdr[1] = (header_only ? HDR_HEADER_ONLY : 0) |
 	    (shared ? HDR_SHARED : 0);
-	hdr[2] = 0;
+	hdr[2] = (uint32_t)off;
 	/* A message larger than the pipe buffer blocks until the child
 	 * reads; a child that never reads is caught by the EOF/timeout on
 	 * the answer.  Writes fail with EPIPE if it died. */
@@ -832,6 +863,9 @@ struct batch_send {
 	 * the child together, in one write, not one write a message. */
 	uint32_t staged[BATCH_AHEAD * 3];
 	size_t	 soff, slen;	/* bytes of staged written, and held */
+	/* Some messages of the batch lie in the window already: no other
+	 * is copied there, where it could land on them. */
+	int	 inplace;
 };
 
 /*
@@ -882,16 +916,26 @@ batch_prepare(struct worker *w, struct batch_send *bs, size_t recv,
     const char *raw, size_t len, int header_only)
 {
 	size_t slot = bs->i % BATCH_AHEAD, off = 0;
+	long at;
 	int shared;
 
 	if (len > LIMIT_MESSAGE_BYTES)
 		len = LIMIT_MESSAGE_BYTES;
-	shared = w->shared != NULL && len > 0 && len <= SHARED_BYTES;
-	if (shared && window_place(bs, recv, len, &off) == -1)
-		return -1;
+	if ((at = window_offset(w, raw, len)) >= 0) {
+		/* Read there by the caller, for this batch: nothing else
+		 * writes the window until it ends. */
+		shared = 1;
+		off = (size_t)at;
+	} else {
+		shared = !bs->inplace && w->shared != NULL && len > 0 &&
+		    len <= SHARED_BYTES;
+		if (shared && window_place(bs, recv, len, &off) == -1)
+			return -1;
+		if (shared)
+			memcpy(w->shared + off, raw, len);
+	}
 	bs->inwin[slot] = shared;
 	if (shared) {
-		memcpy(w->shared + off, raw, len);
 		bs->start[slot] = off;
 		bs->end[slot] = off + len;
 	}
@@ -1080,6 +1124,8 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 	}
 	memset(&bs, 0, sizeof(bs));
 	memset(&rb, 0, sizeof(rb));
+	for (i = 0; i < n && !bs.inplace; i++)
+		bs.inplace = window_offset(w, raw[i], len[i]) >= 0;
 	while (recv < n) {
 		if (fresh) {
 			/* The first message, or a new child: (re)send from

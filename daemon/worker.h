@@ -71,6 +71,17 @@ void		 worker_parse_batch(struct worker *, size_t n,
 		    const char *const *raw, const size_t *len,
 		    const int *header_only, struct intake_result **out);
 
+/*
+ * The window of memory the child reads messages from, for a caller that
+ * reads messages straight into it rather than have them copied there:
+ * NULL (and *size 0) when there is none, as in process.  The caller may
+ * write it only between calls: messages of one worker_parse_batch() (or
+ * worker_parse()) call that lie in it are sent where they lie, and no
+ * other message of the call is copied into it.  A new worker has a new
+ * window.
+ */
+char		*worker_window(struct worker *, size_t *size);
+
 /* Messages parsed and children started so far (for status lines). */
 void		 worker_stats(const struct worker *, unsigned long *parsed,
 		    unsigned long *restarts);

@@ -419,6 +419,90 @@ test_batch_window(void **state)
 	worker_stop(direct);
 }
 
+/*
+ * Messages the caller read into the worker's window are parsed where
+ * they lie: each answer is the one in-process parsing gives the same
+ * bytes, with a message from elsewhere in the middle of the batch (it
+ * must not be copied over the others) and one that kills the child (the
+ * ones after it go to a new child and are still intact).  A lone message
+ * in the window, not at its start, goes by worker_parse().
+ */
+static void
+test_batch_in_window(void **state)
+{
+	enum { N = 12, OUTSIDE = 5, CRASH = 8 };
+	struct worker *iso = start(10000, 1), *direct = start(10000, 0);
+	struct intake_result *a[N], *b;
+	struct buf msg[N];
+	const char *raw[N];
+	size_t len[N], size, used = 0;
+	int hdr[N] = { 0 }, i, round;
+	char *win, *ja, *jb;
+
+	(void)state;
+	assert_null(worker_window(direct, &size));
+	assert_int_equal(size, 0);
+	win = worker_window(iso, &size);
+	assert_non_null(win);
+	assert_true(size >= 1u << 20);
+	for (round = 0; round < 2; round++) {
+		used = 0;
+		for (i = 0; i < N; i++) {
+			buf_init(&msg[i], 1 << 20);
+			if (i == CRASH)
+				buf_addstr(&msg[i], "X-Intaked-Test: crash\n");
+			buf_printf(&msg[i], "From: o%d@kws.go.ke\nSubject: "
+			    "cheetah %d.%d\nMessage-ID: <%d.%d@kws.go.ke>\n\n"
+			    "Country: Kenya\nLast name: Otieno%d\n"
+			    "First name: Grace\nE-mail: o%d@kws.go.ke\n",
+			    i, round, i, round, i, i, i);
+			len[i] = msg[i].len;
+			if (i == OUTSIDE) {
+				raw[i] = msg[i].data;
+				continue;
+			}
+			memcpy(win + used, msg[i].data, len[i]);
+			raw[i] = win + used;
+			used += len[i] + 1 + (size_t)i * 3;
+		}
+		worker_parse_batch(iso, N, raw, len, hdr, a);
+		for (i = 0; i < N; i++) {
+			if (i == CRASH) {
+				assert_int_equal(a[i]->class,
+				    CLASS_QUARANTINED);
+				assert_string_equal(a[i]->reason,
+				    "parser crashed: signal 11");
+			} else {
+				b = worker_parse(direct, msg[i].data, len[i],
+				    0);
+				ja = json_of(a[i]);
+				jb = json_of(b);
+				assert_string_equal(ja, jb);
+				assert_non_null(strstr(ja, "Otieno"));
+				free(ja);
+				free(jb);
+				intake_result_free(b);
+			}
+			intake_result_free(a[i]);
+		}
+		/* One message alone, not at the start of the window. */
+		memcpy(win + 4096, msg[3].data, len[3]);
+		a[0] = worker_parse(iso, win + 4096, len[3], 0);
+		b = worker_parse(direct, msg[3].data, len[3], 0);
+		ja = json_of(a[0]);
+		jb = json_of(b);
+		assert_string_equal(ja, jb);
+		free(ja);
+		free(jb);
+		intake_result_free(a[0]);
+		intake_result_free(b);
+		for (i = 0; i < N; i++)
+			buf_free(&msg[i]);
+	}
+	worker_stop(iso);
+	worker_stop(direct);
+}
+
 int
 main(void)
 {
@@ -434,6 +518,7 @@ main(void)
 		cmocka_unit_test(test_batch_hang),
 		cmocka_unit_test(test_batch_in_process),
 		cmocka_unit_test(test_batch_window),
+		cmocka_unit_test(test_batch_in_window),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
