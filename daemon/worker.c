@@ -949,6 +949,22 @@ batch_prepare(struct worker *w, struct batch_send *bs, size_t recv,
 	return 0;
 }
 
+/* What a non-blocking write to the child that returned n means: 1 (the
+ * n bytes it took are added to *off, or it was interrupted: write on),
+ * 0 (the pipe is full), -1 (the child is gone). */
+static int
+wrote(ssize_t n, size_t *off)
+{
+	if (n == -1 && errno == EINTR)
+		return 1;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0)
+		return -1;
+	*off += (size_t)n;
+	return 1;
+}
+
 /* Write what the pipe takes of message bs->i: 0 (more to write later or
  * done), -1 (the child is gone). */
 static int
@@ -957,6 +973,7 @@ batch_write(struct worker *w, struct batch_send *bs, const char *raw)
 	const char *p;
 	size_t left;
 	ssize_t n;
+	int k;
 
 	while (bs->off < sizeof(bs->hdr) + bs->body) {
 		if (bs->off < sizeof(bs->hdr)) {
@@ -973,13 +990,8 @@ batch_write(struct worker *w, struct batch_send *bs, const char *raw)
 			left = bs->body - (bs->off - sizeof(bs->hdr));
 			n = write(w->to_child, p, left);
 		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return -1;
-		bs->off += (size_t)n;
+		if ((k = wrote(n, &bs->off)) != 1)
+			return k;
 	}
 	return 0;
 }
@@ -990,17 +1002,13 @@ static int
 stage_flush(struct worker *w, struct batch_send *bs)
 {
 	ssize_t n;
+	int k;
 
 	while (bs->soff < bs->slen) {
 		n = write(w->to_child, (char *)bs->staged + bs->soff,
 		    bs->slen - bs->soff);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0)
-			return -1;
-		bs->soff += (size_t)n;
+		if ((k = wrote(n, &bs->soff)) != 1)
+			return k;
 	}
 	bs->soff = bs->slen = 0;
 	return 0;
