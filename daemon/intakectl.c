@@ -493,6 +493,8 @@ header_length(const char *raw, size_t len)
 #define PARSE_WINDOW_BYTES	(64u * 1024 * 1024)	/* ... and their bytes */
 #define PARSE_ROOM_MIN		(1024u * 1024)	/* room a batch goes on with */
 
+static char	stdout_buf[64 * 1024];	/* for cmd_parse's answers */
+
 static int
 cmd_parse(struct ctl *ctl, int argc, char **argv)
 {
@@ -563,6 +565,11 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 	}
 	buf_init(&out, 64u * 1024 * 1024);
 	win = worker_window(w, &winsize);
+	/* Thousands of answers: written 64 KB at a time, not stdio's 4 KB
+	 * (a terminal keeps its line buffering).  glibc takes the size only
+	 * with a buffer, which stdout uses until the process exits. */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	/* Messages go to the worker a window at a time (a window never
 	 * spans a restart), so that it parses one while the next arrives. */
 	for (i = 1; i < argc; i = next) {
