@@ -67,6 +67,10 @@
 #define EXIT_NOMEM	71	/* xmalloc's exit status */
 #define WORKER_PIPE_BYTES (1024 * 1024)	/* pipe to the child, if allowed */
 #define SHARED_BYTES	(8u * 1024 * 1024)	/* the shared window */
+#define ANSWERS_HELD	(256u * 1024)	/* answers the child holds back */
+#define ANSWERS_AGE_MS	50		/* ... and for how long at most */
+#define NOT_STARTED	0xffffffffu	/* *progress of a child that has
+					 * not begun a message */
 #define HDR_HEADER_ONLY	0x1u		/* flags of a message's header */
 #define HDR_SHARED	0x2u
 
@@ -86,6 +90,8 @@ struct worker {
 	int			 to_child;	/* write end */
 	int			 from_child;	/* read end */
 	char			*shared;	/* SHARED_BYTES, or NULL */
+	uint32_t		*progress;	/* shared with the child, or NULL */
+	uint32_t		 answers;	/* read from the child so far */
 	unsigned long		 parsed;
 	unsigned long		 restarts;
 	/* Between worker_send() and worker_receive(). */
@@ -378,6 +384,18 @@ sandbox_limits(const struct worker_limits *l)
 #endif
 }
 
+/* Milliseconds since *t (CLOCK_MONOTONIC; no system call). */
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return 1L << 30;	/* as if long ago */
+	return (long)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 /*
  * Give the next message cpu_seconds of CPU beyond what was used (in whole
  * seconds, as RLIMIT_CPU counts).  Asking the kernel what was used costs a
@@ -392,7 +410,6 @@ child_cpu_budget(unsigned seconds)
 	static rlim_t max, last_used = (rlim_t)-1;
 	static struct timespec checked;
 	static int have_max;
-	struct timespec now;
 	struct rusage ru;
 	struct rlimit rl;
 	rlim_t used;
@@ -403,14 +420,11 @@ child_cpu_budget(unsigned seconds)
 		max = rl.rlim_max;
 		have_max = 1;
 	}
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		now.tv_sec = checked.tv_sec + 2;	/* ask every time */
-	if (last_used != (rlim_t)-1 && (now.tv_sec - checked.tv_sec) * 1000 +
-	    (now.tv_nsec - checked.tv_nsec) / 1000000 < 1000)
+	if (last_used != (rlim_t)-1 && ms_since(&checked) < 1000)
 		return;
 	if (getrusage(RUSAGE_SELF, &ru) == -1)
 		return;
-	checked = now;
+	(void)clock_gettime(CLOCK_MONOTONIC, &checked);
 	used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec);
 	if (used == last_used)
 		return;
@@ -462,6 +476,16 @@ inbuf_need(struct inbuf *in, int fd, size_t n)
 	return 0;
 }
 
+/* Write the answers held back, in one write. */
+static void
+child_answer(int out, struct buf *held, struct timespec *written)
+{
+	if (held->len > 0 && write_all(out, held->data, held->len) == -1)
+		_exit(2);
+	buf_truncate(held, 0);
+	(void)clock_gettime(CLOCK_MONOTONIC, written);
+}
+
 /*
  * Hooks for the isolation tests only: with INTAKED_TEST_HOOKS=1 in the
  * environment, a message whose first line is "X-Intaked-Test: loop" spins,
@@ -501,8 +525,9 @@ child_main(struct worker *w, int in, int out)
 	const char *hooks = getenv("INTAKED_TEST_HOOKS");
 	int hooks_on = hooks != NULL && strcmp(hooks, "1") == 0;
 	struct inbuf ib = { NULL, 0, 0, 0 };
-	struct buf res;
-	uint32_t hdr[3];
+	struct buf res, held;
+	struct timespec written = { 0, 0 };
+	uint32_t hdr[3], seq = 0;
 
 	/* The parent's handlers (and any test harness's) are not ours: a
 	 * fault must kill the child so the parent sees the signal.  Set
@@ -526,11 +551,17 @@ child_main(struct worker *w, int in, int out)
 		_exit(2);
 	if (sandbox_seccomp() == -1)
 		log_debug("worker: no seccomp filter: %s", strerror(errno));
+	buf_init(&res, WIRE_MAX + sizeof(uint32_t));
+	buf_init(&held, ANSWERS_HELD + WIRE_MAX + sizeof(uint32_t));
 	for (;;) {
 		struct intake_result *r;
 		struct intake_opts opts;
 		char *raw;
 
+		/* Answers are held back while messages keep coming, and
+		 * written before waiting for more. */
+		if (ib.len - ib.off < sizeof(hdr))
+			child_answer(out, &held, &written);
 		if (inbuf_need(&ib, in, sizeof(hdr)) == -1)
 			_exit(0);
 		memcpy(hdr, ib.data + ib.off, sizeof(hdr));
@@ -543,28 +574,38 @@ child_main(struct worker *w, int in, int out)
 				_exit(2);
 			raw = w->shared + hdr[2];
 		} else {
+			if (ib.len - ib.off < hdr[0])
+				child_answer(out, &held, &written);
 			if (inbuf_need(&ib, in, hdr[0]) == -1)
 				_exit(2);
 			raw = ib.data + ib.off;
 			ib.off += hdr[0];
 		}
+		/* Which message a death or a hang is charged to. */
+		if (w->progress != NULL)
+			__atomic_store_n(w->progress, seq, __ATOMIC_RELAXED);
+		seq++;
 		child_cpu_budget(w->limits.cpu_seconds);
 		child_test_hook(hooks_on, raw, hdr[0]);
 		opts = *w->opts;
 		opts.header_only = (hdr[1] & HDR_HEADER_ONLY) != 0;
 		r = intake_parse(w->form, &opts, raw, hdr[0]);
-		/* The length and the result in one write. */
-		buf_init(&res, WIRE_MAX + sizeof(uint32_t));
+		/* The length, then the result. */
+		buf_truncate(&res, 0);
 		put_u32(&res, 0);
 		wire_encode(r, &res);
 		if (res.len <= sizeof(uint32_t))
 			_exit(2);
 		hdr[0] = (uint32_t)(res.len - sizeof(uint32_t));
 		memcpy(res.data, &hdr[0], sizeof(hdr[0]));
-		if (write_all(out, res.data, res.len) == -1)
+		if (buf_add(&held, res.data, res.len) == -1)
 			_exit(2);
-		buf_free(&res);
 		intake_result_free(r);
+		/* Without the progress page the parent can only charge a
+		 * death to the first message it has no answer for. */
+		if (w->progress == NULL || held.len >= ANSWERS_HELD ||
+		    ms_since(&written) >= ANSWERS_AGE_MS)
+			child_answer(out, &held, &written);
 	}
 }
 
@@ -607,6 +648,15 @@ worker_spawn(struct worker *w, char *err, size_t errlen)
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) !=
 	    MAP_FAILED)
 		w->shared = p;
+	/* The one page the child writes: which message it is parsing.
+	 * Without it the child answers each message at once. */
+	if (w->progress == NULL && (p = mmap(NULL, sizeof(*w->progress),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)) !=
+	    MAP_FAILED)
+		w->progress = p;
+	if (w->progress != NULL)
+		*w->progress = NOT_STARTED;
+	w->answers = 0;
 	if (pipe2(down, O_CLOEXEC) == -1)
 		goto fail;
 	if (pipe2(up, O_CLOEXEC) == -1) {
@@ -835,8 +885,10 @@ worker_receive(struct worker *w)
 			rc = -3;
 		free(data);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		w->answers++;
 		return r;
+	}
 	worker_reap(w, 1, why, sizeof(why));
 	if (rc == -2)
 		return intake_quarantined("parser timed out");
@@ -1110,6 +1162,39 @@ set_nonblock(int fd, int on)
 		fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
+/* The first message from k on (up to n) not decided yet. */
+static size_t
+undecided(struct intake_result *const *out, size_t k, size_t n)
+{
+	while (k < n && out[k] != NULL)
+		k++;
+	return k;
+}
+
+/*
+ * The message a child that died or hung was parsing: from its progress
+ * page, which says how many messages it had begun before (w->answers of
+ * them answered), recv being the first unanswered one and sent - 1 the
+ * last one sent.  The first unanswered one when the page says nothing
+ * sensible: a child is not trusted, even about this.
+ */
+static size_t
+culprit(const struct worker *w, struct intake_result *const *out,
+    size_t recv, size_t sent)
+{
+	uint32_t seq;
+	size_t k = recv, ahead;
+
+	if (w->progress == NULL)
+		return recv;
+	seq = __atomic_load_n(w->progress, __ATOMIC_RELAXED);
+	if (seq == NOT_STARTED || seq < w->answers)
+		return recv;
+	for (ahead = seq - w->answers; ahead > 0 && k < sent; ahead--)
+		k = undecided(out, k + 1, sent);
+	return k < sent ? k : recv;
+}
+
 void
 worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
     const size_t *len, const int *header_only, struct intake_result **out)
@@ -1132,8 +1217,11 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 	}
 	memset(&bs, 0, sizeof(bs));
 	memset(&rb, 0, sizeof(rb));
-	for (i = 0; i < n && !bs.inplace; i++)
-		bs.inplace = window_offset(w, raw[i], len[i]) >= 0;
+	for (i = 0; i < n; i++) {
+		out[i] = NULL;		/* not decided yet */
+		if (window_offset(w, raw[i], len[i]) >= 0)
+			bs.inplace = 1;
+	}
 	while (recv < n) {
 		if (fresh) {
 			/* The first message, or a new child: (re)send from
@@ -1156,11 +1244,14 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			wdead = 0;
 			deadline_from_now(w, &deadline);
 		}
-		/* Whole results already read. */
+		/* Whole results already read, in the order the messages
+		 * went: those decided already went to no child. */
 		rc = 0;
 		while (recv < n && (rc = resbuf_next(&rb, &r)) == 1) {
 			w->parsed++;
-			out[recv++] = r;
+			w->answers++;
+			out[recv] = r;
+			recv = undecided(out, recv + 1, n);
 			deadline_from_now(w, &deadline);
 		}
 		if (recv == n)
@@ -1171,6 +1262,11 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 		noroom = 0;
 		while (rc == 0 && !wdead && bs.i < n &&
 		    bs.i < recv + BATCH_AHEAD) {
+			if (!bs.ready && out[bs.i] != NULL) {
+				bs.inwin[bs.i % BATCH_AHEAD] = 0;
+				bs.i++;
+				continue;
+			}
 			if (!bs.ready && batch_prepare(w, &bs, recv, raw[bs.i],
 			    len[bs.i], header_only[bs.i]) == -1) {
 				noroom = 1;
@@ -1213,7 +1309,8 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 		}
 		if (rc == 0)
 			continue;
-		/* The message in the child's hands cost it its life. */
+		/* The message in the child's hands cost it its life; the
+		 * ones before it whose answers it held back go again. */
 		why[0] = '\0';
 		worker_reap(w, 1, why, sizeof(why));
 		fresh = 1;
@@ -1224,7 +1321,9 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 			r = intake_quarantined("parser answered nonsense");
 		else
 			r = intake_quarantined(why[0] ? why : "parser crashed");
-		out[recv++] = r;
+		i = rc == -3 ? recv : culprit(w, out, recv, bs.i);
+		out[i] = r;
+		recv = undecided(out, recv, n);
 	}
 	free(rb.data);
 	if (w->pid > 0) {
@@ -1260,6 +1359,8 @@ worker_stop(struct worker *w)
 	intake_result_free(w->ready);
 	if (w->shared != NULL)
 		munmap(w->shared, SHARED_BYTES);
+	if (w->progress != NULL)
+		munmap(w->progress, sizeof(*w->progress));
 	free(w);
 }
 

@@ -62,10 +62,13 @@ struct intake_result *worker_receive(struct worker *);
 /*
  * The same for n messages at once, results in out[0..n) (each never
  * NULL): later messages are written to the child while it parses earlier
- * ones, so parent and child take turns far less often.  Each message has
- * the same limits as with worker_parse(), its deadline counted from the
- * previous result; a child that dies costs the message it was parsing,
- * and the ones after it go to the next child.
+ * ones, and the child holds its answers back while more messages wait
+ * (50 ms at most), so parent and child take turns far less often.  Each
+ * message has the same limits as with worker_parse(), its deadline
+ * counted from the last answers the child wrote; a child that dies or
+ * hangs costs the message it was parsing (a page of memory it shares
+ * with the parent says which), and the others it had not answered go to
+ * the next child.
  */
 void		 worker_parse_batch(struct worker *, size_t n,
 		    const char *const *raw, const size_t *len,
