@@ -1757,9 +1757,10 @@ split_sanitize(const char *src, size_t len, struct text *t, size_t *cap)
 
 /* Cut text into analysed lines: at most LIMIT_LINES, each cut to
  * LIMIT_LINE_BYTES, made valid UTF-8.  SEP_COMMA, which the layouts ask
- * of CSV only, may be left out of the separators of other text. */
+ * of CSV only, may be left out of the separators of other text.  valid:
+ * the caller knows src to be valid UTF-8 (extract_text_utf8()). */
 static void
-text_split(const struct form *form, const char *src, int csv,
+text_split(const struct form *form, const char *src, int csv, int valid,
     struct text *t)
 {
 	size_t cap = 0, i, next, len = strlen(src);
@@ -1767,7 +1768,7 @@ text_split(const struct form *form, const char *src, int csv,
 	memset(t, 0, sizeof(*t));
 	/* Text made by the MIME reader is valid UTF-8 already: then each
 	 * line is, and is copied as it is. */
-	if (text_is_utf8(src, len))
+	if (valid || text_is_utf8(src, len))
 		split_valid(src, len, csv, t, &cap);
 	else
 		split_sanitize(src, len, t, &cap);
@@ -3351,8 +3352,8 @@ label_votes(const struct form *form, const struct text *t,
 	free(row);
 }
 
-size_t
-extract_text(const struct form *form, const char *text, int csv,
+static size_t
+extract(const struct form *form, const char *text, int csv, int valid,
     struct extraction *ex)
 {
 	struct proposal props[NLAYOUTS];
@@ -3361,7 +3362,7 @@ extract_text(const struct form *form, const char *text, int csv,
 
 	(void)extract_init();
 	fold_budget_reset();
-	text_split(form, text ? text : "", csv, &t);
+	text_split(form, text ? text : "", csv, valid, &t);
 	label_votes(form, &t, ex);
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {
@@ -3397,6 +3398,20 @@ extract_text(const struct form *form, const char *text, int csv,
 		proposal_free(&props[li]);
 	text_free(&t);
 	return added;
+}
+
+size_t
+extract_text(const struct form *form, const char *text, int csv,
+    struct extraction *ex)
+{
+	return extract(form, text, csv, 0, ex);
+}
+
+size_t
+extract_text_utf8(const struct form *form, const char *text, int csv,
+    struct extraction *ex)
+{
+	return extract(form, text, csv, 1, ex);
 }
 
 void

@@ -1144,6 +1144,91 @@ test_invalid_utf8_and_long_lines(void **state)
 	extraction_free(&ex);
 }
 
+/* Two extractions agree: officials, fields, labels, votes, truncation. */
+static void
+expect_same(const struct extraction *a, const struct extraction *b)
+{
+	size_t i;
+	int f;
+
+	assert_int_equal(a->nofficials, b->nofficials);
+	assert_int_equal(a->labels_seen, b->labels_seen);
+	assert_int_equal(a->truncated, b->truncated);
+	assert_memory_equal(a->lang_score, b->lang_score,
+	    sizeof(a->lang_score));
+	for (i = 0; i < a->nofficials; i++)
+		for (f = 0; f < FIELD_COUNT; f++) {
+			const struct field_value *x = &a->officials[i].f[f];
+			const struct field_value *y = &b->officials[i].f[f];
+
+			assert_int_equal(x->problem, y->problem);
+			assert_true((x->raw == NULL) == (y->raw == NULL));
+			if (x->raw != NULL)
+				assert_string_equal(x->raw, y->raw);
+			assert_true((x->value == NULL) == (y->value == NULL));
+			if (x->value != NULL)
+				assert_string_equal(x->value, y->value);
+		}
+}
+
+/*
+ * extract_text_utf8(), for text known to be valid UTF-8, skips only the
+ * check: on such text it finds what extract_text() finds, also where a
+ * long line is cut next to a character of two, three or four bytes.
+ */
+static void
+test_text_known_valid(void **state)
+{
+	static const char *const chars[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"
+	};
+	static const char *const texts[] = {
+		"Country: Kenya\nLast name: Otieno\nFirst name: Jane\n"
+		    "Email: jane@kws.go.ke\nTelephone: +254 20 1234567\n",
+		"Pays\tNom\tPr\xc3\xa9nom\tCourriel\nS\xc3\xa9n\xc3\xa9gal\t"
+		    "Diop\tAwa\ta@b.sn\n",
+		"Pa\xc3\xads: M\xc3\xa9xico\r\nApellidos: P\xc3\xa9rez\r\n"
+		    "Cargo: Oficial \xe2\x80\x93 jefe\r\nCorreo: x@y.mx",
+		"",
+	};
+	struct extraction a, b;
+	struct buf t;
+	size_t i, k, pad;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		extract_text(form, texts[i], 0, &a);
+		extract_text_utf8(form, texts[i], 0, &b);
+		expect_same(&a, &b);
+		extraction_free(&a);
+		extraction_free(&b);
+	}
+	/* A line of LIMIT_LINE_BYTES and more, a character across the cut
+	 * at each of its bytes. */
+	for (k = 0; k < sizeof(chars) / sizeof(chars[0]); k++)
+		for (pad = 0; pad < 4; pad++) {
+			buf_init(&t, 1 << 20);
+			buf_addstr(&t, "Country: Kenya\nEmail: jane@kws.go.ke\n"
+			    "Function: ");
+			for (i = 0; i < pad; i++)
+				buf_addch(&t, 'x');
+			while (t.len < 2 * LIMIT_LINE_BYTES)
+				buf_addstr(&t, chars[k]);
+			buf_addstr(&t, "\nLast name: Otieno\n");
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			extract_text(form, t.data, 0, &a);
+			extract_text_utf8(form, t.data, 0, &b);
+			expect_same(&a, &b);
+			assert_int_equal(b.nofficials, 1);
+			extraction_free(&a);
+			extraction_free(&b);
+			buf_free(&t);
+		}
+}
+
 static void
 test_language_scores(void **state)
 {
@@ -1424,6 +1509,7 @@ main(void)
 		cmocka_unit_test(test_many_lines_truncated),
 		cmocka_unit_test(test_fold_budget),
 		cmocka_unit_test(test_invalid_utf8_and_long_lines),
+		cmocka_unit_test(test_text_known_valid),
 		cmocka_unit_test(test_language_scores),
 		cmocka_unit_test(test_crlf_and_html_flattened),
 		cmocka_unit_test(test_init_idempotent),
