@@ -57,6 +57,7 @@
 #define HEADING_MAX	80	/* longest numbered heading */
 #define NAME_WORDS	16	/* words of a full name looked at */
 #define COMPLETE_ISH	4	/* fields that make a block an official */
+#define LINE_GUESS	32	/* bytes a line, for the room made at once */
 
 #define BIT(s)		(1u << (s))
 #define CONTACT_SLOTS	(BIT(FIELD_PHONE) | BIT(FIELD_EMAIL))
@@ -1763,17 +1764,21 @@ static void
 text_split(const struct form *form, const char *src, int csv, int valid,
     struct text *t)
 {
-	size_t cap = 0, i, next, len = strlen(src);
+	size_t cap, i, next, len = strlen(src);
 
 	memset(t, 0, sizeof(*t));
+	/* Room for the lines at once, as mail's lines are long (line_new()
+	 * makes more for a text of short ones). */
+	cap = len / LINE_GUESS < 256 ? 256 : len / LINE_GUESS;
+	if (cap > LIMIT_LINES)
+		cap = LIMIT_LINES;
+	t->lines = xmalloc(cap * sizeof(*t->lines));
 	/* Text made by the MIME reader is valid UTF-8 already: then each
 	 * line is, and is copied as it is. */
 	if (valid || text_is_utf8(src, len))
 		split_valid(src, len, csv, t, &cap);
 	else
 		split_sanitize(src, len, t, &cap);
-	if (t->lines == NULL)
-		t->lines = xmalloc(sizeof(*t->lines));
 	for (i = 0; i < t->n; i++) {
 		line_analyse(form, &t->lines[i]);
 		t->seps |= t->lines[i].seps;
