@@ -58,6 +58,7 @@
 #define NAME_WORDS	16	/* words of a full name looked at */
 #define COMPLETE_ISH	4	/* fields that make a block an official */
 #define LINE_GUESS	32	/* bytes a line, for the room made at once */
+#define TWO_SEARCHES	16	/* searches for two spaces through a text */
 
 #define BIT(s)		(1u << (s))
 #define CONTACT_SLOTS	(BIT(FIELD_PHONE) | BIT(FIELD_EMAIL))
@@ -1651,6 +1652,29 @@ line_length(const char *p, const char *nl)
 }
 
 /*
+ * Whether the line src[p..q) (q at its LF or at the end of the text) holds
+ * two spaces, as its copy l->s does (a CR dropped before the LF is no
+ * space).  A search from p through the rest of the text tells for all the
+ * lines before the next two spaces: *two keeps where they are (the end:
+ * none).  The sanitizers measure the rest of the text at each search,
+ * which a text with many such lines would make quadratic: past *searches
+ * of them, each line's copy is looked at instead.
+ */
+static int
+two_spaces(const char *p, const char *q, const char *end,
+    const struct line *l, const char **two, int *searches)
+{
+	if (*two == NULL || *two < p) {
+		if (*searches == 0)
+			return strstr(l->s, "  ") != NULL;
+		(*searches)--;
+		if ((*two = strstr(p, "  ")) == NULL)
+			*two = end;
+	}
+	return *two < q;
+}
+
+/*
  * Lines of src[0..len), valid UTF-8 (without NUL), copied where they
  * are in src and each ended with a NUL.  What line_scan() finds is found
  * in one pass over the whole text, which looks for the end of each line
@@ -1662,10 +1686,10 @@ split_valid(const char *src, size_t len, int csv, struct text *t,
     size_t *cap)
 {
 	const char *set = csv ? split_set_csv : split_set;
-	const char *p = src, *end = src + len, *q;
+	const char *p = src, *end = src + len, *q, *two = NULL;
 	struct line *l;
 	size_t ll;
-	int sepch;
+	int sepch, searches = TWO_SEARCHES;
 
 	t->buf = xmalloc(len + 1);
 	q = src + strcspn(src, set);
@@ -1689,13 +1713,9 @@ split_valid(const char *src, size_t len, int csv, struct text *t,
 			l->seps = 0;
 			l->group = 0;
 			line_scan(l);
-		} else {
-			/* Looked for in the line's copy: a search from p
-			 * through the rest of the text would be cheaper,
-			 * but the sanitizers measure the rest of the text
-			 * at every call, quadratic for a large part. */
-			line_scan_end(l, sepch, strstr(l->s, "  ") != NULL);
-		}
+		} else
+			line_scan_end(l, sepch,
+			    two_spaces(p, q, end, l, &two, &searches));
 		p = q + 1;
 		if (*q == '\n')
 			q += 1 + strcspn(q + 1, set);

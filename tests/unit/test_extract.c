@@ -1321,13 +1321,7 @@ test_init_idempotent(void **state)
 static void
 test_lines_of_one_pass(void **state)
 {
-	struct extraction ex;
-
-	(void)state;
-	/* Two spaces are looked for once for many lines: a space ending a
-	 * line and one starting the next are not two, and CRLF lines and
-	 * a first line that holds none do not hide the table's. */
-	assert_int_equal(run(
+	static const char table[] =
 	    "Hello all, \r\n"
 	    " here are our officials: \r\n"
 	    "\r\n"
@@ -1336,12 +1330,37 @@ test_lines_of_one_pass(void **state)
 	    "Namibia    Shikongo     Anna          MEFT               "
 	    "+264 61 284 2111   anna@meft.gov.na\r\n"
 	    "Namibia    Amutenya                   Customs            "
-	    "                   amutenya@mof.gov.na \r\n", 0, &ex), 2);
+	    "                   amutenya@mof.gov.na \r\n";
+	struct extraction ex;
+	struct buf b;
+	int i, k;
+
+	(void)state;
+	/* Two spaces are looked for once for many lines: a space ending a
+	 * line and one starting the next are not two, and CRLF lines and
+	 * a first line that holds none do not hide the table's. */
+	assert_int_equal(run(table, 0, &ex), 2);
 	expect_official(&ex, 0, "Namibia", "Shikongo", "Anna", "MEFT", NULL,
 	    "+264 61 284 2111", "anna@meft.gov.na");
 	expect_official(&ex, 1, "Namibia", "Amutenya", NULL, "Customs", NULL,
 	    NULL, "amutenya@mof.gov.na");
 	extraction_free(&ex);
+	/* After many lines with two spaces (blank ones), each a search
+	 * through the rest of the text until each line is looked at on
+	 * its own, the table's are found all the same. */
+	for (k = 0; k < 40; k++) {
+		buf_init(&b, 1 << 20);
+		for (i = 0; i < k; i++)
+			buf_addstr(&b, i % 2 ? "  \r\n" : "   \n");
+		buf_addstr(&b, table);
+		assert_int_equal(run(b.data, 0, &ex), 2);
+		expect_official(&ex, 0, "Namibia", "Shikongo", "Anna", "MEFT",
+		    NULL, "+264 61 284 2111", "anna@meft.gov.na");
+		expect_official(&ex, 1, "Namibia", "Amutenya", NULL, "Customs",
+		    NULL, NULL, "amutenya@mof.gov.na");
+		extraction_free(&ex);
+		buf_free(&b);
+	}
 	/* A colon as the last byte of a text without a final LF. */
 	assert_int_equal(run("Country: Kenya\nLast name: OTIENO\n"
 	    "Email: jane@kws.go.ke\nFunction:", 0, &ex), 1);
