@@ -1329,14 +1329,13 @@ heading_tail(const char *s, size_t len)
 	static uint64_t endbits[64];
 	static int ready;
 	const unsigned char *u = (const unsigned char *)s;
-	size_t e = len, i, j;
-	unsigned k, c;
+	size_t e = len, i;
+	uint32_t w, k;
 
 	if (!ready) {
 		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-			for (j = 0, k = 0; j < 4; j++)
-				k = k * 26 + (unsigned)(ends[i][j] - 'a');
-			k = (k * 0x9e3779b1u) >> 20;
+			memcpy(&w, ends[i], 4);
+			k = (w * 0x9e3779b1u) >> 20;
 			endbits[k >> 6] |= 1ull << (k & 63);
 		}
 		hbyte_init();
@@ -1352,16 +1351,22 @@ heading_tail(const char *s, size_t len)
 		e--;
 	if (e < 4)
 		return 1;
-	for (i = 0, k = 0; i < 4; i++) {
-		c = u[e - 4 + i];
-		if (c >= 0x80)
-			return !latin1_not_e(u, e - 4 + i, len);
-		c |= 0x20;	/* lower case, for letters */
-		if (c < 'a' || c > 'z')
-			return 0;
-		k = k * 26 + (c - 'a');
-	}
-	k = (k * 0x9e3779b1u) >> 20;
+	/* The last four bytes, at once; the first that is not an ASCII
+	 * letter decides. */
+	memcpy(&w, u + e - 4, 4);
+	if ((w & 0x80808080u) != 0)
+		for (i = e - 4; i < e; i++) {
+			if (u[i] >= 0x80)
+				return !latin1_not_e(u, i, len);
+			if ((unsigned)((u[i] | 0x20) - 'a') >= 26)
+				return 0;
+		}
+	w |= 0x20202020u;	/* lower case, for letters */
+	/* Bytes below 0x80 carry into no other: one above 'z' sets its
+	 * high bit in w + 5, one below 'a' leaves it clear in w + 0x1f. */
+	if (((w + 0x05050505u) | ~(w + 0x1f1f1f1fu)) & 0x80808080u)
+		return 0;
+	k = (w * 0x9e3779b1u) >> 20;
 	return (endbits[k >> 6] >> (k & 63)) & 1;
 }
 

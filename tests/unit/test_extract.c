@@ -1436,6 +1436,51 @@ test_headings_ending_with_accents(void **state)
 	}
 }
 
+/* A heading ending with each noun of the heading pattern, in small and
+ * capital letters and plural: its last four letters are looked at first,
+ * a word at a time, before the regular expression runs. */
+static void
+test_headings_ending_with_nouns(void **state)
+{
+	static const char *const nouns[] = {
+		"official", "officer", "participant", "participante", "person",
+		"persona", "personne", "nominee", "delegate", "delegado",
+		"delegada", "delegue", "deleguee", "representative",
+		"representant", "representante", "funcionario", "funcionaria",
+		"fonctionnaire", "oficial", "officiel", "officielle", "contact",
+		"user", "usuario", "utilisateur", "utilisatrice", "candidate",
+		"candidat", "candidato", "candidata", "agent", "agente",
+		"member", "membre", "miembro", "applicant", "demandeur",
+		"demandeuse", "solicitante", "focal point", "point focal",
+	};
+	struct extraction ex;
+	char text[1024], noun[64];
+	size_t i, j;
+	int form_of;
+
+	(void)state;
+	for (i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++)
+		for (form_of = 0; form_of < 3; form_of++) {
+			for (j = 0; nouns[i][j] != '\0'; j++)
+				noun[j] = form_of == 1 ? (char)(nouns[i][j] -
+				    (nouns[i][j] >= 'a' && nouns[i][j] <= 'z' ?
+				    'a' - 'A' : 0)) : nouns[i][j];
+			if (form_of == 2)
+				noun[j++] = 's';	/* plural */
+			noun[j] = '\0';
+			snprintf(text, sizeof(text),
+			    "First %s\n"
+			    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+			    "Second %s:\n"
+			    "First name: Peter\nOrganisation: KRA\n",
+			    noun, noun);
+			if (run(text, 0, &ex) != 2)
+				fail_msg("headings of \"%s\": %zu officials",
+				    noun, ex.nofficials);
+			extraction_free(&ex);
+		}
+}
+
 /* Prose before, between and after the labels of each layout: the layouts
  * pass over runs of prose in one step, and an open block still ends at
  * the prose after it. */
@@ -1535,6 +1580,7 @@ main(void)
 		cmocka_unit_test(test_lines_of_one_pass),
 		cmocka_unit_test(test_long_label_lines_trimmed),
 		cmocka_unit_test(test_headings_ending_with_accents),
+		cmocka_unit_test(test_headings_ending_with_nouns),
 		cmocka_unit_test(test_prose_around_layouts),
 	};
 
