@@ -61,6 +61,7 @@
 #define TWO_SEARCHES	16	/* searches for two spaces through a text */
 
 #define BIT(s)		(1u << (s))
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')	/* ASCII only */
 #define CONTACT_SLOTS	(BIT(FIELD_PHONE) | BIT(FIELD_EMAIL))
 
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
@@ -1306,8 +1307,9 @@ latin1_not_e(const unsigned char *u, size_t j, size_t len)
 }
 
 /*
- * Whether a line ends as pat_heading needs: after the closing run of
- * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
+ * Whether a line ends as pat_heading needs: before the closing run of
+ * [\s*_:.)\]\-=~] comes a number of one or two digits (three digits are
+ * a telephone number or a year), or a HEAD_NOUN, maybe plural, whose last
  * four letters are one of these.  A Latin-1 letter other than an e
  * acute there rules the line out (as Spanish and French prose often
  * ends: "-ción", "à"); another character that is not ASCII (a Unicode
@@ -1343,8 +1345,12 @@ heading_tail(const char *s, size_t len)
 	}
 	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
-	if (e == 0 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
+	if (e == 0)
 		return 1;
+	/* \d{1,2} follows a noun, a mark ("no.", '#'), a blank or the
+	 * opening run, never a digit. */
+	if (IS_DIGIT(u[e - 1]))
+		return e < 3 || !IS_DIGIT(u[e - 2]) || !IS_DIGIT(u[e - 3]);
 	if (u[e - 1] >= 0x80)
 		return !latin1_not_e(u, e - 1, len);
 	if (u[e - 1] == 's' || u[e - 1] == 'S')

@@ -1436,6 +1436,46 @@ test_headings_ending_with_accents(void **state)
 	}
 }
 
+/* Numbered headings: a number of one or two digits, after a noun, a
+ * mark or nothing, before a closing run; three digits end no heading.
+ * No label repeats: only a heading ends the first official. */
+static void
+test_headings_of_two_digits(void **state)
+{
+	static const char *const heads[][2] = {
+		{ "Official 1", "Official 2" },
+		{ "Official 11", "Official 12" },
+		{ "OFFICIAL 1:", "OFFICIAL 2:" },
+		{ "Participant No. 1", "Participant No. 12" },
+		{ "Delegate #1 --", "Delegate #2 --" },
+		{ "** Personne 9 **", "** Personne 10 **" },
+		{ "1.", "2." },
+	};
+	struct extraction ex;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "%s\n"
+		    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+		    "%s\n"
+		    "First name: Peter\nOrganisation: KRA\n",
+		    heads[i][0], heads[i][1]);
+		if (run(text, 0, &ex) != 2)
+			fail_msg("headings \"%s\": %zu officials", heads[i][1],
+			    ex.nofficials);
+		extraction_free(&ex);
+	}
+	/* A number of three digits is no heading's: one official. */
+	assert_int_equal(run("Official 100\n"
+	    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+	    "Official 101\n"
+	    "First name: Peter\nOrganisation: KRA\n", 0, &ex), 1);
+	extraction_free(&ex);
+}
+
 /* A heading ending with each noun of the heading pattern, in small and
  * capital letters and plural: its last four letters are looked at first,
  * a word at a time, before the regular expression runs. */
@@ -1581,6 +1621,7 @@ main(void)
 		cmocka_unit_test(test_long_label_lines_trimmed),
 		cmocka_unit_test(test_headings_ending_with_accents),
 		cmocka_unit_test(test_headings_ending_with_nouns),
+		cmocka_unit_test(test_headings_of_two_digits),
 		cmocka_unit_test(test_prose_around_layouts),
 	};
 
