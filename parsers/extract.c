@@ -57,8 +57,11 @@
 #define HEADING_MAX	80	/* longest numbered heading */
 #define NAME_WORDS	16	/* words of a full name looked at */
 #define COMPLETE_ISH	4	/* fields that make a block an official */
+#define LINE_GUESS	32	/* bytes a line, for the room made at once */
+#define TWO_SEARCHES	16	/* searches for two spaces through a text */
 
 #define BIT(s)		(1u << (s))
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')	/* ASCII only */
 #define CONTACT_SLOTS	(BIT(FIELD_PHONE) | BIT(FIELD_EMAIL))
 
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026, marks a cut */
@@ -1304,8 +1307,9 @@ latin1_not_e(const unsigned char *u, size_t j, size_t len)
 }
 
 /*
- * Whether a line ends as pat_heading needs: after the closing run of
- * [\s*_:.)\]\-=~] comes a digit or a HEAD_NOUN, maybe plural, whose last
+ * Whether a line ends as pat_heading needs: before the closing run of
+ * [\s*_:.)\]\-=~] comes a number of one or two digits (three digits are
+ * a telephone number or a year), or a HEAD_NOUN, maybe plural, whose last
  * four letters are one of these.  A Latin-1 letter other than an e
  * acute there rules the line out (as Spanish and French prose often
  * ends: "-ción", "à"); another character that is not ASCII (a Unicode
@@ -1327,14 +1331,13 @@ heading_tail(const char *s, size_t len)
 	static uint64_t endbits[64];
 	static int ready;
 	const unsigned char *u = (const unsigned char *)s;
-	size_t e = len, i, j;
-	unsigned k, c;
+	size_t e = len, i;
+	uint32_t w, k;
 
 	if (!ready) {
 		for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-			for (j = 0, k = 0; j < 4; j++)
-				k = k * 26 + (unsigned)(ends[i][j] - 'a');
-			k = (k * 0x9e3779b1u) >> 20;
+			memcpy(&w, ends[i], 4);
+			k = (w * 0x9e3779b1u) >> 20;
 			endbits[k >> 6] |= 1ull << (k & 63);
 		}
 		hbyte_init();
@@ -1342,24 +1345,34 @@ heading_tail(const char *s, size_t len)
 	}
 	while (e > 0 && (hbyte[u[e - 1]] & HB_CLOSE))
 		e--;
-	if (e == 0 || (u[e - 1] >= '0' && u[e - 1] <= '9'))
+	if (e == 0)
 		return 1;
+	/* \d{1,2} follows a noun, a mark ("no.", '#'), a blank or the
+	 * opening run, never a digit. */
+	if (IS_DIGIT(u[e - 1]))
+		return e < 3 || !IS_DIGIT(u[e - 2]) || !IS_DIGIT(u[e - 3]);
 	if (u[e - 1] >= 0x80)
 		return !latin1_not_e(u, e - 1, len);
 	if (u[e - 1] == 's' || u[e - 1] == 'S')
 		e--;
 	if (e < 4)
 		return 1;
-	for (i = 0, k = 0; i < 4; i++) {
-		c = u[e - 4 + i];
-		if (c >= 0x80)
-			return !latin1_not_e(u, e - 4 + i, len);
-		c |= 0x20;	/* lower case, for letters */
-		if (c < 'a' || c > 'z')
-			return 0;
-		k = k * 26 + (c - 'a');
-	}
-	k = (k * 0x9e3779b1u) >> 20;
+	/* The last four bytes, at once; the first that is not an ASCII
+	 * letter decides. */
+	memcpy(&w, u + e - 4, 4);
+	if ((w & 0x80808080u) != 0)
+		for (i = e - 4; i < e; i++) {
+			if (u[i] >= 0x80)
+				return !latin1_not_e(u, i, len);
+			if ((unsigned)((u[i] | 0x20) - 'a') >= 26)
+				return 0;
+		}
+	w |= 0x20202020u;	/* lower case, for letters */
+	/* Bytes below 0x80 carry into no other: one above 'z' sets its
+	 * high bit in w + 5, one below 'a' leaves it clear in w + 0x1f. */
+	if (((w + 0x05050505u) | ~(w + 0x1f1f1f1fu)) & 0x80808080u)
+		return 0;
+	k = (w * 0x9e3779b1u) >> 20;
 	return (endbits[k >> 6] >> (k & 63)) & 1;
 }
 
@@ -1650,6 +1663,29 @@ line_length(const char *p, const char *nl)
 }
 
 /*
+ * Whether the line src[p..q) (q at its LF or at the end of the text) holds
+ * two spaces, as its copy l->s does (a CR dropped before the LF is no
+ * space).  A search from p through the rest of the text tells for all the
+ * lines before the next two spaces: *two keeps where they are (the end:
+ * none).  The sanitizers measure the rest of the text at each search,
+ * which a text with many such lines would make quadratic: past *searches
+ * of them, each line's copy is looked at instead.
+ */
+static int
+two_spaces(const char *p, const char *q, const char *end,
+    const struct line *l, const char **two, int *searches)
+{
+	if (*two == NULL || *two < p) {
+		if (*searches == 0)
+			return strstr(l->s, "  ") != NULL;
+		(*searches)--;
+		if ((*two = strstr(p, "  ")) == NULL)
+			*two = end;
+	}
+	return *two < q;
+}
+
+/*
  * Lines of src[0..len), valid UTF-8 (without NUL), copied where they
  * are in src and each ended with a NUL.  What line_scan() finds is found
  * in one pass over the whole text, which looks for the end of each line
@@ -1661,10 +1697,10 @@ split_valid(const char *src, size_t len, int csv, struct text *t,
     size_t *cap)
 {
 	const char *set = csv ? split_set_csv : split_set;
-	const char *p = src, *end = src + len, *q;
+	const char *p = src, *end = src + len, *q, *two = NULL;
 	struct line *l;
 	size_t ll;
-	int sepch;
+	int sepch, searches = TWO_SEARCHES;
 
 	t->buf = xmalloc(len + 1);
 	q = src + strcspn(src, set);
@@ -1688,13 +1724,9 @@ split_valid(const char *src, size_t len, int csv, struct text *t,
 			l->seps = 0;
 			l->group = 0;
 			line_scan(l);
-		} else {
-			/* Looked for in the line's copy: a search from p
-			 * through the rest of the text would be cheaper,
-			 * but the sanitizers measure the rest of the text
-			 * at every call, quadratic for a large part. */
-			line_scan_end(l, sepch, strstr(l->s, "  ") != NULL);
-		}
+		} else
+			line_scan_end(l, sepch,
+			    two_spaces(p, q, end, l, &two, &searches));
 		p = q + 1;
 		if (*q == '\n')
 			q += 1 + strcspn(q + 1, set);
@@ -1757,22 +1789,27 @@ split_sanitize(const char *src, size_t len, struct text *t, size_t *cap)
 
 /* Cut text into analysed lines: at most LIMIT_LINES, each cut to
  * LIMIT_LINE_BYTES, made valid UTF-8.  SEP_COMMA, which the layouts ask
- * of CSV only, may be left out of the separators of other text. */
+ * of CSV only, may be left out of the separators of other text.  valid:
+ * the caller knows src to be valid UTF-8 (extract_text_utf8()). */
 static void
-text_split(const struct form *form, const char *src, int csv,
+text_split(const struct form *form, const char *src, int csv, int valid,
     struct text *t)
 {
-	size_t cap = 0, i, next, len = strlen(src);
+	size_t cap, i, next, len = strlen(src);
 
 	memset(t, 0, sizeof(*t));
+	/* Room for the lines at once, as mail's lines are long (line_new()
+	 * makes more for a text of short ones). */
+	cap = len / LINE_GUESS < 256 ? 256 : len / LINE_GUESS;
+	if (cap > LIMIT_LINES)
+		cap = LIMIT_LINES;
+	t->lines = xmalloc(cap * sizeof(*t->lines));
 	/* Text made by the MIME reader is valid UTF-8 already: then each
 	 * line is, and is copied as it is. */
-	if (text_is_utf8(src, len))
+	if (valid || text_is_utf8(src, len))
 		split_valid(src, len, csv, t, &cap);
 	else
 		split_sanitize(src, len, t, &cap);
-	if (t->lines == NULL)
-		t->lines = xmalloc(sizeof(*t->lines));
 	for (i = 0; i < t->n; i++) {
 		line_analyse(form, &t->lines[i]);
 		t->seps |= t->lines[i].seps;
@@ -3351,8 +3388,8 @@ label_votes(const struct form *form, const struct text *t,
 	free(row);
 }
 
-size_t
-extract_text(const struct form *form, const char *text, int csv,
+static size_t
+extract(const struct form *form, const char *text, int csv, int valid,
     struct extraction *ex)
 {
 	struct proposal props[NLAYOUTS];
@@ -3361,7 +3398,7 @@ extract_text(const struct form *form, const char *text, int csv,
 
 	(void)extract_init();
 	fold_budget_reset();
-	text_split(form, text ? text : "", csv, &t);
+	text_split(form, text ? text : "", csv, valid, &t);
 	label_votes(form, &t, ex);
 	memset(props, 0, sizeof(props));
 	for (li = 0; li < NLAYOUTS; li++) {
@@ -3397,6 +3434,20 @@ extract_text(const struct form *form, const char *text, int csv,
 		proposal_free(&props[li]);
 	text_free(&t);
 	return added;
+}
+
+size_t
+extract_text(const struct form *form, const char *text, int csv,
+    struct extraction *ex)
+{
+	return extract(form, text, csv, 0, ex);
+}
+
+size_t
+extract_text_utf8(const struct form *form, const char *text, int csv,
+    struct extraction *ex)
+{
+	return extract(form, text, csv, 1, ex);
 }
 
 void

@@ -51,6 +51,15 @@ void	 extract_cleanup(void);
 size_t	 extract_text(const struct form *, const char *text, int csv,
 	    struct extraction *ex);
 
+/*
+ * extract_text() of text the caller knows to be valid UTF-8 up to its NUL
+ * (as the MIME reader makes a part's text): it is not checked again.
+ * Text that is not would reach PCRE2 unchecked: never claim it of text
+ * that was not made valid.
+ */
+size_t	 extract_text_utf8(const struct form *, const char *text, int csv,
+	    struct extraction *ex);
+
 /* (Re)compute value/problem of each field of o from its raw value. */
 void	 extract_validate(const struct form *, struct official *o);
 

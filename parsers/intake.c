@@ -483,6 +483,26 @@ text_to_all(struct buf *alltext, const char *text)
 	}
 }
 
+/*
+ * Extract from text of part p, or from what quote_strip() kept of it.
+ * mime.c makes the text of every part but an HTML one valid UTF-8
+ * without NUL (checked, or converted, then cut at a character boundary;
+ * unflowing takes out spaces only), and quote_strip() keeps whole lines
+ * of it, cut at ASCII bytes: extract.c need not check it again.  The
+ * text html.c writes is checked.
+ */
+static void
+extract_from(const struct form *form, const struct mime_part *p,
+    const char *text, struct extraction *ex)
+{
+	int csv = p->kind == MIME_PART_CSV;
+
+	if (p->kind == MIME_PART_HTML)
+		extract_text(form, text, csv, ex);
+	else
+		extract_text_utf8(form, text, csv, ex);
+}
+
 /* Extract from one part into ex; body text has quotes cut first. */
 static void
 extract_part(const struct form *form, struct mime_message *m,
@@ -493,7 +513,7 @@ extract_part(const struct form *form, struct mime_message *m,
 	size_t start = alltext->len, n;
 
 	if (p->kind != MIME_PART_PLAIN && p->kind != MIME_PART_HTML) {
-		extract_text(form, t, p->kind == MIME_PART_CSV, ex);
+		extract_from(form, p, t, ex);
 		text_to_all(alltext, t);
 		return;
 	}
@@ -505,12 +525,12 @@ extract_part(const struct form *form, struct mime_message *m,
 	n = strlen(t);
 	if (start < LIMIT_TOTAL_TEXT && n + 2 <= LIMIT_TOTAL_TEXT - start &&
 	    quote_strip_to(alltext, t, n) == 0) {
-		extract_text(form, alltext->data + start, 0, ex);
+		extract_from(form, p, alltext->data + start, ex);
 		buf_addch(alltext, '\n');
 		return;
 	}
 	text = quote_strip(t);
-	extract_text(form, text, 0, ex);
+	extract_from(form, p, text, ex);
 	text_to_all(alltext, text);
 	free(text);
 }

@@ -1144,6 +1144,91 @@ test_invalid_utf8_and_long_lines(void **state)
 	extraction_free(&ex);
 }
 
+/* Two extractions agree: officials, fields, labels, votes, truncation. */
+static void
+expect_same(const struct extraction *a, const struct extraction *b)
+{
+	size_t i;
+	int f;
+
+	assert_int_equal(a->nofficials, b->nofficials);
+	assert_int_equal(a->labels_seen, b->labels_seen);
+	assert_int_equal(a->truncated, b->truncated);
+	assert_memory_equal(a->lang_score, b->lang_score,
+	    sizeof(a->lang_score));
+	for (i = 0; i < a->nofficials; i++)
+		for (f = 0; f < FIELD_COUNT; f++) {
+			const struct field_value *x = &a->officials[i].f[f];
+			const struct field_value *y = &b->officials[i].f[f];
+
+			assert_int_equal(x->problem, y->problem);
+			assert_true((x->raw == NULL) == (y->raw == NULL));
+			if (x->raw != NULL)
+				assert_string_equal(x->raw, y->raw);
+			assert_true((x->value == NULL) == (y->value == NULL));
+			if (x->value != NULL)
+				assert_string_equal(x->value, y->value);
+		}
+}
+
+/*
+ * extract_text_utf8(), for text known to be valid UTF-8, skips only the
+ * check: on such text it finds what extract_text() finds, also where a
+ * long line is cut next to a character of two, three or four bytes.
+ */
+static void
+test_text_known_valid(void **state)
+{
+	static const char *const chars[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"
+	};
+	static const char *const texts[] = {
+		"Country: Kenya\nLast name: Otieno\nFirst name: Jane\n"
+		    "Email: jane@kws.go.ke\nTelephone: +254 20 1234567\n",
+		"Pays\tNom\tPr\xc3\xa9nom\tCourriel\nS\xc3\xa9n\xc3\xa9gal\t"
+		    "Diop\tAwa\ta@b.sn\n",
+		"Pa\xc3\xads: M\xc3\xa9xico\r\nApellidos: P\xc3\xa9rez\r\n"
+		    "Cargo: Oficial \xe2\x80\x93 jefe\r\nCorreo: x@y.mx",
+		"",
+	};
+	struct extraction a, b;
+	struct buf t;
+	size_t i, k, pad;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		extract_text(form, texts[i], 0, &a);
+		extract_text_utf8(form, texts[i], 0, &b);
+		expect_same(&a, &b);
+		extraction_free(&a);
+		extraction_free(&b);
+	}
+	/* A line of LIMIT_LINE_BYTES and more, a character across the cut
+	 * at each of its bytes. */
+	for (k = 0; k < sizeof(chars) / sizeof(chars[0]); k++)
+		for (pad = 0; pad < 4; pad++) {
+			buf_init(&t, 1 << 20);
+			buf_addstr(&t, "Country: Kenya\nEmail: jane@kws.go.ke\n"
+			    "Function: ");
+			for (i = 0; i < pad; i++)
+				buf_addch(&t, 'x');
+			while (t.len < 2 * LIMIT_LINE_BYTES)
+				buf_addstr(&t, chars[k]);
+			buf_addstr(&t, "\nLast name: Otieno\n");
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			extract_text(form, t.data, 0, &a);
+			extract_text_utf8(form, t.data, 0, &b);
+			expect_same(&a, &b);
+			assert_int_equal(b.nofficials, 1);
+			extraction_free(&a);
+			extraction_free(&b);
+			buf_free(&t);
+		}
+}
+
 static void
 test_language_scores(void **state)
 {
@@ -1236,13 +1321,7 @@ test_init_idempotent(void **state)
 static void
 test_lines_of_one_pass(void **state)
 {
-	struct extraction ex;
-
-	(void)state;
-	/* Two spaces are looked for once for many lines: a space ending a
-	 * line and one starting the next are not two, and CRLF lines and
-	 * a first line that holds none do not hide the table's. */
-	assert_int_equal(run(
+	static const char table[] =
 	    "Hello all, \r\n"
 	    " here are our officials: \r\n"
 	    "\r\n"
@@ -1251,12 +1330,37 @@ test_lines_of_one_pass(void **state)
 	    "Namibia    Shikongo     Anna          MEFT               "
 	    "+264 61 284 2111   anna@meft.gov.na\r\n"
 	    "Namibia    Amutenya                   Customs            "
-	    "                   amutenya@mof.gov.na \r\n", 0, &ex), 2);
+	    "                   amutenya@mof.gov.na \r\n";
+	struct extraction ex;
+	struct buf b;
+	int i, k;
+
+	(void)state;
+	/* Two spaces are looked for once for many lines: a space ending a
+	 * line and one starting the next are not two, and CRLF lines and
+	 * a first line that holds none do not hide the table's. */
+	assert_int_equal(run(table, 0, &ex), 2);
 	expect_official(&ex, 0, "Namibia", "Shikongo", "Anna", "MEFT", NULL,
 	    "+264 61 284 2111", "anna@meft.gov.na");
 	expect_official(&ex, 1, "Namibia", "Amutenya", NULL, "Customs", NULL,
 	    NULL, "amutenya@mof.gov.na");
 	extraction_free(&ex);
+	/* After many lines with two spaces (blank ones), each a search
+	 * through the rest of the text until each line is looked at on
+	 * its own, the table's are found all the same. */
+	for (k = 0; k < 40; k++) {
+		buf_init(&b, 1 << 20);
+		for (i = 0; i < k; i++)
+			buf_addstr(&b, i % 2 ? "  \r\n" : "   \n");
+		buf_addstr(&b, table);
+		assert_int_equal(run(b.data, 0, &ex), 2);
+		expect_official(&ex, 0, "Namibia", "Shikongo", "Anna", "MEFT",
+		    NULL, "+264 61 284 2111", "anna@meft.gov.na");
+		expect_official(&ex, 1, "Namibia", "Amutenya", NULL, "Customs",
+		    NULL, NULL, "amutenya@mof.gov.na");
+		extraction_free(&ex);
+		buf_free(&b);
+	}
 	/* A colon as the last byte of a text without a final LF. */
 	assert_int_equal(run("Country: Kenya\nLast name: OTIENO\n"
 	    "Email: jane@kws.go.ke\nFunction:", 0, &ex), 1);
@@ -1330,6 +1434,91 @@ test_headings_ending_with_accents(void **state)
 		assert_string_equal(raw(&ex, 1, FIELD_ORGANISATION), "KRA");
 		extraction_free(&ex);
 	}
+}
+
+/* Numbered headings: a number of one or two digits, after a noun, a
+ * mark or nothing, before a closing run; three digits end no heading.
+ * No label repeats: only a heading ends the first official. */
+static void
+test_headings_of_two_digits(void **state)
+{
+	static const char *const heads[][2] = {
+		{ "Official 1", "Official 2" },
+		{ "Official 11", "Official 12" },
+		{ "OFFICIAL 1:", "OFFICIAL 2:" },
+		{ "Participant No. 1", "Participant No. 12" },
+		{ "Delegate #1 --", "Delegate #2 --" },
+		{ "** Personne 9 **", "** Personne 10 **" },
+		{ "1.", "2." },
+	};
+	struct extraction ex;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "%s\n"
+		    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+		    "%s\n"
+		    "First name: Peter\nOrganisation: KRA\n",
+		    heads[i][0], heads[i][1]);
+		if (run(text, 0, &ex) != 2)
+			fail_msg("headings \"%s\": %zu officials", heads[i][1],
+			    ex.nofficials);
+		extraction_free(&ex);
+	}
+	/* A number of three digits is no heading's: one official. */
+	assert_int_equal(run("Official 100\n"
+	    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+	    "Official 101\n"
+	    "First name: Peter\nOrganisation: KRA\n", 0, &ex), 1);
+	extraction_free(&ex);
+}
+
+/* A heading ending with each noun of the heading pattern, in small and
+ * capital letters and plural: its last four letters are looked at first,
+ * a word at a time, before the regular expression runs. */
+static void
+test_headings_ending_with_nouns(void **state)
+{
+	static const char *const nouns[] = {
+		"official", "officer", "participant", "participante", "person",
+		"persona", "personne", "nominee", "delegate", "delegado",
+		"delegada", "delegue", "deleguee", "representative",
+		"representant", "representante", "funcionario", "funcionaria",
+		"fonctionnaire", "oficial", "officiel", "officielle", "contact",
+		"user", "usuario", "utilisateur", "utilisatrice", "candidate",
+		"candidat", "candidato", "candidata", "agent", "agente",
+		"member", "membre", "miembro", "applicant", "demandeur",
+		"demandeuse", "solicitante", "focal point", "point focal",
+	};
+	struct extraction ex;
+	char text[1024], noun[64];
+	size_t i, j;
+	int form_of;
+
+	(void)state;
+	for (i = 0; i < sizeof(nouns) / sizeof(nouns[0]); i++)
+		for (form_of = 0; form_of < 3; form_of++) {
+			for (j = 0; nouns[i][j] != '\0'; j++)
+				noun[j] = form_of == 1 ? (char)(nouns[i][j] -
+				    (nouns[i][j] >= 'a' && nouns[i][j] <= 'z' ?
+				    'a' - 'A' : 0)) : nouns[i][j];
+			if (form_of == 2)
+				noun[j++] = 's';	/* plural */
+			noun[j] = '\0';
+			snprintf(text, sizeof(text),
+			    "First %s\n"
+			    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+			    "Second %s:\n"
+			    "First name: Peter\nOrganisation: KRA\n",
+			    noun, noun);
+			if (run(text, 0, &ex) != 2)
+				fail_msg("headings of \"%s\": %zu officials",
+				    noun, ex.nofficials);
+			extraction_free(&ex);
+		}
 }
 
 /* Prose before, between and after the labels of each layout: the layouts
@@ -1424,12 +1613,15 @@ main(void)
 		cmocka_unit_test(test_many_lines_truncated),
 		cmocka_unit_test(test_fold_budget),
 		cmocka_unit_test(test_invalid_utf8_and_long_lines),
+		cmocka_unit_test(test_text_known_valid),
 		cmocka_unit_test(test_language_scores),
 		cmocka_unit_test(test_crlf_and_html_flattened),
 		cmocka_unit_test(test_init_idempotent),
 		cmocka_unit_test(test_lines_of_one_pass),
 		cmocka_unit_test(test_long_label_lines_trimmed),
 		cmocka_unit_test(test_headings_ending_with_accents),
+		cmocka_unit_test(test_headings_ending_with_nouns),
+		cmocka_unit_test(test_headings_of_two_digits),
 		cmocka_unit_test(test_prose_around_layouts),
 	};
 
