@@ -1397,6 +1397,26 @@ test_long_label_lines_trimmed(void **state)
 	extraction_free(&ex);
 }
 
+/*
+ * Two officials, each under its heading: no label repeats, and the first
+ * block is too short for free text to end it, so only the second heading
+ * does.  The caller frees ex.
+ */
+static void
+two_headings(const char *first, const char *second, struct extraction *ex)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+	    "%s\n"
+	    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
+	    "%s\n"
+	    "First name: Peter\nOrganisation: KRA\n", first, second);
+	if (run(text, 0, ex) != 2)
+		fail_msg("headings \"%s\": %zu officials", second,
+		    ex->nofficials);
+}
+
 static void
 test_headings_ending_with_accents(void **state)
 {
@@ -1414,22 +1434,11 @@ test_headings_ending_with_accents(void **state)
 		    "D\xc3\xa9l\xc3\xa9gu\xc3\xa9 n\xc2\xb0 2" },
 	};
 	struct extraction ex;
-	char text[1024];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		/* No label repeats, and the first block is too short for
-		 * free text to end it: only the heading does. */
-		snprintf(text, sizeof(text),
-		    "%s\n"
-		    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
-		    "%s\n"
-		    "First name: Peter\nOrganisation: KRA\n",
-		    heads[i][0], heads[i][1]);
-		if (run(text, 0, &ex) != 2)
-			fail_msg("headings \"%s\": %zu officials", heads[i][1],
-			    ex.nofficials);
+		two_headings(heads[i][0], heads[i][1], &ex);
 		assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "Otieno");
 		assert_string_equal(raw(&ex, 1, FIELD_ORGANISATION), "KRA");
 		extraction_free(&ex);
@@ -1452,20 +1461,11 @@ test_headings_of_two_digits(void **state)
 		{ "1.", "2." },
 	};
 	struct extraction ex;
-	char text[1024];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		snprintf(text, sizeof(text),
-		    "%s\n"
-		    "Last name: Otieno\nEmail: jane@kws.go.ke\n"
-		    "%s\n"
-		    "First name: Peter\nOrganisation: KRA\n",
-		    heads[i][0], heads[i][1]);
-		if (run(text, 0, &ex) != 2)
-			fail_msg("headings \"%s\": %zu officials", heads[i][1],
-			    ex.nofficials);
+		two_headings(heads[i][0], heads[i][1], &ex);
 		extraction_free(&ex);
 	}
 	/* A number of three digits is no heading's: one official. */
