@@ -342,6 +342,196 @@ has_word_open(const char *s, size_t len)
 	return 0;
 }
 
+static char	*base64_decode(const char *, size_t, size_t, size_t *);
+
+/* An encoded word of the plain shape (ew_parse()). */
+struct eword {
+	const char *cs;		/* its charset */
+	size_t	 cslen;
+	int	 b;		/* B encoding, else Q */
+	const char *text;	/* between "?Q?" and "?=" */
+	size_t	 textlen;
+	size_t	 len;		/* of the whole word */
+};
+
+static int
+hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* The value of a hex digit (hex_digit()). */
+static int
+hex_value(char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* A base64 letter or '=' (which libetpan skips, as any other byte). */
+static int
+b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+/*
+ * Whether s[0..len) opens with an encoded word of the plain shape:
+ * "=?", UTF-8 as "utf-8" or "utf8" in any case, "?", Q or B, "?", a text
+ * of printable ASCII without '?' or blank (in Q, each '=' before two hex
+ * digits; in B, only base64 letters and '='), "?=".  libetpan reads such
+ * a word as written; *w gets its parts.
+ */
+static int
+ew_parse(const char *s, size_t len, struct eword *w)
+{
+	size_t i = 2, k;
+	char c;
+
+	if (len < 2 || s[0] != '=' || s[1] != '?')
+		return 0;
+	while (i < len && s[i] != '?')
+		i++;
+	w->cs = s + 2;
+	w->cslen = i - 2;
+	if (!(w->cslen == 5 && strncasecmp(w->cs, "utf-8", 5) == 0) &&
+	    !(w->cslen == 4 && strncasecmp(w->cs, "utf8", 4) == 0))
+		return 0;
+	if (len - i < 3 || s[i + 2] != '?')
+		return 0;
+	if (s[i + 1] == 'q' || s[i + 1] == 'Q')
+		w->b = 0;
+	else if (s[i + 1] == 'b' || s[i + 1] == 'B')
+		w->b = 1;
+	else
+		return 0;
+	w->text = s + i + 3;
+	for (k = i + 3; k < len && (c = s[k]) != '?'; k++) {
+		if (w->b ? !b64_char(c) : c <= ' ' || c > '~' ||
+		    (c == '=' && (len - k < 3 || !hex_digit(s[k + 1]) ||
+		    !hex_digit(s[k + 2]))))
+			return 0;
+	}
+	if (len - k < 2 || s[k + 1] != '=')
+		return 0;
+	w->textlen = (size_t)(k - (i + 3));
+	w->len = k + 2;
+	return 1;
+}
+
+/* Q text t[0..n) decoded to o (as libetpan does in a header: '_' is a
+ * space); returns the length. */
+static size_t
+ew_q_decode(const char *t, size_t n, char *o)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t[i] == '_')
+			o[j++] = ' ';
+		else if (t[i] == '=') {
+			o[j++] = (char)(hex_value(t[i + 1]) << 4 |
+			    hex_value(t[i + 2]));
+			i += 2;
+		} else
+			o[j++] = t[i];
+	}
+	return j;
+}
+
+/*
+ * What libetpan 1.9.4's mailmime_encoded_phrase_parse() makes of a value
+ * s[0..len) of printable ASCII and blanks (SP, HTAB) with no '"', whose
+ * every "=?" opens an encoded word of the plain shape (ew_parse()), each
+ * run of such words (blanks between) decoding to valid UTF-8 without NUL:
+ * its words as written one space apart where blanks were (none between
+ * two encoded words), a space for blanks at the end; encoded words in a
+ * row with the same charset and encoding decoded as one, unless a B text
+ * ends with '='.  Malloc'd, its length in *outlen; NULL for any other
+ * value, left to libetpan.
+ */
+static char *
+words_simple(const char *s, size_t len, size_t *outlen)
+{
+	struct eword w, nx;
+	char *out, *txt, *dec;
+	size_t i, j, o = 0, n, dn;
+	int first = 1, enc = 0, fwd;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] < ' ' && s[i] != '\t') ||
+		    (unsigned char)s[i] > '~' || s[i] == '"')
+			return NULL;
+	out = xmalloc(len + 1);		/* the text never grows */
+	txt = xmalloc(len + 1);
+	for (i = 0; i < len; ) {
+		for (j = i; i < len && is_wsp(s[i]); i++)
+			;
+		fwd = i > j;
+		if (i == len) {
+			if (fwd)
+				out[o++] = ' ';
+			break;
+		}
+		if (len - i < 2 || s[i] != '=' || s[i + 1] != '?') {
+			/* A word: up to a blank or "=?". */
+			for (j = i; j < len && !is_wsp(s[j]) &&
+			    !(s[j] == '=' && j + 1 < len && s[j + 1] == '?');
+			    j++)
+				;
+			if (!first && fwd)
+				out[o++] = ' ';
+			memcpy(out + o, s + i, j - i);
+			o += j - i;
+			i = j;
+			enc = first = 0;
+			continue;
+		}
+		if (!ew_parse(s + i, len - i, &w))
+			goto fail;
+		if (!first && fwd && !enc)
+			out[o++] = ' ';
+		/* The texts of the words read as one. */
+		memcpy(txt, w.text, w.textlen);
+		n = w.textlen;
+		i += w.len;
+		while (!(w.b && w.textlen > 0 && w.text[w.textlen - 1] == '=')) {
+			for (j = i; j < len && is_wsp(s[j]); j++)
+				;
+			if (len - j < 2 || s[j] != '=' || s[j + 1] != '?')
+				break;
+			if (!ew_parse(s + j, len - j, &nx))
+				goto fail;
+			if (nx.b != w.b || nx.cslen != w.cslen ||
+			    strncasecmp(nx.cs, w.cs, w.cslen) != 0)
+				break;
+			memcpy(txt + n, nx.text, nx.textlen);
+			n += nx.textlen;
+			i = j + nx.len;
+			w = nx;
+		}
+		if (w.b) {
+			dec = base64_decode(txt, n, n, &dn);
+			memcpy(out + o, dec, dn);
+			free(dec);
+		} else
+			dn = ew_q_decode(txt, n, out + o);
+		if (!text_is_utf8(out + o, dn))
+			goto fail;
+		o += dn;
+		enc = 1;
+		first = 0;
+	}
+	free(txt);
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+fail:
+	free(txt);
+	free(out);
+	return NULL;
+}
+
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
  * UTF-8 when valid, else as windows-1252.  Returns a clean line, after
  * head spare bytes. */
@@ -350,11 +540,18 @@ decode_words(const char *s, size_t len, size_t max, size_t head)
 {
 	const char *from;
 	char *tmp, *out, *r;
-	size_t idx, pos, end, next;
+	size_t idx, pos, end, next, n;
 	struct buf b;
 
 	if (len == 0 || !has_word_open(s, len))
 		return clean_line(s, len, max, head);
+	/* Most values are of a shape read here, at a fraction of the cost
+	 * of libetpan's parser (one piece: see piece_end()). */
+	if (len <= DECODE_PIECE && (out = words_simple(s, len, &n)) != NULL) {
+		r = clean_line(out, n, max, head);
+		free(out);
+		return r;
+	}
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
 	from = text_is_utf8(tmp, len) ? "utf-8" : "windows-1252";
