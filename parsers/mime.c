@@ -1068,6 +1068,83 @@ scan_single(const char *hdr, size_t len)
 	return r;
 }
 
+/*
+ * Whether libetpan's field f of a MIME header block is one nothing here
+ * reads (MIME-Version, Content-Language, Content-ID...: all but
+ * Content-Type, Content-Transfer-Encoding and Content-Disposition) and
+ * is one line: libetpan reads it as a field of its own, and finds the
+ * same in the block without it.
+ */
+static int
+field_unread(const struct hfield *f)
+{
+	static const char *const read[] = { "content-type",
+	    "content-transfer-encoding", "content-disposition", NULL };
+	int i;
+
+	for (i = 0; read[i] != NULL; i++)
+		if (f->namelen == strlen(read[i]) &&
+		    strncasecmp(f->name, read[i], f->namelen) == 0)
+			return 0;
+	return memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL;
+}
+
+/* Whether field f goes on over a line of nothing but blanks. */
+static int
+blank_continuation(const struct hfield *f)
+{
+	const char *q = f->start, *e;
+
+	while ((q = memchr(q, '\n', (size_t)(f->vend - q))) != NULL) {
+		e = line_end(++q, f->vend);
+		if (only_space(q, e))
+			return 1;
+		q = e;
+	}
+	return 0;
+}
+
+/*
+ * The MIME header block hdr[0..len) (fields copied by read_header()),
+ * in place, with the fields field_unread() takes moved before the
+ * others; returns the length of those, which libetpan need not be
+ * handed.  Each field is a line or more of its own: the others keep
+ * their order, and the pre-scan counts the same lines; only its limits
+ * could tell the order apart, and a block this small reaches none of
+ * them.  0 (nothing moved) for a larger block, or a field that goes on
+ * over a blank line, which libetpan reads its own way.
+ */
+static size_t
+hdr_unread_first(char *hdr, size_t len)
+{
+	struct hfield f;
+	struct buf front, back;
+	const char *p = hdr, *end = hdr + len;
+	size_t nfields = 0, skip = 0;
+	int ok = len <= LIMIT_MIME_HEADERS;
+
+	buf_init(&front, len);
+	buf_init(&back, len);
+	while (ok && header_next(&p, end, &f)) {
+		struct buf *b = field_unread(&f) ? &front : &back;
+
+		if (++nfields > LIMIT_MIME_FIELDS || blank_continuation(&f))
+			ok = 0;
+		buf_add(b, f.start, (size_t)(f.vend - f.start));
+		buf_addch(b, '\n');
+	}
+	/* Every byte read again as the same fields. */
+	if (ok && front.len > 0 && front.len + back.len == len) {
+		memcpy(hdr, front.data, front.len);
+		if (back.len > 0)
+			memcpy(hdr + front.len, back.data, back.len);
+		skip = front.len;
+	}
+	buf_free(&front);
+	buf_free(&back);
+	return skip;
+}
+
 /* ------------------------------------------------------------------ */
 /* The message being built. */
 
@@ -2510,7 +2587,7 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	struct mailmime *root;
 	const char *body;
 	char where[40] = "", *lin, *own = NULL;
-	size_t boff, hl, linlen;
+	size_t boff, hl, linlen, unread;
 	int r = 0, capped;
 
 	if (!top)
@@ -2533,8 +2610,11 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	 * each was copied with at most one line end added, and TEXT_HEAD
 	 * leaves room for that and the blank line.  A body the scan and
 	 * libetpan find no parts in is read no further than part_decode()
-	 * reads it; the rest is only counted for boundary lines.
+	 * reads it; the rest is only counted for boundary lines.  Fields
+	 * nothing here reads go first, for the scan only: libetpan is
+	 * handed what follows them, and spared parsing them.
 	 */
+	unread = hdr_unread_first(mimehdr.data, mimehdr.len);
 	hl = mimehdr.len + 1;
 	if (!lf_done(t) && TEXT_HEAD + boff >= hl &&
 	    scan_single(mimehdr.data, mimehdr.len))
@@ -2587,8 +2667,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			m->truncated = 1;
 			if (s->root_report && top)
 				m->is_report = 1;
-		} else if ((root = lin_parse(t, lin, linlen, hl, boff,
-		    capped)) == NULL) {
+		} else if ((root = lin_parse(t, lin + unread, linlen - unread,
+		    hl - unread, boff, capped)) == NULL) {
 			note(c, "%sheader only: MIME structure unreadable",
 			    where);
 			m->truncated = 1;

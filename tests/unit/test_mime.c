@@ -318,6 +318,49 @@ test_rfc2047_plain_words(void **state)
 	}
 }
 
+/* Fields nothing reads (MIME-Version, Content-Language, Content-ID,
+ * Content-Description...) are not handed to libetpan: the fields read
+ * around them, before or after, and a block of nothing else, read the
+ * same. */
+static void
+test_mime_fields_unread(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("MIME-Version: 1.0\n"
+	    "Content-Language: fr\n"
+	    "Subject: s\n"
+	    "Content-Type: text/plain; charset=iso-8859-1; name=\"a.csv\"\n"
+	    "Content-ID: <a@b>\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "Content-Description: =?utf-8?q?note?=\n"
+	    "Content-Disposition: attachment\n"
+	    "Content-Foo: bar\n"
+	    "\ncaf=E9;1\n");
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->parts[0].kind, MIME_PART_CSV);
+	assert_string_equal(m->parts[0].filename, "a.csv");
+	assert_string_equal(m->parts[0].text, "caf\xc3\xa9;1\n");
+	assert_string_equal(mime_header_get(m, "content-language"), "fr");
+	mime_message_free(m);
+
+	m = parse("MIME-Version: 1.0\nContent-Language: en\n\nhello\n");
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+	assert_string_equal(m->parts[0].text, "hello\n");
+	mime_message_free(m);
+
+	m = parse("Content-Type: multipart/mixed; boundary=b\n"
+	    "MIME-Version: 1.0\n"
+	    "\n--b\nContent-Type: text/plain\nContent-ID: <x@y>\n\none\n"
+	    "--b\nContent-Language: en\n\ntwo\n--b--\n");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text, "one");
+	assert_string_equal(m->parts[1].text, "two");
+	mime_message_free(m);
+}
+
 static void
 test_header_values_clean(void **state)
 {
@@ -1616,6 +1659,7 @@ main(void)
 		cmocka_unit_test(test_unknown_charset_noted),
 		cmocka_unit_test(test_rfc2047_headers),
 		cmocka_unit_test(test_rfc2047_plain_words),
+		cmocka_unit_test(test_mime_fields_unread),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
 		cmocka_unit_test(test_rfc2231_filename),
