@@ -1068,83 +1068,6 @@ scan_single(const char *hdr, size_t len)
 	return r;
 }
 
-/*
- * Whether libetpan's field f of a MIME header block is one nothing here
- * reads (MIME-Version, Content-Language, Content-ID...: all but
- * Content-Type, Content-Transfer-Encoding and Content-Disposition) and
- * is one line: libetpan reads it as a field of its own, and finds the
- * same in the block without it.
- */
-static int
-field_unread(const struct hfield *f)
-{
-	static const char *const read[] = { "content-type",
-	    "content-transfer-encoding", "content-disposition", NULL };
-	int i;
-
-	for (i = 0; read[i] != NULL; i++)
-		if (f->namelen == strlen(read[i]) &&
-		    strncasecmp(f->name, read[i], f->namelen) == 0)
-			return 0;
-	return memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL;
-}
-
-/* Whether field f goes on over a line of nothing but blanks. */
-static int
-blank_continuation(const struct hfield *f)
-{
-	const char *q = f->start, *e;
-
-	while ((q = memchr(q, '\n', (size_t)(f->vend - q))) != NULL) {
-		e = line_end(++q, f->vend);
-		if (only_space(q, e))
-			return 1;
-		q = e;
-	}
-	return 0;
-}
-
-/*
- * The MIME header block hdr[0..len) (fields copied by read_header()),
- * in place, with the fields field_unread() takes moved before the
- * others; returns the length of those, which libetpan need not be
- * handed.  Each field is a line or more of its own: the others keep
- * their order, and the pre-scan counts the same lines; only its limits
- * could tell the order apart, and a block this small reaches none of
- * them.  0 (nothing moved) for a larger block, or a field that goes on
- * over a blank line, which libetpan reads its own way.
- */
-static size_t
-hdr_unread_first(char *hdr, size_t len)
-{
-	struct hfield f;
-	struct buf front, back;
-	const char *p = hdr, *end = hdr + len;
-	size_t nfields = 0, skip = 0;
-	int ok = len <= LIMIT_MIME_HEADERS;
-
-	buf_init(&front, len);
-	buf_init(&back, len);
-	while (ok && header_next(&p, end, &f)) {
-		struct buf *b = field_unread(&f) ? &front : &back;
-
-		if (++nfields > LIMIT_MIME_FIELDS || blank_continuation(&f))
-			ok = 0;
-		buf_add(b, f.start, (size_t)(f.vend - f.start));
-		buf_addch(b, '\n');
-	}
-	/* Every byte read again as the same fields. */
-	if (ok && front.len > 0 && front.len + back.len == len) {
-		memcpy(hdr, front.data, front.len);
-		if (back.len > 0)
-			memcpy(hdr + front.len, back.data, back.len);
-		skip = front.len;
-	}
-	buf_free(&front);
-	buf_free(&back);
-	return skip;
-}
-
 /* ------------------------------------------------------------------ */
 /* The message being built. */
 
@@ -2486,30 +2409,139 @@ walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 
 /* ------------------------------------------------------------------ */
 
+/* Whether field f is one libetpan is handed: Content-*, MIME-Version. */
+static int
+is_mime_field(const struct hfield *f)
+{
+	return (f->namelen > 8 && strncasecmp(f->name, "content-", 8) == 0) ||
+	    (f->namelen == 12 && strncasecmp(f->name, "mime-version", 12) == 0);
+}
+
+/*
+ * Whether the MIME field f is one nothing here reads from libetpan's
+ * tree (all but Content-Type, Content-Transfer-Encoding and
+ * Content-Disposition: MIME-Version, Content-Language, Content-ID...)
+ * and is one line: libetpan then reads it as a field of its own, and
+ * reads the same in the block without it.
+ */
+static int
+field_unread(const struct hfield *f)
+{
+	if ((f->namelen == 12 &&
+	    strncasecmp(f->name, "content-type", 12) == 0) ||
+	    (f->namelen == 19 &&
+	    strncasecmp(f->name, "content-disposition", 19) == 0) ||
+	    (f->namelen == 25 &&
+	    strncasecmp(f->name, "content-transfer-encoding", 25) == 0))
+		return 0;
+	return memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL;
+}
+
+/* Whether field f goes on over a line of nothing but blanks. */
+static int
+blank_continuation(const struct hfield *f)
+{
+	const char *q = f->start, *e;
+
+	while ((q = memchr(q, '\n', (size_t)(f->vend - q))) != NULL) {
+		e = line_end(++q, f->vend);
+		if (only_space(q, e))
+			return 1;
+		q = e;
+	}
+	return 0;
+}
+
+/*
+ * A header block's MIME fields, as read_header() collects them: those
+ * read from libetpan's tree, in order, and the others (field_unread()),
+ * which libetpan need not be handed (mime_block()).
+ */
+struct mimeblk {
+	struct buf read;
+	struct buf unread;
+	size_t	 nfields;
+	int	 blank;		/* a field goes on over a blank line */
+};
+
+static void
+mimeblk_add(struct mimeblk *b, const struct hfield *f)
+{
+	struct buf *to = field_unread(f) ? &b->unread : &b->read;
+
+	b->nfields++;
+	if (!b->blank && to == &b->read && blank_continuation(f))
+		b->blank = 1;
+	buf_add(to, f->start, (size_t)(f->vend - f->start));
+	buf_addch(to, '\n');
+}
+
+/* The mbox "From " line at p, if there is one, passed over. */
+static const char *
+skip_from(const char *p, const char *end)
+{
+	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
+		p = line_next(line_end(p, end), end);
+	return p;
+}
+
+/*
+ * The block of MIME fields for the scan and libetpan, into out: the
+ * fields nothing reads first, then the others in their order; *skip
+ * gets the length of the first, which libetpan is not handed.  Each
+ * field is a line or more of its own: the others keep their order, and
+ * the pre-scan counts the same lines; only its limits could tell the
+ * order apart, and a block this small reaches none of them.  A larger
+ * block, or one with a field over a blank line (which libetpan reads
+ * its own way), is made again from the header [p, end) as it was.
+ */
+static void
+mime_block(struct mimeblk *b, const char *p, const char *end,
+    struct buf *out, size_t *skip)
+{
+	struct hfield f;
+	size_t len = b->read.len + b->unread.len;
+
+	*skip = 0;
+	if (b->unread.len == 0) {
+		*out = b->read;
+		buf_init(&b->read, 0);
+	} else if (!b->blank && len <= LIMIT_MIME_HEADERS &&
+	    b->nfields <= LIMIT_MIME_FIELDS) {
+		*skip = b->unread.len;
+		if (b->read.len > 0)
+			buf_add(&b->unread, b->read.data, b->read.len);
+		*out = b->unread;
+		buf_init(&b->unread, 0);
+	} else {
+		buf_init(out, len);
+		for (p = skip_from(p, end); header_next(&p, end, &f); )
+			if (is_mime_field(&f)) {
+				buf_add(out, f.start, (size_t)(f.vend - f.start));
+				buf_addch(out, '\n');
+			}
+	}
+	buf_free(&b->read);
+	buf_free(&b->unread);
+}
+
 /*
  * Read a header block: at the top, its fields go into the message in
- * order; its Content-* and MIME-Version lines go into mimehdr for
- * libetpan.  Returns where the body begins.
+ * order; its Content-* and MIME-Version fields go into b for libetpan.
+ * Returns where the body begins.
  */
 static const char *
 read_header(struct mime_ctx *c, const char *p, const char *end,
-    struct buf *mimehdr, int top)
+    struct mimeblk *b, int top)
 {
 	struct mime_message *m = c->msg;
 	struct hfield f;
 	size_t alloc = 0, dropped = 0;
 	char *name;
 
-	/* An mbox "From " line. */
-	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
-		p = line_next(line_end(p, end), end);
-	while (header_next(&p, end, &f)) {
-		if ((f.namelen > 8 && strncasecmp(f.name, "content-", 8) == 0) ||
-		    (f.namelen == 12 &&
-		    strncasecmp(f.name, "mime-version", 12) == 0)) {
-			buf_add(mimehdr, f.start, (size_t)(f.vend - f.start));
-			buf_addch(mimehdr, '\n');
-		}
+	for (p = skip_from(p, end); header_next(&p, end, &f); ) {
+		if (is_mime_field(&f))
+			mimeblk_add(b, &f);
 		if (!top)
 			continue;
 		if (m->nheaders == LIMIT_HEADER_COUNT) {
@@ -2583,6 +2615,7 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 {
 	struct mime_message *m = c->msg;
 	struct buf mimehdr;
+	struct mimeblk blk;
 	struct scan *s;
 	struct mailmime *root;
 	const char *body;
@@ -2593,8 +2626,12 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	if (!top)
 		snprintf(where, sizeof(where), "part %zu: ", partno);
 	lf_header(t);
-	buf_init(&mimehdr, t->len + 1);
-	body = read_header(c, t->text, t->text + t->len, &mimehdr, top);
+	buf_init(&blk.read, t->len + 1);
+	buf_init(&blk.unread, t->len + 1);
+	blk.nfields = 0;
+	blk.blank = 0;
+	body = read_header(c, t->text, t->text + t->len, &blk, top);
+	mime_block(&blk, t->text, body, &mimehdr, &unread);
 	boff = (size_t)(body - t->text);
 	if (top && m->nheaders == 0) {
 		lf_more(t, SIZE_MAX);
@@ -2614,7 +2651,6 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	 * nothing here reads go first, for the scan only: libetpan is
 	 * handed what follows them, and spared parsing them.
 	 */
-	unread = hdr_unread_first(mimehdr.data, mimehdr.len);
 	hl = mimehdr.len + 1;
 	if (!lf_done(t) && TEXT_HEAD + boff >= hl &&
 	    scan_single(mimehdr.data, mimehdr.len))
