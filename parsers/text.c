@@ -1052,6 +1052,60 @@ squeeze_keep(int32_t c)
 	    p->category != UTF8PROC_CATEGORY_CF;
 }
 
+/* The code point of the valid UTF-8 character of n bytes at p. */
+static int32_t
+utf8_cp(const unsigned char *p, size_t n)
+{
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		return (int32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	case 3:
+		return (int32_t)(p[0] & 0x0f) << 12 | (int32_t)(p[1] & 0x3f) << 6 |
+		    (p[2] & 0x3f);
+	default:
+		return (int32_t)(p[0] & 0x07) << 18 |
+		    (int32_t)(p[1] & 0x3f) << 12 | (int32_t)(p[2] & 0x3f) << 6 |
+		    (p[3] & 0x3f);
+	}
+}
+
+/* squeeze(s, squeeze_keep, NULL) of s[0..n), valid UTF-8 without NUL
+ * (utf8_prefix()): utf8proc would give each character's bytes back. */
+static char *
+squeeze_utf8(const unsigned char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);	/* the text never grows */
+	size_t i, k, o = 0;
+	int space = 0, keep;
+
+	for (i = 0; i < n; i += k) {
+		if (s[i] < 0x80) {
+			k = 1;
+			keep = s[i] > ' ' && s[i] != 0x7f;
+		} else {
+			if ((k = utf8_multi(s + i, n - i)) == 0)
+				k = 1;		/* not so: s is valid */
+			keep = squeeze_keep(utf8_cp(s + i, k));
+		}
+		if (!keep) {
+			space = 1;
+			continue;
+		}
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (char)s[i];
+		if (k > 1) {
+			memcpy(out + o, s + i + 1, k - 1);
+			o += k - 1;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 char *
 text_squeeze(const char *s)
 {
@@ -1076,6 +1130,11 @@ text_squeeze(const char *s)
 		out[o] = '\0';
 		return out;
 	}
+	/* Valid UTF-8, as most other values are: each character kept or
+	 * dropped as squeeze() does, and copied as it is, without a copy to
+	 * sanitize first and a call per character. */
+	if (utf8_prefix((const unsigned char *)s, n) == n)
+		return squeeze_utf8((const unsigned char *)s, n);
 	clean = text_sanitize(s, n, NULL);
 	out = squeeze(clean, squeeze_keep, NULL);
 	free(clean);
