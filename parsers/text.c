@@ -116,43 +116,48 @@ utf8_prefix(const unsigned char *s, size_t len)
 {
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
-	size_t i = 0, n;
+	const unsigned char *p = s, *end = s + len;
+	size_t n;
 	uint64_t v, w, m;
 
 	for (;;) {
-		/* As in ascii_run(), sixteen bytes a turn. */
-		while (len - i >= 16) {
-			memcpy(&v, s + i, 8);
-			memcpy(&w, s + i + 8, 8);
-			v = ((v - ones) | v) & highs;
-			w = ((w - ones) | w) & highs;
-			if ((v | w) != 0) {
-				i += v != 0 ? FIRST_FLAGGED(v) :
-				    8 + FIRST_FLAGGED(w);
-				break;
+		/* As in ascii_run(), sixteen bytes a turn; which word has
+		 * the first flag is only looked at then. */
+		while (end - p >= 16) {
+			memcpy(&v, p, 8);
+			memcpy(&w, p + 8, 8);
+			if ((((v - ones) | v | (w - ones) | w) & highs) != 0) {
+				if ((m = ((v - ones) | v) & highs) != 0)
+					p += FIRST_FLAGGED(m);
+				else
+					p += 8 + FIRST_FLAGGED(((w - ones) | w) &
+					    highs);
+				goto flagged;
 			}
-			i += 16;
+			p += 16;
 		}
-		if (len - i < 16 && len - i >= 8) {
-			memcpy(&v, s + i, 8);
+		if (end - p >= 8) {
+			memcpy(&v, p, 8);
 			if ((m = ((v - ones) | v) & highs) != 0)
-				i += FIRST_FLAGGED(m);
+				p += FIRST_FLAGGED(m);
 			else
-				i += 8;
+				p += 8;
 		}
-		if (i >= len)
+flagged:
+		/* Most often the lead byte of a two-byte character. */
+		if (p >= end)
 			break;
-		if (s[i] < 0x80 && s[i] != 0)
-			i++;
-		else if (s[i] >= 0xc2 && s[i] < 0xe0 && len - i >= 2 &&
-		    (s[i + 1] & 0xc0) == 0x80)
-			i += 2;
-		else if (s[i] >= 0x80 && (n = utf8_multi(s + i, len - i)) > 0)
-			i += n;
+		if (p[0] >= 0xc2 && p[0] < 0xe0 && end - p >= 2 &&
+		    (p[1] & 0xc0) == 0x80)
+			p += 2;
+		else if (p[0] < 0x80 && p[0] != 0)
+			p++;
+		else if (p[0] >= 0x80 && (n = utf8_multi(p, (size_t)(end - p))) > 0)
+			p += n;
 		else
 			break;
 	}
-	return i;
+	return (size_t)(p - s);
 }
 
 int
