@@ -1740,7 +1740,7 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	static int32_t val[4][256];
 	static int ready;
 	unsigned char chunk[4];
-	size_t i, o = 0;
+	size_t i, o = 0, end;
 	int32_t x;
 	int k = 0, v, p;
 	char *out;
@@ -1764,19 +1764,24 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
 	for (i = 0; i < n && o <= lim; i++) {
 		/* Four letters at a group's start, as most are: three
-		 * bytes at once. */
-		while (k == 0 && i + 4 <= n && o <= lim) {
-			x = val[0][(unsigned char)s[i]] |
-			    val[1][(unsigned char)s[i + 1]] |
-			    val[2][(unsigned char)s[i + 2]] |
-			    val[3][(unsigned char)s[i + 3]];
-			if (x < 0)
-				break;
-			out[o] = (char)(x >> 16);
-			out[o + 1] = (char)(x >> 8);
-			out[o + 2] = (char)x;
-			o += 3;
-			i += 4;
+		 * bytes at once, for as many groups as there are before
+		 * the end and while o <= lim. */
+		if (k == 0 && n - i >= 4) {
+			size_t ng = (n - i) / 4, nl = (lim - o) / 3 + 1;
+
+			for (end = i + 4 * (ng < nl ? ng : nl); i < end;
+			    i += 4) {
+				x = val[0][(unsigned char)s[i]] |
+				    val[1][(unsigned char)s[i + 1]] |
+				    val[2][(unsigned char)s[i + 2]] |
+				    val[3][(unsigned char)s[i + 3]];
+				if (x < 0)
+					break;
+				out[o] = (char)(x >> 16);
+				out[o + 1] = (char)(x >> 8);
+				out[o + 2] = (char)x;
+				o += 3;
+			}
 		}
 		if (i >= n || o > lim)
 			break;
