@@ -1884,6 +1884,61 @@ qp_eol(struct qp_out *q)
 }
 
 /*
+ * For qp_decode() writing text as normalise() makes it, with no byte
+ * able to reach the cap (each byte read counts two at most): the usual
+ * text from m[*cur] on, in one loop, as qp_decode() steps through it:
+ * runs of plain bytes, line ends, soft line breaks, and "=XX" with two
+ * bytes after it.  Stops at the end or before anything else (a NUL, a
+ * CR, an '=' before a CR or too near the end), for qp_decode()'s steps.
+ */
+static void
+qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
+{
+	size_t i = *cur, k;
+	char c;
+
+	while (i < n) {
+		/* Accented text is "=XX=XX": no run between. */
+		k = m[i] == '=' ? 0 : strcspn(m + i, "=\n\r");
+		if (k > n - i)
+			k = n - i;
+		if (k > 0) {
+			if (i + k < n && m[i + k] == '\0')
+				break;
+			memcpy(q->out + q->w, m + i, k);
+			q->w += k;
+			q->o += k;
+			q->pend = 0;
+			if ((i += k) == n)
+				break;
+		}
+		if (m[i] == '\n') {
+			q->out[q->w++] = '\n';
+			q->o += 2;
+			q->pend = 0;
+			i++;
+			continue;
+		}
+		if (m[i] != '=' || n - i < 3 || m[i + 1] == '\r')
+			break;
+		if (m[i + 1] == '\n') {
+			i += 2;
+			continue;
+		}
+		c = (char)(qp_hex[(unsigned char)m[i + 1]] << 4 |
+		    qp_hex[(unsigned char)m[i + 2]]);
+		if (c != '\r' && c != '\n' && c != '\0') {
+			q->out[q->w++] = c;
+			q->o++;
+			q->pend = 0;
+		} else
+			qp_byte(q, c);
+		i += 3;
+	}
+	*cur = i;
+}
+
+/*
  * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
  * decoder appends to a string a call at a time): "=XX" is a byte (a
  * digit that is not hex counts as 0), "=" before a line end joins the
@@ -1985,6 +2040,14 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 			}
 			break;
 		case QP_NORMAL:
+			/* Most of the text, far from the cap, in one go. */
+			if (count == 0 && !raw && q.o < lim &&
+			    n - cur < (lim - q.o) / 2) {
+				qp_run(m, n, &cur, &q);
+				start = m + cur;
+				if (cur >= n)
+					break;
+			}
 			/* Plain bytes up to the next '=' or line end: found by
 			 * strcspn() in the NUL-terminated text, unless a NUL
 			 * comes first. */
