@@ -1885,57 +1885,63 @@ qp_eol(struct qp_out *q)
 
 /*
  * For qp_decode() writing text as normalise() makes it, with no byte
- * able to reach the cap (each byte read counts two at most): the usual
- * text from m[*cur] on, in one loop, as qp_decode() steps through it:
- * runs of plain bytes, line ends, soft line breaks, and "=XX" with two
- * bytes after it.  Stops at the end or before anything else (a NUL, a
- * CR, an '=' before a CR or too near the end), for qp_decode()'s steps.
+ * able to reach the cap (each byte read counts two at most), from a
+ * body with no CR and no NUL (as every body of a message is, made with
+ * LF line ends and NULs blanked): the text from m[*cur] on, in one
+ * loop, as qp_decode() steps through it: runs of plain bytes, found by
+ * memchr() a line at a time, line ends, soft line breaks, and "=XX"
+ * with a byte after it.  Stops at the end, or at an '=' too near the
+ * end, for qp_decode()'s steps.
  */
 static void
 qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
 {
-	size_t i = *cur, k;
+	const char *p = m + *cur, *end = m + n, *e, *eq;
+	size_t k;
 	char c;
 
-	while (i < n) {
-		/* Accented text is "=XX=XX": no run between. */
-		k = m[i] == '=' ? 0 : strcspn(m + i, "=\n\r");
-		if (k > n - i)
-			k = n - i;
-		if (k > 0) {
-			if (i + k < n && m[i + k] == '\0')
+	while (p < end) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		while (p < e) {
+			if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL)
+				eq = e;
+			if ((k = (size_t)(eq - p)) > 0) {
+				memcpy(q->out + q->w, p, k);
+				q->w += k;
+				q->o += k;
+				q->pend = 0;
+				p = eq;
+			}
+			if (p == e)
 				break;
-			memcpy(q->out + q->w, m + i, k);
-			q->w += k;
-			q->o += k;
-			q->pend = 0;
-			if ((i += k) == n)
+			if (end - p < 3)
+				goto out;
+			/* A soft line break, or "=XX", which may take the
+			 * line end as its X: the line ends here. */
+			if (p[1] == '\n') {
+				p += 2;
 				break;
+			}
+			c = (char)(qp_hex[(unsigned char)p[1]] << 4 |
+			    qp_hex[(unsigned char)p[2]]);
+			if (c != '\r' && c != '\n' && c != '\0') {
+				q->out[q->w++] = c;
+				q->o++;
+				q->pend = 0;
+			} else
+				qp_byte(q, c);
+			p += 3;
 		}
-		if (m[i] == '\n') {
+		if (p == e && e < end) {
 			q->out[q->w++] = '\n';
 			q->o += 2;
 			q->pend = 0;
-			i++;
-			continue;
+			p++;
 		}
-		if (m[i] != '=' || n - i < 3 || m[i + 1] == '\r')
-			break;
-		if (m[i + 1] == '\n') {
-			i += 2;
-			continue;
-		}
-		c = (char)(qp_hex[(unsigned char)m[i + 1]] << 4 |
-		    qp_hex[(unsigned char)m[i + 2]]);
-		if (c != '\r' && c != '\n' && c != '\0') {
-			q->out[q->w++] = c;
-			q->o++;
-			q->pend = 0;
-		} else
-			qp_byte(q, c);
-		i += 3;
 	}
-	*cur = i;
+out:
+	*cur = (size_t)(p - m);
 }
 
 /*
@@ -1959,6 +1965,9 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 	size_t cur = 0, count = 0, k;
 	const char *start = m;
 	int plain = 1;		/* the bytes counted hold no CR, LF or NUL */
+	/* Made text from a body without CR and NUL: qp_run() may go. */
+	int clean = !raw && memchr(m, '\r', n) == NULL &&
+	    memchr(m, '\0', n) == NULL;
 	char c;
 
 	q.out = xmalloc(head + (raw ? 2 * n : n) + 2);
@@ -2041,7 +2050,7 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 			break;
 		case QP_NORMAL:
 			/* Most of the text, far from the cap, in one go. */
-			if (count == 0 && !raw && q.o < lim &&
+			if (count == 0 && clean && q.o < lim &&
 			    n - cur < (lim - q.o) / 2) {
 				qp_run(m, n, &cur, &q);
 				start = m + cur;
