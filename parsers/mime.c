@@ -847,6 +847,9 @@ scan_header_line(struct scan *s, char *p, char *e, size_t *pdepth)
 	s->hbytes += (size_t)(e - p) + 1;
 	if (s->hbytes > LIMIT_MIME_HEADERS)
 		s->toobig = "nested header blocks are too large";
+	/* Outside a comment, a line without '(' (most lines) opens none. */
+	if (*pdepth == 0 && memchr(p, '(', (size_t)(e - p)) == NULL)
+		return;
 	for (q = p; q < e; q++) {
 		if (*q == '\\' && q + 1 < e)
 			q++;
