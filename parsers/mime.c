@@ -3085,13 +3085,44 @@ spec_len(const char *s, size_t len)
 	return a + 1 + b;
 }
 
+/* A byte of a word of a name address_simple() reads: letters, digits,
+ * a few marks and bytes past ASCII, all atext to libetpan. */
+static int
+name_byte(char c)
+{
+	return is_alnum(c) || c == '\'' || c == '&' || c == '-' || c == '.' ||
+	    (unsigned char)c >= 0x80;
+}
+
 /*
- * The usual value, "a@b", "<a@b>" or "Word Word <a@b>" (words of letters
- * and digits one space apart, the address as spec_len() reads it): for
- * such a value libetpan 1.9.4's mailbox parser gives the address and the
- * words as written, and address_libetpan() is spared.  Returns 0 with
- * *addr (and *name) as address_libetpan() sets them; -1, nothing set,
- * for any other value or an address addr_clean() refuses.
+ * Length of the quoted name that opens s[0..len), or 0: a '"', then
+ * printable ASCII but '"' and '\\', blanks single and no "=?", then a
+ * '"'.  libetpan 1.9.4 reads it as its text without the quotes, which
+ * name_clean() makes the same name of as the text with them.
+ */
+static size_t
+quoted_name_len(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 2 || s[0] != '"')
+		return 0;
+	for (i = 1; i < len && s[i] != '"'; i++)
+		if (s[i] < ' ' || s[i] > '~' || s[i] == '\\' ||
+		    (s[i] == ' ' && s[i - 1] == ' ') ||
+		    (s[i] == '?' && s[i - 1] == '='))
+			return 0;
+	return i < len ? i + 1 : 0;
+}
+
+/*
+ * The usual value, "a@b", "<a@b>", "Word Word <a@b>" or "\"Some Name\"
+ * <a@b>" (words of name_byte()s one space apart, or one quoted name
+ * (quoted_name_len()); the address as spec_len() reads it): for such a
+ * value libetpan 1.9.4's mailbox parser gives the address and the words
+ * as written, and address_libetpan() is spared.  Returns 0 with *addr
+ * (and *name) as address_libetpan() sets them; -1, nothing set, for any
+ * other value or an address addr_clean() refuses.
  */
 static int
 address_simple(const char *v, size_t len, char **addr, char **name)
@@ -3100,12 +3131,17 @@ address_simple(const char *v, size_t len, char **addr, char **name)
 
 	if (spec_len(v, len) == len)
 		return (*addr = addr_clean(v, len)) != NULL ? 0 : -1;
-	for (i = 0; i < len && v[i] != '<'; i++) {
-		for (k = i; i < len && is_alnum(v[i]); i++)
-			;
-		if (i == k || i == len || v[i] != ' ')
+	if ((i = quoted_name_len(v, len)) > 0) {
+		if (len - i < 2 || v[i] != ' ' || v[i + 1] != '<')
 			return -1;
-	}
+		i++;
+	} else
+		for (i = 0; i < len && v[i] != '<'; i++) {
+			for (k = i; i < len && name_byte(v[i]); i++)
+				;
+			if (i == k || i == len || v[i] != ' ')
+				return -1;
+		}
 	if (i == len || (n = spec_len(v + i + 1, len - i - 1)) == 0 ||
 	    i + n + 2 != len || v[i + n + 1] != '>' ||
 	    (*addr = addr_clean(v + i + 1, n)) == NULL)
