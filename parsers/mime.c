@@ -3241,17 +3241,25 @@ msgid_clean(const char *s, size_t n)
 	return r;
 }
 
-/* A byte of a message-id in a value msgids_simple() reads. */
-static int
-msgid_byte(unsigned char ch)
+/* Whether a byte is one of a message-id in a value msgids_simple()
+ * reads: not a blank, a control byte, DEL, or one of <>()"\ (a table,
+ * for the bytes of every id); filled on first use. */
+static unsigned char msgid_byte[256];
+static int msgid_byte_ready;
+
+static void
+msgid_byte_init(void)
 {
-	return ch > 32 && ch != 0x7f && ch != '<' && ch != '>' && ch != '(' &&
-	    ch != ')' && ch != '"' && ch != '\\';
+	int c;
+
+	for (c = 33; c < 256; c++)
+		msgid_byte[c] = c != 0x7f && strchr("<>()\"\\", c) == NULL;
+	msgid_byte_ready = 1;
 }
 
 /*
  * The message-ids of v[0..len) when it is nothing but "<id>" items and
- * blanks (SP, HTAB) around them, each id one or more bytes that msgid_byte()
+ * blanks (SP, HTAB) around them, each id one or more bytes that msgid_byte[]
  * takes: for such a value libetpan 1.9.4's mailimf_msg_id_list_parse()
  * gives each id as written, and they are found here without it.  Sets
  * (*ids)[0..*n) as mime_msgids() does; -1 (nothing set) for any other
@@ -3260,9 +3268,11 @@ msgid_byte(unsigned char ch)
 static int
 msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
 {
-	size_t i, start, items = 0;
+	size_t i, start, items = 0, k;
 	char *id;
 
+	if (!msgid_byte_ready)
+		msgid_byte_init();
 	for (i = 0; i < len; ) {
 		if (v[i] == ' ' || v[i] == '\t') {
 			i++;
@@ -3270,7 +3280,7 @@ msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
 		}
 		if (v[i] != '<')
 			return -1;
-		for (start = ++i; i < len && msgid_byte((unsigned char)v[i]);
+		for (start = ++i; i < len && msgid_byte[(unsigned char)v[i]];
 		    i++)
 			;
 		if (i == start || i == len || v[i] != '>')
@@ -3286,8 +3296,14 @@ msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
 			continue;
 		for (start = ++i; v[i] != '>'; i++)	/* checked above */
 			;
-		if ((id = msgid_clean(v + start, i - start)) != NULL)
+		/* msgid_clean() keeps every such byte: a copy, as far as
+		 * it goes, if valid UTF-8. */
+		k = i - start < MSGID_BYTES ? i - start : MSGID_BYTES;
+		id = xstrndup(v + start, k);
+		if (text_is_utf8(id, k))
 			ids[(*n)++] = id;
+		else
+			free(id);
 	}
 	return 0;
 }
