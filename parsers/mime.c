@@ -357,7 +357,8 @@ struct eword {
 static int
 hex_digit(char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+	return (c >= '0' && c <= '9') ||
+	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
 /* The value of a hex digit (hex_digit()). */
@@ -495,7 +496,7 @@ words_simple(const char *s, size_t len, size_t *outlen)
 		memcpy(txt, w.text, w.textlen);
 		n = w.textlen;
 		i += w.len;
-		while (!(w.b && w.textlen > 0 && w.text[w.textlen - 1] == '=')) {
+		while (!w.b || w.textlen == 0 || w.text[w.textlen - 1] != '=') {
 			for (j = i; j < len && is_wsp(s[j]); j++)
 				;
 			if (len - j < 2 || s[j] != '=' || s[j + 1] != '?')
@@ -2597,7 +2598,8 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
 		buf_init(out, len);
 		for (p = skip_from(p, end); header_next(&p, end, &f); )
 			if (is_mime_field(&f)) {
-				buf_add(out, f.start, (size_t)(f.vend - f.start));
+				buf_add(out, f.start,
+				    (size_t)(f.vend - f.start));
 				buf_addch(out, '\n');
 			}
 	}

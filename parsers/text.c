@@ -129,9 +129,10 @@ utf8_prefix(const unsigned char *s, size_t len)
 			if ((((v - ones) | v | (w - ones) | w) & highs) != 0) {
 				if ((m = ((v - ones) | v) & highs) != 0)
 					p += FIRST_FLAGGED(m);
-				else
-					p += 8 + FIRST_FLAGGED(((w - ones) | w) &
-					    highs);
+				else {
+					m = ((w - ones) | w) & highs;
+					p += 8 + FIRST_FLAGGED(m);
+				}
 				goto flagged;
 			}
 			p += 16;
@@ -152,7 +153,8 @@ flagged:
 			p += 2;
 		else if (p[0] < 0x80 && p[0] != 0)
 			p++;
-		else if (p[0] >= 0x80 && (n = utf8_multi(p, (size_t)(end - p))) > 0)
+		else if (p[0] >= 0x80 &&
+		    (n = utf8_multi(p, (size_t)(end - p))) > 0)
 			p += n;
 		else
 			break;
@@ -1067,8 +1069,8 @@ utf8_cp(const unsigned char *p, size_t n)
 	case 2:
 		return (int32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
 	case 3:
-		return (int32_t)(p[0] & 0x0f) << 12 | (int32_t)(p[1] & 0x3f) << 6 |
-		    (p[2] & 0x3f);
+		return (int32_t)(p[0] & 0x0f) << 12 |
+		    (int32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
 	default:
 		return (int32_t)(p[0] & 0x07) << 18 |
 		    (int32_t)(p[1] & 0x3f) << 12 | (int32_t)(p[2] & 0x3f) << 6 |
