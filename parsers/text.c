@@ -106,40 +106,41 @@ text_ascii_run(const char *s, size_t len)
 
 /*
  * Bytes from s[0..len) that are valid UTF-8 without NUL, from the start:
- * ASCII eight bytes at a time, two-byte characters (the accented letters
- * of most mail that is not ASCII) here, longer ones by utf8_multi().
- * Accented text has a character every few words: a call for each ASCII
- * run and each character would cost more than the checks.
+ * ASCII sixteen bytes at a time, two-byte characters (the accented
+ * letters of most mail that is not ASCII) here, longer ones by
+ * utf8_multi().  Accented text has a character every few words: a call
+ * for each ASCII run and each character would cost more than the checks.
+ * The first NUL, where the prefix ends at the latest, is found first by
+ * memchr(), which looks at many bytes an instruction: the steps then
+ * only look for bytes past ASCII.
  */
 static size_t
 utf8_prefix(const unsigned char *s, size_t len)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
-	const unsigned char *p = s, *end = s + len;
+	const unsigned char *p = s, *end, *nul;
 	size_t n;
 	uint64_t v, w, m;
 
+	if ((nul = memchr(s, '\0', len)) != NULL)
+		len = (size_t)(nul - s);
+	end = s + len;
 	for (;;) {
-		/* As in ascii_run(), sixteen bytes a turn; which word has
-		 * the first flag is only looked at then. */
 		while (end - p >= 16) {
 			memcpy(&v, p, 8);
 			memcpy(&w, p + 8, 8);
-			if ((((v - ones) | v | (w - ones) | w) & highs) != 0) {
-				if ((m = ((v - ones) | v) & highs) != 0)
+			if (((v | w) & highs) != 0) {
+				if ((m = v & highs) != 0)
 					p += FIRST_FLAGGED(m);
-				else {
-					m = ((w - ones) | w) & highs;
-					p += 8 + FIRST_FLAGGED(m);
-				}
+				else
+					p += 8 + FIRST_FLAGGED(w & highs);
 				goto flagged;
 			}
 			p += 16;
 		}
 		if (end - p >= 8) {
 			memcpy(&v, p, 8);
-			if ((m = ((v - ones) | v) & highs) != 0)
+			if ((m = v & highs) != 0)
 				p += FIRST_FLAGGED(m);
 			else
 				p += 8;
@@ -151,10 +152,9 @@ flagged:
 		if (p[0] >= 0xc2 && p[0] < 0xe0 && end - p >= 2 &&
 		    (p[1] & 0xc0) == 0x80)
 			p += 2;
-		else if (p[0] < 0x80 && p[0] != 0)
+		else if (p[0] < 0x80)
 			p++;
-		else if (p[0] >= 0x80 &&
-		    (n = utf8_multi(p, (size_t)(end - p))) > 0)
+		else if ((n = utf8_multi(p, (size_t)(end - p))) > 0)
 			p += n;
 		else
 			break;
