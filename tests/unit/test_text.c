@@ -261,6 +261,12 @@ test_squeeze(void **state)
 	    "\xd0\x96 x \xe4\xb8\xad \xf0\x9f\x98\x80");
 	squeeze("\xe2\x80\xa8\xc3\xa9\x7f\xc3\xa8\xe2\x80\xa9",
 	    "\xc3\xa9 \xc3\xa8");
+	/* ASCII is copied eight bytes at a time: separators on either side
+	 * of a step, at the ends, and a word longer than a step. */
+	squeeze("abcdefgh ijklmnop\tq", "abcdefgh ijklmnop q");
+	squeeze("  abcdefg\x7fhijklmno\x01\x1f!~", "abcdefg hijklmno !~");
+	squeeze("Ministry-of-Environment-and-Tourism  ",
+	    "Ministry-of-Environment-and-Tourism");
 }
 
 /* Valid UTF-8 without NUL, a byte at a time: what text_is_utf8() says
