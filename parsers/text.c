@@ -1083,11 +1083,30 @@ utf8_cp(const unsigned char *p, size_t n)
 static char *
 squeeze_utf8(const unsigned char *s, size_t n)
 {
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
 	char *out = xmalloc(n + 1);	/* the text never grows */
 	size_t i, k, o = 0;
 	int space = 0, keep;
+	uint64_t v, m;
 
 	for (i = 0; i < n; i += k) {
+		/* ASCII bytes kept, eight at a time, as in text_squeeze();
+		 * a byte past ASCII is flagged by its own high bit. */
+		while (n - i >= 8) {
+			memcpy(&v, s + i, 8);
+			m = ((v - ones * 0x21) | (v + ones) | v) & highs;
+			if ((k = m == 0 ? 8 : FIRST_FLAGGED(m)) == 0)
+				break;
+			if (space && o > 0)
+				out[o++] = ' ';
+			space = 0;
+			memcpy(out + o, s + i, 8);
+			o += k;
+			i += k;
+		}
+		if (i == n)
+			break;
 		if (s[i] < 0x80) {
 			k = 1;
 			keep = s[i] > ' ' && s[i] != 0x7f;
