@@ -2490,12 +2490,17 @@ walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 
 /* ------------------------------------------------------------------ */
 
-/* Whether field f is one libetpan is handed: Content-*, MIME-Version. */
+/* Whether field f is one libetpan is handed: Content-*, MIME-Version.
+ * Most fields are neither, which their first letter tells. */
 static int
 is_mime_field(const struct hfield *f)
 {
-	return (f->namelen > 8 && strncasecmp(f->name, "content-", 8) == 0) ||
-	    (f->namelen == 12 && strncasecmp(f->name, "mime-version", 12) == 0);
+	char c = (char)(f->name[0] | 0x20);
+
+	return (c == 'c' && f->namelen > 8 &&
+	    strncasecmp(f->name, "content-", 8) == 0) ||
+	    (c == 'm' && f->namelen == 12 &&
+	    strncasecmp(f->name, "mime-version", 12) == 0);
 }
 
 /*
