@@ -235,11 +235,54 @@ printable_run(const char *s, size_t len)
 	return i;
 }
 
+/*
+ * Room for the top-level header's names and values, in chunks freed with
+ * the message (mime_message_free()), in place of an allocation for each
+ * field.  A request past a quarter of a chunk gets a chunk of its own,
+ * behind the one small ones are taken from.
+ */
+struct mime_hmem {
+	struct mime_hmem *next;
+	size_t	 used;
+	size_t	 size;
+	char	 data[];
+};
+
+#define HMEM_CHUNK	4096
+
+/* size bytes from the chunks at *hm, or from malloc() when hm is NULL. */
+static char *
+line_alloc(struct mime_hmem **hm, size_t size)
+{
+	struct mime_hmem *h;
+	size_t room;
+
+	if (hm == NULL)
+		return xmalloc(size);
+	if ((h = *hm) != NULL && h->size - h->used >= size) {
+		h->used += size;
+		return h->data + h->used - size;
+	}
+	room = size > HMEM_CHUNK / 4 ? size : HMEM_CHUNK;
+	h = xmalloc(sizeof(*h) + room);
+	h->size = room;
+	h->used = size;
+	if (room == size && *hm != NULL) {
+		h->next = (*hm)->next;
+		(*hm)->next = h;
+	} else {
+		h->next = *hm;
+		*hm = h;
+	}
+	return h->data;
+}
+
 /* Valid UTF-8 copy of s with control characters turned into spaces,
  * trimmed, at most max bytes, after head spare bytes (the pointer
- * returned is to the allocation). */
+ * returned is to the allocation, from hm: line_alloc()). */
 static char *
-clean_line(const char *s, size_t len, size_t max, size_t head)
+clean_line(const char *s, size_t len, size_t max, size_t head,
+    struct mime_hmem **hm)
 {
 	char *u, *p, *q;
 	size_t n, i, e, k;
@@ -251,7 +294,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 		for (e = len; e > i && s[e - 1] == ' '; e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(head + n + 1);
+		q = line_alloc(hm, head + n + 1);
 		memcpy(q + head, s + i, n);
 		q[head + n] = '\0';
 		return q;
@@ -266,7 +309,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 		    is_ctl_or_space((unsigned char)s[e - 1]); e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(head + n + 1) + head;
+		q = line_alloc(hm, head + n + 1) + head;
 		for (e = 0; e < n; ) {
 			k = printable_run(s + i + e, n - e);
 			memcpy(q + e, s + i + e, k);
@@ -287,7 +330,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 	while (n > 0 && p[n - 1] == ' ')
 		n--;
 	n = utf8_cut(p, n, max);
-	q = xmalloc(head + n + 1);
+	q = line_alloc(hm, head + n + 1);
 	memcpy(q + head, p, n);
 	q[head + n] = '\0';
 	free(u);
@@ -537,7 +580,8 @@ fail:
  * UTF-8 when valid, else as windows-1252.  Returns a clean line, after
  * head spare bytes. */
 static char *
-decode_words(const char *s, size_t len, size_t max, size_t head)
+decode_words(const char *s, size_t len, size_t max, size_t head,
+    struct mime_hmem **hm)
 {
 	const char *from;
 	char *tmp, *out, *r;
@@ -545,11 +589,11 @@ decode_words(const char *s, size_t len, size_t max, size_t head)
 	struct buf b;
 
 	if (len == 0 || !has_word_open(s, len))
-		return clean_line(s, len, max, head);
+		return clean_line(s, len, max, head, hm);
 	/* Most values are of a shape read here, at a fraction of the cost
 	 * of libetpan's parser (one piece: see piece_end()). */
 	if (len <= DECODE_PIECE && (out = words_simple(s, len, &n)) != NULL) {
-		r = clean_line(out, n, max, head);
+		r = clean_line(out, n, max, head, hm);
 		free(out);
 		return r;
 	}
@@ -568,15 +612,16 @@ decode_words(const char *s, size_t len, size_t max, size_t head)
 			buf_add(&b, tmp + pos, end);
 		free(out);
 	}
-	r = clean_line(b.data ? b.data : "", b.len, max, head);
+	r = clean_line(b.data ? b.data : "", b.len, max, head, hm);
 	buf_free(&b);
 	free(tmp);
 	return r;
 }
 
-/* Unfolded, decoded header value, after head spare bytes. */
+/* Unfolded, decoded header value, after head spare bytes, from hm. */
 static char *
-header_value(const char *v, const char *vend, size_t head)
+header_value(const char *v, const char *vend, size_t head,
+    struct mime_hmem **hm)
 {
 	const char *p, *end, *nl;
 	size_t len = (size_t)(vend - v), j = 0;
@@ -588,7 +633,7 @@ header_value(const char *v, const char *vend, size_t head)
 		len = LIMIT_HEADER_BYTES * 4;
 	/* One line, as most values are: nothing to join. */
 	if ((nl = memchr(v, '\n', len)) == NULL)
-		return decode_words(v, len, LIMIT_HEADER_BYTES, head);
+		return decode_words(v, len, LIMIT_HEADER_BYTES, head, hm);
 	/* The lines joined, without their newlines. */
 	u = xmalloc(len);
 	for (p = v, end = v + len; nl != NULL;
@@ -598,7 +643,7 @@ header_value(const char *v, const char *vend, size_t head)
 	}
 	memcpy(u + j, p, (size_t)(end - p));
 	j += (size_t)(end - p);
-	r = decode_words(u, j, LIMIT_HEADER_BYTES, head);
+	r = decode_words(u, j, LIMIT_HEADER_BYTES, head, hm);
 	free(u);
 	return r;
 }
@@ -1278,14 +1323,15 @@ param_family(const struct param *ps, size_t n, const char *base)
 		free(charset);
 		buf_free(&b);
 		v = r;
-		r = clean_line(v, n, FILENAME_BYTES, 0);
+		r = clean_line(v, n, FILENAME_BYTES, 0, NULL);
 		free((char *)v);
 		if (*r)
 			return r;
 		free(r);
 	}
 	if (plain != NULL) {
-		r = decode_words(plain, strlen(plain), FILENAME_BYTES, 0);
+		r = decode_words(plain, strlen(plain), FILENAME_BYTES, 0,
+		    NULL);
 		if (*r)
 			return r;
 		free(r);
@@ -2640,8 +2686,8 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 			m->headers = xrealloc(m->headers,
 			    alloc * sizeof(*m->headers));
 		}
-		/* The name goes before its value, in one allocation. */
-		name = header_value(f.value, f.vend, f.namelen + 1);
+		/* The name goes before its value, in the header's room. */
+		name = header_value(f.value, f.vend, f.namelen + 1, &m->hmem);
 		memcpy(name, f.name, f.namelen);
 		name[f.namelen] = '\0';
 		m->headers[m->nheaders].name = name;
@@ -2870,8 +2916,12 @@ mime_message_free(struct mime_message *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->nheaders; i++)
-		free(m->headers[i].name);	/* the value with it */
+	while (m->hmem != NULL) {	/* the names and values */
+		struct mime_hmem *h = m->hmem;
+
+		m->hmem = h->next;
+		free(h);
+	}
 	free(m->headers);
 	for (i = 0; i < m->nparts; i++) {
 		if (!m->parts[i].shared)
@@ -2982,7 +3032,7 @@ name_clean(const char *s, size_t n)
 		n--;
 	if (n == 0)
 		return NULL;
-	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4, 0);
+	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4, 0, NULL);
 	r = text_squeeze(d);
 	free(d);
 	len = strlen(r);
