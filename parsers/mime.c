@@ -781,6 +781,139 @@ plain_text_type(const char *f, size_t flen)
 	    (v[5] >= '0' && v[5] <= '9'));
 }
 
+/* Whether c may be in a token of a Content-Type value (RFC 2045), as
+ * libetpan reads one: printable ASCII but a blank and the tspecials. */
+static int
+ct_token_byte(char c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/* Whether c may be in a parameter value that is not quoted, as libetpan
+ * reads one (an atom), here: printable ASCII but a blank, ( ) < > , " : ;
+ * and \\. */
+static int
+ct_atom_byte(char c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>,\":;\\", c) == NULL;
+}
+
+/* s[i..n) past blanks and folded line ends. */
+static size_t
+ct_blanks(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Whether the line after the line end at s[i] (i < n) holds nothing but
+ * blanks: libetpan's reading of the value as words stops there. */
+static int
+blank_line_next(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	return i < n && s[i] == '\n';
+}
+
+/* End of the token at s[i..n) (i when there is none). */
+static size_t
+ct_token(const char *s, size_t i, size_t n)
+{
+	while (i < n && ct_token_byte(s[i]))
+		i++;
+	return i;
+}
+
+/*
+ * Whether the Content-Type field f[0..flen) is a multipart type of the
+ * usual shape, which libetpan 1.9.4 reads as written: it reads the value
+ * as words first, each run of blanks (and line folds) one space, and
+ * then "multipart" "/" subtype, and "; attribute=value" parameters, the
+ * value an atom or a quoted string, blanks allowed around each part.
+ * Here the value must be printable ASCII, blanks and folds, with no
+ * "=?", '(', ')' or '\\', no line of blanks only, no blank in a quoted
+ * string, a blank or ';' after each value, and nothing else.  Then
+ * *sub[0..*sublen) is the subtype and *bnd[0..*blen) the first boundary
+ * parameter's value (the quotes off), *bnd NULL when there is none.
+ */
+static int
+multipart_simple(const char *f, size_t flen, const char **sub,
+    size_t *sublen, const char **bnd, size_t *blen)
+{
+	const char *val;
+	size_t i, n, a, ae, v, ve, vlen;
+
+	/* The field is "Content-Type", blanks, ':' (scan_run()), and ends
+	 * with its line. */
+	if (flen < 14 || f[flen - 1] != '\n')
+		return 0;
+	for (i = 12; i < flen && (f[i] == ' ' || f[i] == '\t'); i++)
+		;
+	if (i == flen || f[i] != ':')
+		return 0;
+	f += i + 1;
+	n = flen - i - 1;
+	for (i = 0; i < n; i++)
+		if (((unsigned char)f[i] < ' ' && f[i] != '\t' &&
+		    f[i] != '\n') || (unsigned char)f[i] > '~' ||
+		    f[i] == '(' || f[i] == ')' || f[i] == '\\' ||
+		    (f[i] == '=' && i + 1 < n && f[i + 1] == '?') ||
+		    (f[i] == '\n' && blank_line_next(f, i, n)))
+			return 0;
+	i = ct_blanks(f, 0, n);
+	if ((ve = ct_token(f, i, n)) - i != 9 ||
+	    strncasecmp(f + i, "multipart", 9) != 0)
+		return 0;
+	if ((i = ct_blanks(f, ve, n)) == n || f[i] != '/')
+		return 0;
+	i = ct_blanks(f, i + 1, n);
+	if ((ve = ct_token(f, i, n)) == i)
+		return 0;
+	*sub = f + i;
+	*sublen = ve - i;
+	*bnd = NULL;
+	/* Each turn: blanks, ';', blanks, attribute, blanks, '=', blanks,
+	 * value; a blank, ';' or the end after it. */
+	for (i = ct_blanks(f, ve, n); i < n; i = ct_blanks(f, ve, n)) {
+		if (f[i] != ';')
+			return 0;
+		if ((a = ct_blanks(f, i + 1, n)) == n)
+			break;		/* a ';' at the end */
+		if ((ae = ct_token(f, a, n)) == a ||
+		    (i = ct_blanks(f, ae, n)) == n || f[i] != '=' ||
+		    (v = ct_blanks(f, i + 1, n)) == n)
+			return 0;
+		if (f[v] == '"') {
+			for (ve = v + 1; ve < n && f[ve] != '"'; ve++)
+				if (f[ve] == ' ' || f[ve] == '\t' ||
+				    f[ve] == '\n')
+					return 0;
+			if (ve == n)
+				return 0;
+			val = f + v + 1;
+			vlen = ve++ - v - 1;	/* past the closing quote */
+		} else {
+			for (ve = v; ve < n && ct_atom_byte(f[ve]); ve++)
+				;
+			if (ve == v)
+				return 0;
+			val = f + v;
+			vlen = ve - v;
+		}
+		if (*bnd == NULL && ae - a == 8 &&
+		    strncasecmp(f + a, "boundary", 8) == 0) {
+			*bnd = val;
+			*blen = vlen;
+		}
+		if (ve < n && f[ve] != ';' && f[ve] != ' ' &&
+		    f[ve] != '\t' && f[ve] != '\n')
+			return 0;
+	}
+	return 1;
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -789,7 +922,8 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 	struct mailimf_fields *imf = NULL;
 	struct mailmime_fields *mf = NULL;
 	clistiter *it;
-	size_t idx = 0;
+	const char *sub, *bnd;
+	size_t idx = 0, sublen, blen;
 
 	if (flen > LIMIT_HEADER_BYTES) {
 		s->toobig = "a Content-Type field is too long";
@@ -798,6 +932,22 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 	/* A text type: no boundary, no message, nothing refused. */
 	if (plain_text_type(f, flen)) {
 		s->block_ct = 1;
+		return;
+	}
+	/* A multipart type of the usual shape, as libetpan reads it below;
+	 * a boundary so read is never the lone '"'. */
+	if (multipart_simple(f, flen, &sub, &sublen, &bnd, &blen)) {
+		s->block_ct = 1;
+		if (s->nblocks == 0 && sublen == 6 &&
+		    strncasecmp(sub, "report", 6) == 0)
+			s->root_report = 1;
+		if (bnd == NULL)
+			return;
+		if (s->npending == SCAN_PENDING) {
+			s->toobig = "too many multipart types in one header";
+			return;
+		}
+		s->pending[s->npending++] = xstrndup(bnd, blen);
 		return;
 	}
 	/*

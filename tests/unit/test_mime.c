@@ -361,6 +361,42 @@ test_mime_fields_unread(void **state)
 	mime_message_free(m);
 }
 
+/* Multipart types of the usual shape are read by the pre-scan without
+ * libetpan: folded, quoted or not, the boundary after other parameters;
+ * a line of blanks in the field is left to libetpan, which stops there
+ * and reads no type at all. */
+static void
+test_multipart_type_forms(void **state)
+{
+	static const char *const ct[] = {
+		"multipart/mixed; boundary=\"b1\"",
+		"Multipart/Mixed;\n\tboundary=b1",
+		"multipart / mixed ; charset=x; BOUNDARY = \"b1\" ;",
+		"multipart/report; report-type=delivery-status;\n boundary=b1",
+	};
+	struct mime_message *m;
+	char raw[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ct) / sizeof(ct[0]); i++) {
+		snprintf(raw, sizeof(raw), "Content-Type: %s\n\n"
+		    "--b1\nContent-Type: text/plain\n\none\n"
+		    "--b1\n\ntwo\n--b1--\n", ct[i]);
+		m = parse(raw);
+		assert_int_equal(m->nparts, 2);
+		assert_string_equal(m->parts[0].text, "one");
+		assert_string_equal(m->parts[1].text, "two");
+		assert_int_equal(m->is_report, i == 3);
+		mime_message_free(m);
+	}
+	m = parse("Content-Type: multipart/mixed;\n \n boundary=b1\n\n"
+	    "--b1\n\none\n--b1--\n");
+	assert_int_equal(m->nparts, 1);
+	assert_non_null(strstr(m->parts[0].text, "--b1"));
+	mime_message_free(m);
+}
+
 static void
 test_header_values_clean(void **state)
 {
@@ -1673,6 +1709,7 @@ main(void)
 		cmocka_unit_test(test_rfc2047_headers),
 		cmocka_unit_test(test_rfc2047_plain_words),
 		cmocka_unit_test(test_mime_fields_unread),
+		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
 		cmocka_unit_test(test_rfc2231_filename),
