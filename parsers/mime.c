@@ -84,8 +84,12 @@ only_space(const char *s, const char *end)
 	return 1;
 }
 
-/* Bytes a field name is made of: printable ASCII but ':'. */
-#define NAME_BYTE(c)	((unsigned char)(c) - 33u < 94u && (c) != ':')
+/* Bytes a field name is made of: printable ASCII but ':' (a table: it
+ * is asked of every byte of every name). */
+static const unsigned char name_bytes[256] = {
+	[33 ... 57] = 1, [59 ... 126] = 1
+};
+#define NAME_BYTE(c)	(name_bytes[(unsigned char)(c)])
 
 /* Length of the field name opening line [p, e) when a ':' follows it
  * (after optional white space), else 0; *colon gets where that is. */
