@@ -84,8 +84,12 @@ only_space(const char *s, const char *end)
 	return 1;
 }
 
-/* Bytes a field name is made of: printable ASCII but ':'. */
-#define NAME_BYTE(c)	((unsigned char)(c) - 33u < 94u && (c) != ':')
+/* Bytes a field name is made of: printable ASCII but ':' (a table: it
+ * is asked of every byte of every name). */
+static const unsigned char name_bytes[256] = {
+	[33 ... 57] = 1, [59 ... 126] = 1
+};
+#define NAME_BYTE(c)	(name_bytes[(unsigned char)(c)])
 
 /* Length of the field name opening line [p, e) when a ':' follows it
  * (after optional white space), else 0; *colon gets where that is. */
@@ -235,11 +239,54 @@ printable_run(const char *s, size_t len)
 	return i;
 }
 
+/*
+ * Room for the top-level header's names and values, in chunks freed with
+ * the message (mime_message_free()), in place of an allocation for each
+ * field.  A request past a quarter of a chunk gets a chunk of its own,
+ * behind the one small ones are taken from.
+ */
+struct mime_hmem {
+	struct mime_hmem *next;
+	size_t	 used;
+	size_t	 size;
+	char	 data[];
+};
+
+#define HMEM_CHUNK	4096
+
+/* size bytes from the chunks at *hm, or from malloc() when hm is NULL. */
+static char *
+line_alloc(struct mime_hmem **hm, size_t size)
+{
+	struct mime_hmem *h;
+	size_t room;
+
+	if (hm == NULL)
+		return xmalloc(size);
+	if ((h = *hm) != NULL && h->size - h->used >= size) {
+		h->used += size;
+		return h->data + h->used - size;
+	}
+	room = size > HMEM_CHUNK / 4 ? size : HMEM_CHUNK;
+	h = xmalloc(sizeof(*h) + room);
+	h->size = room;
+	h->used = size;
+	if (room == size && *hm != NULL) {
+		h->next = (*hm)->next;
+		(*hm)->next = h;
+	} else {
+		h->next = *hm;
+		*hm = h;
+	}
+	return h->data;
+}
+
 /* Valid UTF-8 copy of s with control characters turned into spaces,
  * trimmed, at most max bytes, after head spare bytes (the pointer
- * returned is to the allocation). */
+ * returned is to the allocation, from hm: line_alloc()). */
 static char *
-clean_line(const char *s, size_t len, size_t max, size_t head)
+clean_line(const char *s, size_t len, size_t max, size_t head,
+    struct mime_hmem **hm)
 {
 	char *u, *p, *q;
 	size_t n, i, e, k;
@@ -251,7 +298,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 		for (e = len; e > i && s[e - 1] == ' '; e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(head + n + 1);
+		q = line_alloc(hm, head + n + 1);
 		memcpy(q + head, s + i, n);
 		q[head + n] = '\0';
 		return q;
@@ -266,7 +313,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 		    is_ctl_or_space((unsigned char)s[e - 1]); e--)
 			;
 		n = e - i < max ? e - i : max;
-		q = xmalloc(head + n + 1) + head;
+		q = line_alloc(hm, head + n + 1) + head;
 		for (e = 0; e < n; ) {
 			k = printable_run(s + i + e, n - e);
 			memcpy(q + e, s + i + e, k);
@@ -287,7 +334,7 @@ clean_line(const char *s, size_t len, size_t max, size_t head)
 	while (n > 0 && p[n - 1] == ' ')
 		n--;
 	n = utf8_cut(p, n, max);
-	q = xmalloc(head + n + 1);
+	q = line_alloc(hm, head + n + 1);
 	memcpy(q + head, p, n);
 	q[head + n] = '\0';
 	free(u);
@@ -342,19 +389,218 @@ has_word_open(const char *s, size_t len)
 	return 0;
 }
 
+static char	*base64_decode(const char *, size_t, size_t, size_t *);
+
+/* An encoded word of the plain shape (ew_parse()). */
+struct eword {
+	const char *cs;		/* its charset */
+	size_t	 cslen;
+	int	 b;		/* B encoding, else Q */
+	const char *text;	/* between "?Q?" and "?=" */
+	size_t	 textlen;
+	size_t	 len;		/* of the whole word */
+};
+
+static int
+hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') ||
+	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* The value of a hex digit (hex_digit()). */
+static int
+hex_value(char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* A base64 letter or '=' (which libetpan skips, as any other byte). */
+static int
+b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+/*
+ * Whether s[0..len) opens with an encoded word of the plain shape:
+ * "=?", UTF-8 as "utf-8" or "utf8" in any case, "?", Q or B, "?", a text
+ * of printable ASCII without '?' or blank (in Q, each '=' before two hex
+ * digits; in B, only base64 letters and '='), "?=".  libetpan reads such
+ * a word as written; *w gets its parts.
+ */
+static int
+ew_parse(const char *s, size_t len, struct eword *w)
+{
+	size_t i = 2, k;
+	char c;
+
+	if (len < 2 || s[0] != '=' || s[1] != '?')
+		return 0;
+	while (i < len && s[i] != '?')
+		i++;
+	w->cs = s + 2;
+	w->cslen = i - 2;
+	if (!(w->cslen == 5 && strncasecmp(w->cs, "utf-8", 5) == 0) &&
+	    !(w->cslen == 4 && strncasecmp(w->cs, "utf8", 4) == 0))
+		return 0;
+	if (len - i < 3 || s[i + 2] != '?')
+		return 0;
+	if (s[i + 1] == 'q' || s[i + 1] == 'Q')
+		w->b = 0;
+	else if (s[i + 1] == 'b' || s[i + 1] == 'B')
+		w->b = 1;
+	else
+		return 0;
+	w->text = s + i + 3;
+	for (k = i + 3; k < len && (c = s[k]) != '?'; k++) {
+		if (w->b ? !b64_char(c) : c <= ' ' || c > '~' ||
+		    (c == '=' && (len - k < 3 || !hex_digit(s[k + 1]) ||
+		    !hex_digit(s[k + 2]))))
+			return 0;
+	}
+	if (len - k < 2 || s[k + 1] != '=')
+		return 0;
+	w->textlen = (size_t)(k - (i + 3));
+	w->len = k + 2;
+	return 1;
+}
+
+/* Q text t[0..n) decoded to o (as libetpan does in a header: '_' is a
+ * space); returns the length. */
+static size_t
+ew_q_decode(const char *t, size_t n, char *o)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t[i] == '_')
+			o[j++] = ' ';
+		else if (t[i] == '=') {
+			o[j++] = (char)(hex_value(t[i + 1]) << 4 |
+			    hex_value(t[i + 2]));
+			i += 2;
+		} else
+			o[j++] = t[i];
+	}
+	return j;
+}
+
+/*
+ * What libetpan 1.9.4's mailmime_encoded_phrase_parse() makes of a value
+ * s[0..len) of printable ASCII and blanks (SP, HTAB) with no '"', whose
+ * every "=?" opens an encoded word of the plain shape (ew_parse()), each
+ * run of such words (blanks between) decoding to valid UTF-8 without NUL:
+ * its words as written one space apart where blanks were (none between
+ * two encoded words), a space for blanks at the end; encoded words in a
+ * row with the same charset and encoding decoded as one, unless a B text
+ * ends with '='.  Malloc'd, its length in *outlen; NULL for any other
+ * value, left to libetpan.
+ */
+static char *
+words_simple(const char *s, size_t len, size_t *outlen)
+{
+	struct eword w, nx;
+	char *out, *txt, *dec;
+	size_t i, j, o = 0, n, dn;
+	int first = 1, enc = 0, fwd;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] < ' ' && s[i] != '\t') ||
+		    (unsigned char)s[i] > '~' || s[i] == '"')
+			return NULL;
+	out = xmalloc(len + 1);		/* the text never grows */
+	txt = xmalloc(len + 1);
+	for (i = 0; i < len; ) {
+		for (j = i; i < len && is_wsp(s[i]); i++)
+			;
+		fwd = i > j;
+		if (i == len) {
+			if (fwd)
+				out[o++] = ' ';
+			break;
+		}
+		if (len - i < 2 || s[i] != '=' || s[i + 1] != '?') {
+			/* A word: up to a blank or "=?". */
+			for (j = i; j < len && !is_wsp(s[j]) &&
+			    !(s[j] == '=' && j + 1 < len && s[j + 1] == '?');
+			    j++)
+				;
+			if (!first && fwd)
+				out[o++] = ' ';
+			memcpy(out + o, s + i, j - i);
+			o += j - i;
+			i = j;
+			enc = first = 0;
+			continue;
+		}
+		if (!ew_parse(s + i, len - i, &w))
+			goto fail;
+		if (!first && fwd && !enc)
+			out[o++] = ' ';
+		/* The texts of the words read as one. */
+		memcpy(txt, w.text, w.textlen);
+		n = w.textlen;
+		i += w.len;
+		while (!w.b || w.textlen == 0 || w.text[w.textlen - 1] != '=') {
+			for (j = i; j < len && is_wsp(s[j]); j++)
+				;
+			if (len - j < 2 || s[j] != '=' || s[j + 1] != '?')
+				break;
+			if (!ew_parse(s + j, len - j, &nx))
+				goto fail;
+			if (nx.b != w.b || nx.cslen != w.cslen ||
+			    strncasecmp(nx.cs, w.cs, w.cslen) != 0)
+				break;
+			memcpy(txt + n, nx.text, nx.textlen);
+			n += nx.textlen;
+			i = j + nx.len;
+			w = nx;
+		}
+		if (w.b) {
+			dec = base64_decode(txt, n, n, &dn);
+			memcpy(out + o, dec, dn);
+			free(dec);
+		} else
+			dn = ew_q_decode(txt, n, out + o);
+		if (!text_is_utf8(out + o, dn))
+			goto fail;
+		o += dn;
+		enc = 1;
+		first = 0;
+	}
+	free(txt);
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+fail:
+	free(txt);
+	free(out);
+	return NULL;
+}
+
 /* RFC 2047-decode s[0..len) to UTF-8; unencoded 8-bit text is read as
  * UTF-8 when valid, else as windows-1252.  Returns a clean line, after
  * head spare bytes. */
 static char *
-decode_words(const char *s, size_t len, size_t max, size_t head)
+decode_words(const char *s, size_t len, size_t max, size_t head,
+    struct mime_hmem **hm)
 {
 	const char *from;
 	char *tmp, *out, *r;
-	size_t idx, pos, end, next;
+	size_t idx, pos, end, next, n;
 	struct buf b;
 
 	if (len == 0 || !has_word_open(s, len))
-		return clean_line(s, len, max, head);
+		return clean_line(s, len, max, head, hm);
+	/* Most values are of a shape read here, at a fraction of the cost
+	 * of libetpan's parser (one piece: see piece_end()). */
+	if (len <= DECODE_PIECE && (out = words_simple(s, len, &n)) != NULL) {
+		r = clean_line(out, n, max, head, hm);
+		free(out);
+		return r;
+	}
 	tmp = xstrndup(s, len);
 	len = strlen(tmp);
 	from = text_is_utf8(tmp, len) ? "utf-8" : "windows-1252";
@@ -370,15 +616,16 @@ decode_words(const char *s, size_t len, size_t max, size_t head)
 			buf_add(&b, tmp + pos, end);
 		free(out);
 	}
-	r = clean_line(b.data ? b.data : "", b.len, max, head);
+	r = clean_line(b.data ? b.data : "", b.len, max, head, hm);
 	buf_free(&b);
 	free(tmp);
 	return r;
 }
 
-/* Unfolded, decoded header value, after head spare bytes. */
+/* Unfolded, decoded header value, after head spare bytes, from hm. */
 static char *
-header_value(const char *v, const char *vend, size_t head)
+header_value(const char *v, const char *vend, size_t head,
+    struct mime_hmem **hm)
 {
 	const char *p, *end, *nl;
 	size_t len = (size_t)(vend - v), j = 0;
@@ -390,7 +637,7 @@ header_value(const char *v, const char *vend, size_t head)
 		len = LIMIT_HEADER_BYTES * 4;
 	/* One line, as most values are: nothing to join. */
 	if ((nl = memchr(v, '\n', len)) == NULL)
-		return decode_words(v, len, LIMIT_HEADER_BYTES, head);
+		return decode_words(v, len, LIMIT_HEADER_BYTES, head, hm);
 	/* The lines joined, without their newlines. */
 	u = xmalloc(len);
 	for (p = v, end = v + len; nl != NULL;
@@ -400,7 +647,7 @@ header_value(const char *v, const char *vend, size_t head)
 	}
 	memcpy(u + j, p, (size_t)(end - p));
 	j += (size_t)(end - p);
-	r = decode_words(u, j, LIMIT_HEADER_BYTES, head);
+	r = decode_words(u, j, LIMIT_HEADER_BYTES, head, hm);
 	free(u);
 	return r;
 }
@@ -538,6 +785,139 @@ plain_text_type(const char *f, size_t flen)
 	    (v[5] >= '0' && v[5] <= '9'));
 }
 
+/* Whether c may be in a token of a Content-Type value (RFC 2045), as
+ * libetpan reads one: printable ASCII but a blank and the tspecials. */
+static int
+ct_token_byte(char c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/* Whether c may be in a parameter value that is not quoted, as libetpan
+ * reads one (an atom), here: printable ASCII but a blank, ( ) < > , " : ;
+ * and \\. */
+static int
+ct_atom_byte(char c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>,\":;\\", c) == NULL;
+}
+
+/* s[i..n) past blanks and folded line ends. */
+static size_t
+ct_blanks(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Whether the line after the line end at s[i] (i < n) holds nothing but
+ * blanks: libetpan's reading of the value as words stops there. */
+static int
+blank_line_next(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	return i < n && s[i] == '\n';
+}
+
+/* End of the token at s[i..n) (i when there is none). */
+static size_t
+ct_token(const char *s, size_t i, size_t n)
+{
+	while (i < n && ct_token_byte(s[i]))
+		i++;
+	return i;
+}
+
+/*
+ * Whether the Content-Type field f[0..flen) is a multipart type of the
+ * usual shape, which libetpan 1.9.4 reads as written: it reads the value
+ * as words first, each run of blanks (and line folds) one space, and
+ * then "multipart" "/" subtype, and "; attribute=value" parameters, the
+ * value an atom or a quoted string, blanks allowed around each part.
+ * Here the value must be printable ASCII, blanks and folds, with no
+ * "=?", '(', ')' or '\\', no line of blanks only, no blank in a quoted
+ * string, a blank or ';' after each value, and nothing else.  Then
+ * *sub[0..*sublen) is the subtype and *bnd[0..*blen) the first boundary
+ * parameter's value (the quotes off), *bnd NULL when there is none.
+ */
+static int
+multipart_simple(const char *f, size_t flen, const char **sub,
+    size_t *sublen, const char **bnd, size_t *blen)
+{
+	const char *val;
+	size_t i, n, a, ae, v, ve, vlen;
+
+	/* The field is "Content-Type", blanks, ':' (scan_run()), and ends
+	 * with its line. */
+	if (flen < 14 || f[flen - 1] != '\n')
+		return 0;
+	for (i = 12; i < flen && (f[i] == ' ' || f[i] == '\t'); i++)
+		;
+	if (i == flen || f[i] != ':')
+		return 0;
+	f += i + 1;
+	n = flen - i - 1;
+	for (i = 0; i < n; i++)
+		if (((unsigned char)f[i] < ' ' && f[i] != '\t' &&
+		    f[i] != '\n') || (unsigned char)f[i] > '~' ||
+		    f[i] == '(' || f[i] == ')' || f[i] == '\\' ||
+		    (f[i] == '=' && i + 1 < n && f[i + 1] == '?') ||
+		    (f[i] == '\n' && blank_line_next(f, i, n)))
+			return 0;
+	i = ct_blanks(f, 0, n);
+	if ((ve = ct_token(f, i, n)) - i != 9 ||
+	    strncasecmp(f + i, "multipart", 9) != 0)
+		return 0;
+	if ((i = ct_blanks(f, ve, n)) == n || f[i] != '/')
+		return 0;
+	i = ct_blanks(f, i + 1, n);
+	if ((ve = ct_token(f, i, n)) == i)
+		return 0;
+	*sub = f + i;
+	*sublen = ve - i;
+	*bnd = NULL;
+	/* Each turn: blanks, ';', blanks, attribute, blanks, '=', blanks,
+	 * value; a blank, ';' or the end after it. */
+	for (i = ct_blanks(f, ve, n); i < n; i = ct_blanks(f, ve, n)) {
+		if (f[i] != ';')
+			return 0;
+		if ((a = ct_blanks(f, i + 1, n)) == n)
+			break;		/* a ';' at the end */
+		if ((ae = ct_token(f, a, n)) == a ||
+		    (i = ct_blanks(f, ae, n)) == n || f[i] != '=' ||
+		    (v = ct_blanks(f, i + 1, n)) == n)
+			return 0;
+		if (f[v] == '"') {
+			for (ve = v + 1; ve < n && f[ve] != '"'; ve++)
+				if (f[ve] == ' ' || f[ve] == '\t' ||
+				    f[ve] == '\n')
+					return 0;
+			if (ve == n)
+				return 0;
+			val = f + v + 1;
+			vlen = ve++ - v - 1;	/* past the closing quote */
+		} else {
+			for (ve = v; ve < n && ct_atom_byte(f[ve]); ve++)
+				;
+			if (ve == v)
+				return 0;
+			val = f + v;
+			vlen = ve - v;
+		}
+		if (*bnd == NULL && ae - a == 8 &&
+		    strncasecmp(f + a, "boundary", 8) == 0) {
+			*bnd = val;
+			*blen = vlen;
+		}
+		if (ve < n && f[ve] != ';' && f[ve] != ' ' &&
+		    f[ve] != '\t' && f[ve] != '\n')
+			return 0;
+	}
+	return 1;
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -546,7 +926,8 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 	struct mailimf_fields *imf = NULL;
 	struct mailmime_fields *mf = NULL;
 	clistiter *it;
-	size_t idx = 0;
+	const char *sub, *bnd;
+	size_t idx = 0, sublen, blen;
 
 	if (flen > LIMIT_HEADER_BYTES) {
 		s->toobig = "a Content-Type field is too long";
@@ -555,6 +936,22 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 	/* A text type: no boundary, no message, nothing refused. */
 	if (plain_text_type(f, flen)) {
 		s->block_ct = 1;
+		return;
+	}
+	/* A multipart type of the usual shape, as libetpan reads it below;
+	 * a boundary so read is never the lone '"'. */
+	if (multipart_simple(f, flen, &sub, &sublen, &bnd, &blen)) {
+		s->block_ct = 1;
+		if (s->nblocks == 0 && sublen == 6 &&
+		    strncasecmp(sub, "report", 6) == 0)
+			s->root_report = 1;
+		if (bnd == NULL)
+			return;
+		if (s->npending == SCAN_PENDING) {
+			s->toobig = "too many multipart types in one header";
+			return;
+		}
+		s->pending[s->npending++] = xstrndup(bnd, blen);
 		return;
 	}
 	/*
@@ -650,6 +1047,9 @@ scan_header_line(struct scan *s, char *p, char *e, size_t *pdepth)
 	s->hbytes += (size_t)(e - p) + 1;
 	if (s->hbytes > LIMIT_MIME_HEADERS)
 		s->toobig = "nested header blocks are too large";
+	/* Outside a comment, a line without '(' (most lines) opens none. */
+	if (*pdepth == 0 && memchr(p, '(', (size_t)(e - p)) == NULL)
+		return;
 	for (q = p; q < e; q++) {
 		if (*q == '\\' && q + 1 < e)
 			q++;
@@ -1077,14 +1477,15 @@ param_family(const struct param *ps, size_t n, const char *base)
 		free(charset);
 		buf_free(&b);
 		v = r;
-		r = clean_line(v, n, FILENAME_BYTES, 0);
+		r = clean_line(v, n, FILENAME_BYTES, 0, NULL);
 		free((char *)v);
 		if (*r)
 			return r;
 		free(r);
 	}
 	if (plain != NULL) {
-		r = decode_words(plain, strlen(plain), FILENAME_BYTES, 0);
+		r = decode_words(plain, strlen(plain), FILENAME_BYTES, 0,
+		    NULL);
 		if (*r)
 			return r;
 		free(r);
@@ -1543,7 +1944,7 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	static int32_t val[4][256];
 	static int ready;
 	unsigned char chunk[4];
-	size_t i, o = 0;
+	size_t i, o = 0, end;
 	int32_t x;
 	int k = 0, v, p;
 	char *out;
@@ -1567,19 +1968,24 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	out = xmalloc((n / 4 * 3 <= lim ? n / 4 * 3 : lim + 3) + 4);
 	for (i = 0; i < n && o <= lim; i++) {
 		/* Four letters at a group's start, as most are: three
-		 * bytes at once. */
-		while (k == 0 && i + 4 <= n && o <= lim) {
-			x = val[0][(unsigned char)s[i]] |
-			    val[1][(unsigned char)s[i + 1]] |
-			    val[2][(unsigned char)s[i + 2]] |
-			    val[3][(unsigned char)s[i + 3]];
-			if (x < 0)
-				break;
-			out[o] = (char)(x >> 16);
-			out[o + 1] = (char)(x >> 8);
-			out[o + 2] = (char)x;
-			o += 3;
-			i += 4;
+		 * bytes at once, for as many groups as there are before
+		 * the end and while o <= lim. */
+		if (k == 0 && n - i >= 4) {
+			size_t ng = (n - i) / 4, nl = (lim - o) / 3 + 1;
+
+			for (end = i + 4 * (ng < nl ? ng : nl); i < end;
+			    i += 4) {
+				x = val[0][(unsigned char)s[i]] |
+				    val[1][(unsigned char)s[i + 1]] |
+				    val[2][(unsigned char)s[i + 2]] |
+				    val[3][(unsigned char)s[i + 3]];
+				if (x < 0)
+					break;
+				out[o] = (char)(x >> 16);
+				out[o + 1] = (char)(x >> 8);
+				out[o + 2] = (char)x;
+				o += 3;
+			}
 		}
 		if (i >= n || o > lim)
 			break;
@@ -1682,6 +2088,67 @@ qp_eol(struct qp_out *q)
 }
 
 /*
+ * For qp_decode() writing text as normalise() makes it, with no byte
+ * able to reach the cap (each byte read counts two at most), from a
+ * body with no CR and no NUL (as every body of a message is, made with
+ * LF line ends and NULs blanked): the text from m[*cur] on, in one
+ * loop, as qp_decode() steps through it: runs of plain bytes, found by
+ * memchr() a line at a time, line ends, soft line breaks, and "=XX"
+ * with a byte after it.  Stops at the end, or at an '=' too near the
+ * end, for qp_decode()'s steps.
+ */
+static void
+qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
+{
+	const char *p = m + *cur, *end = m + n, *e, *eq;
+	size_t k;
+	char c;
+
+	while (p < end) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		while (p < e) {
+			if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL)
+				eq = e;
+			if ((k = (size_t)(eq - p)) > 0) {
+				memcpy(q->out + q->w, p, k);
+				q->w += k;
+				q->o += k;
+				q->pend = 0;
+				p = eq;
+			}
+			if (p == e)
+				break;
+			if (end - p < 3)
+				goto out;
+			/* A soft line break, or "=XX", which may take the
+			 * line end as its X: the line ends here. */
+			if (p[1] == '\n') {
+				p += 2;
+				break;
+			}
+			c = (char)(qp_hex[(unsigned char)p[1]] << 4 |
+			    qp_hex[(unsigned char)p[2]]);
+			if (c != '\r' && c != '\n' && c != '\0') {
+				q->out[q->w++] = c;
+				q->o++;
+				q->pend = 0;
+			} else
+				qp_byte(q, c);
+			p += 3;
+		}
+		if (p == e && e < end) {
+			q->out[q->w++] = '\n';
+			q->o += 2;
+			q->pend = 0;
+			p++;
+		}
+	}
+out:
+	*cur = (size_t)(p - m);
+}
+
+/*
  * Quoted-printable as libetpan 1.9.4 reads a body, step for step (its
  * decoder appends to a string a call at a time): "=XX" is a byte (a
  * digit that is not hex counts as 0), "=" before a line end joins the
@@ -1702,6 +2169,9 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 	size_t cur = 0, count = 0, k;
 	const char *start = m;
 	int plain = 1;		/* the bytes counted hold no CR, LF or NUL */
+	/* Made text from a body without CR and NUL: qp_run() may go. */
+	int clean = !raw && memchr(m, '\r', n) == NULL &&
+	    memchr(m, '\0', n) == NULL;
 	char c;
 
 	q.out = xmalloc(head + (raw ? 2 * n : n) + 2);
@@ -1783,6 +2253,14 @@ qp_decode(const char *m, size_t n, size_t lim, int raw, size_t head,
 			}
 			break;
 		case QP_NORMAL:
+			/* Most of the text, far from the cap, in one go. */
+			if (count == 0 && clean && q.o < lim &&
+			    n - cur < (lim - q.o) / 2) {
+				qp_run(m, n, &cur, &q);
+				start = m + cur;
+				if (cur >= n)
+					break;
+			}
 			/* Plain bytes up to the next '=' or line end: found by
 			 * strcspn() in the NUL-terminated text, unless a NUL
 			 * comes first. */
@@ -2212,30 +2690,145 @@ walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 
 /* ------------------------------------------------------------------ */
 
+/* Whether field f is one libetpan is handed: Content-*, MIME-Version.
+ * Most fields are neither, which their first letter tells. */
+static int
+is_mime_field(const struct hfield *f)
+{
+	char c = (char)(f->name[0] | 0x20);
+
+	return (c == 'c' && f->namelen > 8 &&
+	    strncasecmp(f->name, "content-", 8) == 0) ||
+	    (c == 'm' && f->namelen == 12 &&
+	    strncasecmp(f->name, "mime-version", 12) == 0);
+}
+
+/*
+ * Whether the MIME field f is one nothing here reads from libetpan's
+ * tree (all but Content-Type, Content-Transfer-Encoding and
+ * Content-Disposition: MIME-Version, Content-Language, Content-ID...)
+ * and is one line: libetpan then reads it as a field of its own, and
+ * reads the same in the block without it.
+ */
+static int
+field_unread(const struct hfield *f)
+{
+	if ((f->namelen == 12 &&
+	    strncasecmp(f->name, "content-type", 12) == 0) ||
+	    (f->namelen == 19 &&
+	    strncasecmp(f->name, "content-disposition", 19) == 0) ||
+	    (f->namelen == 25 &&
+	    strncasecmp(f->name, "content-transfer-encoding", 25) == 0))
+		return 0;
+	return memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL;
+}
+
+/* Whether field f goes on over a line of nothing but blanks. */
+static int
+blank_continuation(const struct hfield *f)
+{
+	const char *q = f->start, *e;
+
+	while ((q = memchr(q, '\n', (size_t)(f->vend - q))) != NULL) {
+		e = line_end(++q, f->vend);
+		if (only_space(q, e))
+			return 1;
+		q = e;
+	}
+	return 0;
+}
+
+/*
+ * A header block's MIME fields, as read_header() collects them: those
+ * read from libetpan's tree, in order, and the others (field_unread()),
+ * which libetpan need not be handed (mime_block()).
+ */
+struct mimeblk {
+	struct buf read;
+	struct buf unread;
+	size_t	 nfields;
+	int	 blank;		/* a field goes on over a blank line */
+};
+
+static void
+mimeblk_add(struct mimeblk *b, const struct hfield *f)
+{
+	struct buf *to = field_unread(f) ? &b->unread : &b->read;
+
+	b->nfields++;
+	if (!b->blank && to == &b->read && blank_continuation(f))
+		b->blank = 1;
+	buf_add(to, f->start, (size_t)(f->vend - f->start));
+	buf_addch(to, '\n');
+}
+
+/* The mbox "From " line at p, if there is one, passed over. */
+static const char *
+skip_from(const char *p, const char *end)
+{
+	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
+		p = line_next(line_end(p, end), end);
+	return p;
+}
+
+/*
+ * The block of MIME fields for the scan and libetpan, into out: the
+ * fields nothing reads first, then the others in their order; *skip
+ * gets the length of the first, which libetpan is not handed.  Each
+ * field is a line or more of its own: the others keep their order, and
+ * the pre-scan counts the same lines; only its limits could tell the
+ * order apart, and a block this small reaches none of them.  A larger
+ * block, or one with a field over a blank line (which libetpan reads
+ * its own way), is made again from the header [p, end) as it was.
+ */
+static void
+mime_block(struct mimeblk *b, const char *p, const char *end,
+    struct buf *out, size_t *skip)
+{
+	struct hfield f;
+	size_t len = b->read.len + b->unread.len;
+
+	*skip = 0;
+	if (b->unread.len == 0) {
+		*out = b->read;
+		buf_init(&b->read, 0);
+	} else if (!b->blank && len <= LIMIT_MIME_HEADERS &&
+	    b->nfields <= LIMIT_MIME_FIELDS) {
+		*skip = b->unread.len;
+		if (b->read.len > 0)
+			buf_add(&b->unread, b->read.data, b->read.len);
+		*out = b->unread;
+		buf_init(&b->unread, 0);
+	} else {
+		buf_init(out, len);
+		for (p = skip_from(p, end); header_next(&p, end, &f); )
+			if (is_mime_field(&f)) {
+				buf_add(out, f.start,
+				    (size_t)(f.vend - f.start));
+				buf_addch(out, '\n');
+			}
+	}
+	buf_free(&b->read);
+	buf_free(&b->unread);
+}
+
 /*
  * Read a header block: at the top, its fields go into the message in
- * order; its Content-* and MIME-Version lines go into mimehdr for
- * libetpan.  Returns where the body begins.
+ * order; its Content-* and MIME-Version fields go into b for libetpan.
+ * Returns where the body begins.
  */
 static const char *
 read_header(struct mime_ctx *c, const char *p, const char *end,
-    struct buf *mimehdr, int top)
+    struct mimeblk *b, int top)
 {
 	struct mime_message *m = c->msg;
 	struct hfield f;
 	size_t alloc = 0, dropped = 0;
 	char *name;
 
-	/* An mbox "From " line. */
-	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
-		p = line_next(line_end(p, end), end);
-	while (header_next(&p, end, &f)) {
-		if ((f.namelen > 8 && strncasecmp(f.name, "content-", 8) == 0) ||
-		    (f.namelen == 12 &&
-		    strncasecmp(f.name, "mime-version", 12) == 0)) {
-			buf_add(mimehdr, f.start, (size_t)(f.vend - f.start));
-			buf_addch(mimehdr, '\n');
-		}
+	for (p = skip_from(p, end); header_next(&p, end, &f); ) {
+		if (is_mime_field(&f))
+			mimeblk_add(b, &f);
 		if (!top)
 			continue;
 		if (m->nheaders == LIMIT_HEADER_COUNT) {
@@ -2247,8 +2840,8 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 			m->headers = xrealloc(m->headers,
 			    alloc * sizeof(*m->headers));
 		}
-		/* The name goes before its value, in one allocation. */
-		name = header_value(f.value, f.vend, f.namelen + 1);
+		/* The name goes before its value, in the header's room. */
+		name = header_value(f.value, f.vend, f.namelen + 1, &m->hmem);
 		memcpy(name, f.name, f.namelen);
 		name[f.namelen] = '\0';
 		m->headers[m->nheaders].name = name;
@@ -2309,18 +2902,23 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 {
 	struct mime_message *m = c->msg;
 	struct buf mimehdr;
+	struct mimeblk blk;
 	struct scan *s;
 	struct mailmime *root;
 	const char *body;
 	char where[40] = "", *lin, *own = NULL;
-	size_t boff, hl, linlen;
+	size_t boff, hl, linlen, unread;
 	int r = 0, capped;
 
 	if (!top)
 		snprintf(where, sizeof(where), "part %zu: ", partno);
 	lf_header(t);
-	buf_init(&mimehdr, t->len + 1);
-	body = read_header(c, t->text, t->text + t->len, &mimehdr, top);
+	buf_init(&blk.read, t->len + 1);
+	buf_init(&blk.unread, t->len + 1);
+	blk.nfields = 0;
+	blk.blank = 0;
+	body = read_header(c, t->text, t->text + t->len, &blk, top);
+	mime_block(&blk, t->text, body, &mimehdr, &unread);
 	boff = (size_t)(body - t->text);
 	if (top && m->nheaders == 0) {
 		lf_more(t, SIZE_MAX);
@@ -2336,7 +2934,9 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	 * each was copied with at most one line end added, and TEXT_HEAD
 	 * leaves room for that and the blank line.  A body the scan and
 	 * libetpan find no parts in is read no further than part_decode()
-	 * reads it; the rest is only counted for boundary lines.
+	 * reads it; the rest is only counted for boundary lines.  Fields
+	 * nothing here reads go first, for the scan only: libetpan is
+	 * handed what follows them, and spared parsing them.
 	 */
 	hl = mimehdr.len + 1;
 	if (!lf_done(t) && TEXT_HEAD + boff >= hl &&
@@ -2390,8 +2990,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			m->truncated = 1;
 			if (s->root_report && top)
 				m->is_report = 1;
-		} else if ((root = lin_parse(t, lin, linlen, hl, boff,
-		    capped)) == NULL) {
+		} else if ((root = lin_parse(t, lin + unread, linlen - unread,
+		    hl - unread, boff, capped)) == NULL) {
 			note(c, "%sheader only: MIME structure unreadable",
 			    where);
 			m->truncated = 1;
@@ -2470,8 +3070,12 @@ mime_message_free(struct mime_message *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->nheaders; i++)
-		free(m->headers[i].name);	/* the value with it */
+	while (m->hmem != NULL) {	/* the names and values */
+		struct mime_hmem *h = m->hmem;
+
+		m->hmem = h->next;
+		free(h);
+	}
 	free(m->headers);
 	for (i = 0; i < m->nparts; i++) {
 		if (!m->parts[i].shared)
@@ -2582,7 +3186,7 @@ name_clean(const char *s, size_t n)
 		n--;
 	if (n == 0)
 		return NULL;
-	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4, 0);
+	d = decode_words(s, n, LIMIT_FIELD_BYTES * 4, 0, NULL);
 	r = text_squeeze(d);
 	free(d);
 	len = strlen(r);
@@ -2692,13 +3296,44 @@ spec_len(const char *s, size_t len)
 	return a + 1 + b;
 }
 
+/* A byte of a word of a name address_simple() reads: letters, digits,
+ * a few marks and bytes past ASCII, all atext to libetpan. */
+static int
+name_byte(char c)
+{
+	return is_alnum(c) || c == '\'' || c == '&' || c == '-' || c == '.' ||
+	    (unsigned char)c >= 0x80;
+}
+
 /*
- * The usual value, "a@b", "<a@b>" or "Word Word <a@b>" (words of letters
- * and digits one space apart, the address as spec_len() reads it): for
- * such a value libetpan 1.9.4's mailbox parser gives the address and the
- * words as written, and address_libetpan() is spared.  Returns 0 with
- * *addr (and *name) as address_libetpan() sets them; -1, nothing set,
- * for any other value or an address addr_clean() refuses.
+ * Length of the quoted name that opens s[0..len), or 0: a '"', then
+ * printable ASCII but '"' and '\\', blanks single and no "=?", then a
+ * '"'.  libetpan 1.9.4 reads it as its text without the quotes, which
+ * name_clean() makes the same name of as the text with them.
+ */
+static size_t
+quoted_name_len(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 2 || s[0] != '"')
+		return 0;
+	for (i = 1; i < len && s[i] != '"'; i++)
+		if (s[i] < ' ' || s[i] > '~' || s[i] == '\\' ||
+		    (s[i] == ' ' && s[i - 1] == ' ') ||
+		    (s[i] == '?' && s[i - 1] == '='))
+			return 0;
+	return i < len ? i + 1 : 0;
+}
+
+/*
+ * The usual value, "a@b", "<a@b>", "Word Word <a@b>" or "\"Some Name\"
+ * <a@b>" (words of name_byte()s one space apart, or one quoted name
+ * (quoted_name_len()); the address as spec_len() reads it): for such a
+ * value libetpan 1.9.4's mailbox parser gives the address and the words
+ * as written, and address_libetpan() is spared.  Returns 0 with *addr
+ * (and *name) as address_libetpan() sets them; -1, nothing set, for any
+ * other value or an address addr_clean() refuses.
  */
 static int
 address_simple(const char *v, size_t len, char **addr, char **name)
@@ -2707,12 +3342,17 @@ address_simple(const char *v, size_t len, char **addr, char **name)
 
 	if (spec_len(v, len) == len)
 		return (*addr = addr_clean(v, len)) != NULL ? 0 : -1;
-	for (i = 0; i < len && v[i] != '<'; i++) {
-		for (k = i; i < len && is_alnum(v[i]); i++)
-			;
-		if (i == k || i == len || v[i] != ' ')
+	if ((i = quoted_name_len(v, len)) > 0) {
+		if (len - i < 2 || v[i] != ' ' || v[i + 1] != '<')
 			return -1;
-	}
+		i++;
+	} else
+		for (i = 0; i < len && v[i] != '<'; i++) {
+			for (k = i; i < len && name_byte(v[i]); i++)
+				;
+			if (i == k || i == len || v[i] != ' ')
+				return -1;
+		}
 	if (i == len || (n = spec_len(v + i + 1, len - i - 1)) == 0 ||
 	    i + n + 2 != len || v[i + n + 1] != '>' ||
 	    (*addr = addr_clean(v + i + 1, n)) == NULL)
@@ -2812,17 +3452,25 @@ msgid_clean(const char *s, size_t n)
 	return r;
 }
 
-/* A byte of a message-id in a value msgids_simple() reads. */
-static int
-msgid_byte(unsigned char ch)
+/* Whether a byte is one of a message-id in a value msgids_simple()
+ * reads: not a blank, a control byte, DEL, or one of <>()"\ (a table,
+ * for the bytes of every id); filled on first use. */
+static unsigned char msgid_byte[256];
+static int msgid_byte_ready;
+
+static void
+msgid_byte_init(void)
 {
-	return ch > 32 && ch != 0x7f && ch != '<' && ch != '>' && ch != '(' &&
-	    ch != ')' && ch != '"' && ch != '\\';
+	int c;
+
+	for (c = 33; c < 256; c++)
+		msgid_byte[c] = c != 0x7f && strchr("<>()\"\\", c) == NULL;
+	msgid_byte_ready = 1;
 }
 
 /*
  * The message-ids of v[0..len) when it is nothing but "<id>" items and
- * blanks (SP, HTAB) around them, each id one or more bytes that msgid_byte()
+ * blanks (SP, HTAB) around them, each id one or more bytes that msgid_byte[]
  * takes: for such a value libetpan 1.9.4's mailimf_msg_id_list_parse()
  * gives each id as written, and they are found here without it.  Sets
  * (*ids)[0..*n) as mime_msgids() does; -1 (nothing set) for any other
@@ -2831,9 +3479,11 @@ msgid_byte(unsigned char ch)
 static int
 msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
 {
-	size_t i, start, items = 0;
+	size_t i, start, items = 0, k;
 	char *id;
 
+	if (!msgid_byte_ready)
+		msgid_byte_init();
 	for (i = 0; i < len; ) {
 		if (v[i] == ' ' || v[i] == '\t') {
 			i++;
@@ -2841,7 +3491,7 @@ msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
 		}
 		if (v[i] != '<')
 			return -1;
-		for (start = ++i; i < len && msgid_byte((unsigned char)v[i]);
+		for (start = ++i; i < len && msgid_byte[(unsigned char)v[i]];
 		    i++)
 			;
 		if (i == start || i == len || v[i] != '>')
@@ -2857,8 +3507,14 @@ msgids_simple(const char *v, size_t len, char **ids, size_t max, size_t *n)
 			continue;
 		for (start = ++i; v[i] != '>'; i++)	/* checked above */
 			;
-		if ((id = msgid_clean(v + start, i - start)) != NULL)
+		/* msgid_clean() keeps every such byte: a copy, as far as
+		 * it goes, if valid UTF-8. */
+		k = i - start < MSGID_BYTES ? i - start : MSGID_BYTES;
+		id = xstrndup(v + start, k);
+		if (text_is_utf8(id, k))
 			ids[(*n)++] = id;
+		else
+			free(id);
 	}
 	return 0;
 }

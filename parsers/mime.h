@@ -42,8 +42,11 @@ struct mime_header {
 				   in name's allocation */
 };
 
+struct mime_hmem;
+
 struct mime_message {
 	struct mime_header *headers;	/* top-level header, in order */
+	struct mime_hmem *hmem;		/* where their names and values lie */
 	size_t	 nheaders;
 	struct mime_part *parts;
 	size_t	 nparts;

@@ -106,53 +106,60 @@ text_ascii_run(const char *s, size_t len)
 
 /*
  * Bytes from s[0..len) that are valid UTF-8 without NUL, from the start:
- * ASCII eight bytes at a time, two-byte characters (the accented letters
- * of most mail that is not ASCII) here, longer ones by utf8_multi().
- * Accented text has a character every few words: a call for each ASCII
- * run and each character would cost more than the checks.
+ * ASCII sixteen bytes at a time, two-byte characters (the accented
+ * letters of most mail that is not ASCII) here, longer ones by
+ * utf8_multi().  Accented text has a character every few words: a call
+ * for each ASCII run and each character would cost more than the checks.
+ * The first NUL, where the prefix ends at the latest, is found first by
+ * memchr(), which looks at many bytes an instruction: the steps then
+ * only look for bytes past ASCII.
  */
 static size_t
 utf8_prefix(const unsigned char *s, size_t len)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
-	size_t i = 0, n;
+	const unsigned char *p = s, *end, *nul;
+	size_t n;
 	uint64_t v, w, m;
 
+	if ((nul = memchr(s, '\0', len)) != NULL)
+		len = (size_t)(nul - s);
+	end = s + len;
 	for (;;) {
-		/* As in ascii_run(), sixteen bytes a turn. */
-		while (len - i >= 16) {
-			memcpy(&v, s + i, 8);
-			memcpy(&w, s + i + 8, 8);
-			v = ((v - ones) | v) & highs;
-			w = ((w - ones) | w) & highs;
-			if ((v | w) != 0) {
-				i += v != 0 ? FIRST_FLAGGED(v) :
-				    8 + FIRST_FLAGGED(w);
-				break;
+		while (end - p >= 16) {
+			memcpy(&v, p, 8);
+			memcpy(&w, p + 8, 8);
+			if (((v | w) & highs) != 0) {
+				if ((m = v & highs) != 0)
+					p += FIRST_FLAGGED(m);
+				else
+					p += 8 + FIRST_FLAGGED(w & highs);
+				goto flagged;
 			}
-			i += 16;
+			p += 16;
 		}
-		if (len - i < 16 && len - i >= 8) {
-			memcpy(&v, s + i, 8);
-			if ((m = ((v - ones) | v) & highs) != 0)
-				i += FIRST_FLAGGED(m);
+		if (end - p >= 8) {
+			memcpy(&v, p, 8);
+			if ((m = v & highs) != 0)
+				p += FIRST_FLAGGED(m);
 			else
-				i += 8;
+				p += 8;
 		}
-		if (i >= len)
+flagged:
+		/* Most often the lead byte of a two-byte character. */
+		if (p >= end)
 			break;
-		if (s[i] < 0x80 && s[i] != 0)
-			i++;
-		else if (s[i] >= 0xc2 && s[i] < 0xe0 && len - i >= 2 &&
-		    (s[i + 1] & 0xc0) == 0x80)
-			i += 2;
-		else if (s[i] >= 0x80 && (n = utf8_multi(s + i, len - i)) > 0)
-			i += n;
+		if (p[0] >= 0xc2 && p[0] < 0xe0 && end - p >= 2 &&
+		    (p[1] & 0xc0) == 0x80)
+			p += 2;
+		else if (p[0] < 0x80)
+			p++;
+		else if ((n = utf8_multi(p, (size_t)(end - p))) > 0)
+			p += n;
 		else
 			break;
 	}
-	return i;
+	return (size_t)(p - s);
 }
 
 int
@@ -1052,18 +1059,112 @@ squeeze_keep(int32_t c)
 	    p->category != UTF8PROC_CATEGORY_CF;
 }
 
+/* The code point of the valid UTF-8 character of n bytes at p. */
+static int32_t
+utf8_cp(const unsigned char *p, size_t n)
+{
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		return (int32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	case 3:
+		return (int32_t)(p[0] & 0x0f) << 12 |
+		    (int32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	default:
+		return (int32_t)(p[0] & 0x07) << 18 |
+		    (int32_t)(p[1] & 0x3f) << 12 | (int32_t)(p[2] & 0x3f) << 6 |
+		    (p[3] & 0x3f);
+	}
+}
+
+/* squeeze(s, squeeze_keep, NULL) of s[0..n), valid UTF-8 without NUL
+ * (utf8_prefix()): utf8proc would give each character's bytes back. */
+static char *
+squeeze_utf8(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	char *out = xmalloc(n + 1);	/* the text never grows */
+	size_t i, k, o = 0;
+	int space = 0, keep;
+	uint64_t v, m;
+
+	for (i = 0; i < n; i += k) {
+		/* ASCII bytes kept, eight at a time, as in text_squeeze();
+		 * a byte past ASCII is flagged by its own high bit. */
+		while (n - i >= 8) {
+			memcpy(&v, s + i, 8);
+			m = ((v - ones * 0x21) | (v + ones) | v) & highs;
+			if ((k = m == 0 ? 8 : FIRST_FLAGGED(m)) == 0)
+				break;
+			if (space && o > 0)
+				out[o++] = ' ';
+			space = 0;
+			memcpy(out + o, s + i, 8);
+			o += k;
+			i += k;
+		}
+		if (i == n)
+			break;
+		if (s[i] < 0x80) {
+			k = 1;
+			keep = s[i] > ' ' && s[i] != 0x7f;
+		} else {
+			if ((k = utf8_multi(s + i, n - i)) == 0)
+				k = 1;		/* not so: s is valid */
+			keep = squeeze_keep(utf8_cp(s + i, k));
+		}
+		if (!keep) {
+			space = 1;
+			continue;
+		}
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (char)s[i];
+		if (k > 1) {
+			memcpy(out + o, s + i + 1, k - 1);
+			o += k - 1;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 char *
 text_squeeze(const char *s)
 {
-	size_t n = strlen(s), i, o = 0;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	size_t n = strlen(s), i, o = 0, k;
 	int space = 0;
 	char *clean, *out;
+	uint64_t v, m;
 
 	/* ASCII, as most values are: what squeeze() keeps is printable
 	 * and not a space, without utf8proc. */
 	if (ascii_run((const unsigned char *)s, n) == n) {
 		out = xmalloc(n + 1);
 		for (i = 0; i < n; i++) {
+			/* Bytes kept, eight at a time: a byte below '!'
+			 * sets its high bit in v - 0x21 (its borrow only
+			 * reaches later bytes), DEL in v + 1.  Eight bytes
+			 * fit, as o <= i even after a space. */
+			while (n - i >= 8) {
+				memcpy(&v, s + i, 8);
+				m = ((v - ones * 0x21) | (v + ones)) & highs;
+				if ((k = m == 0 ? 8 : FIRST_FLAGGED(m)) == 0)
+					break;
+				if (space && o > 0)
+					out[o++] = ' ';
+				space = 0;
+				memcpy(out + o, s + i, 8);
+				o += k;
+				i += k;
+			}
+			if (i == n)
+				break;
 			if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
 				space = 1;
 				continue;
@@ -1076,6 +1177,11 @@ text_squeeze(const char *s)
 		out[o] = '\0';
 		return out;
 	}
+	/* Valid UTF-8, as most other values are: each character kept or
+	 * dropped as squeeze() does, and copied as it is, without a copy to
+	 * sanitize first and a call per character. */
+	if (utf8_prefix((const unsigned char *)s, n) == n)
+		return squeeze_utf8((const unsigned char *)s, n);
 	clean = text_sanitize(s, n, NULL);
 	out = squeeze(clean, squeeze_keep, NULL);
 	free(clean);

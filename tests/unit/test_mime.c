@@ -279,6 +279,124 @@ test_rfc2047_headers(void **state)
 	mime_message_free(m);
 }
 
+/* Encoded words of the shape read without libetpan's phrase parser, and
+ * near misses left to it: words in a row with one charset and encoding
+ * decoded as one (a character split between them), a B text ending with
+ * '=' decoded alone, blanks as one space but none between two encoded
+ * words, blanks at the end; as libetpan 1.9.4 reads them. */
+static void
+test_rfc2047_plain_words(void **state)
+{
+	static const char *const t[][2] = {
+		{ "=?utf-8?q?a?= =?utf-8?q?b?=", "ab" },
+		{ "=?utf-8?b?w6k=?= =?utf-8?b?w6k=?=", "\xc3\xa9\xc3\xa9" },
+		{ "=?utf-8?b?w?= =?utf-8?b?6k?=", "\xc3\xa9" },
+		{ "=?utf-8?q?=C3?=\t=?UTF-8?Q?=A9?=", "\xc3\xa9" },
+		{ "Re:  =?utf-8?q?caf=C3=A9_au_lait?=  x  ",
+		    "Re: caf\xc3\xa9 au lait x" },
+		{ "a=?utf-8?q?b?=c", "abc" },
+		{ "=?utf-8?q?a?= =?utf-8?b?Yg==?= c", "ab c" },
+		{ "=?utf8?q?=C3=A9?=", "\xc3\xa9" },
+		{ "=?utf-8?q?a?=?= b", "a?= b" },
+		/* Left to libetpan: a NUL, half a character, a bad escape,
+		 * a blank in the text. */
+		{ "x =?utf-8?q?=00?= y", "x  y" },
+		{ "x =?utf-8?q?=C3?= y", "x  y" },
+		{ "x =?utf-8?q?a=3?= y", "x a3 y" },
+		{ "x =?utf-8?q?a b?= y", "x a b y" },
+	};
+	struct mime_message *m;
+	char raw[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(raw, sizeof(raw), "Subject: %s\n\nbody\n", t[i][0]);
+		m = parse(raw);
+		assert_string_equal(mime_header_get(m, "subject"), t[i][1]);
+		mime_message_free(m);
+	}
+}
+
+/* Fields nothing reads (MIME-Version, Content-Language, Content-ID,
+ * Content-Description...) are not handed to libetpan: the fields read
+ * around them, before or after, and a block of nothing else, read the
+ * same. */
+static void
+test_mime_fields_unread(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("MIME-Version: 1.0\n"
+	    "Content-Language: fr\n"
+	    "Subject: s\n"
+	    "Content-Type: text/plain; charset=iso-8859-1; name=\"a.csv\"\n"
+	    "Content-ID: <a@b>\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "Content-Description: =?utf-8?q?note?=\n"
+	    "Content-Disposition: attachment\n"
+	    "Content-Foo: bar\n"
+	    "\ncaf=E9;1\n");
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->parts[0].kind, MIME_PART_CSV);
+	assert_string_equal(m->parts[0].filename, "a.csv");
+	assert_string_equal(m->parts[0].text, "caf\xc3\xa9;1\n");
+	assert_string_equal(mime_header_get(m, "content-language"), "fr");
+	mime_message_free(m);
+
+	m = parse("MIME-Version: 1.0\nContent-Language: en\n\nhello\n");
+	assert_int_equal(m->nparts, 1);
+	assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+	assert_string_equal(m->parts[0].text, "hello\n");
+	mime_message_free(m);
+
+	m = parse("Content-Type: multipart/mixed; boundary=b\n"
+	    "MIME-Version: 1.0\n"
+	    "\n--b\nContent-Type: text/plain\nContent-ID: <x@y>\n\none\n"
+	    "--b\nContent-Language: en\n\ntwo\n--b--\n");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text, "one");
+	assert_string_equal(m->parts[1].text, "two");
+	mime_message_free(m);
+}
+
+/* Multipart types of the usual shape are read by the pre-scan without
+ * libetpan: folded, quoted or not, the boundary after other parameters;
+ * a line of blanks in the field is left to libetpan, which stops there
+ * and reads no type at all. */
+static void
+test_multipart_type_forms(void **state)
+{
+	static const char *const ct[] = {
+		"multipart/mixed; boundary=\"b1\"",
+		"Multipart/Mixed;\n\tboundary=b1",
+		"multipart / mixed ; charset=x; BOUNDARY = \"b1\" ;",
+		"multipart/report; report-type=delivery-status;\n boundary=b1",
+	};
+	struct mime_message *m;
+	char raw[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ct) / sizeof(ct[0]); i++) {
+		snprintf(raw, sizeof(raw), "Content-Type: %s\n\n"
+		    "--b1\nContent-Type: text/plain\n\none\n"
+		    "--b1\n\ntwo\n--b1--\n", ct[i]);
+		m = parse(raw);
+		assert_int_equal(m->nparts, 2);
+		assert_string_equal(m->parts[0].text, "one");
+		assert_string_equal(m->parts[1].text, "two");
+		assert_int_equal(m->is_report, i == 3);
+		mime_message_free(m);
+	}
+	m = parse("Content-Type: multipart/mixed;\n \n boundary=b1\n\n"
+	    "--b1\n\none\n--b1--\n");
+	assert_int_equal(m->nparts, 1);
+	assert_non_null(strstr(m->parts[0].text, "--b1"));
+	mime_message_free(m);
+}
+
 static void
 test_header_values_clean(void **state)
 {
@@ -1535,6 +1653,19 @@ test_address_simple_forms(void **state)
 		{ "Jane  Doe <j@a.b>", "j@a.b", "Jane Doe" },
 		{ "Jane Doe<j@a.b>", "j@a.b", "Jane Doe" },
 		{ "\"Doe, Jane\" <j@a.b>", "j@a.b", "Doe, Jane" },
+		{ "\"CITES Secretariat\" <info@cites.org>", "info@cites.org",
+		    "CITES Secretariat" },
+		{ "\"'Jane'\" <j@a.b>", "j@a.b", "Jane" },
+		{ "\"Jane  Doe\" <j@a.b>", "j@a.b", "Jane Doe" },
+		{ "\"Jane\" Doe <j@a.b>", "j@a.b", "Jane Doe" },
+		{ "Lettre d'information Faune & Flore <l@a.b>", "l@a.b",
+		    "Lettre d'information Faune & Flore" },
+		{ "Brigitte Traor\xc3\xa9 <b.t@a.b>", "b.t@a.b",
+		    "Brigitte Traor\xc3\xa9" },
+		{ "J. Doe-Smith <j@a.b>", "j@a.b", "J. Doe-Smith" },
+		/* Not the quoted form: libetpan reads these its way. */
+		{ "\"Jane\" j@a.b>", "\"Jane\"j@a.b", NULL },
+		{ "\"Jane\"<j@a.b>", "j@a.b", "Jane" },
 		{ "j@a.b (Jane)", "j@a.b", "Jane" },
 		{ "Jane <j..x@a.b>", NULL, NULL },
 	};
@@ -1576,6 +1707,9 @@ main(void)
 		cmocka_unit_test(test_koi8r_and_latin2),
 		cmocka_unit_test(test_unknown_charset_noted),
 		cmocka_unit_test(test_rfc2047_headers),
+		cmocka_unit_test(test_rfc2047_plain_words),
+		cmocka_unit_test(test_mime_fields_unread),
+		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
 		cmocka_unit_test(test_rfc2231_filename),

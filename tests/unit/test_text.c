@@ -253,6 +253,20 @@ test_squeeze(void **state)
 	squeeze("Caf\xc3\xa9", "Caf\xc3\xa9");
 	squeeze("   ", "");
 	squeeze("x\xff", "x\xef\xbf\xbd");
+	/* Valid UTF-8 is read without utf8proc's pass: characters of two,
+	 * three and four bytes kept, the spaces, controls and format
+	 * characters of each length dropped as separators. */
+	squeeze("\xc2\x85\xd0\x96\xc2\xad\xd8\x80x\xe2\x80\x8b\xe4\xb8\xad"
+	    "\xe3\x80\x80\xf0\x9f\x98\x80\xf3\xa0\x80\x81\xef\xbb\xbf",
+	    "\xd0\x96 x \xe4\xb8\xad \xf0\x9f\x98\x80");
+	squeeze("\xe2\x80\xa8\xc3\xa9\x7f\xc3\xa8\xe2\x80\xa9",
+	    "\xc3\xa9 \xc3\xa8");
+	/* ASCII is copied eight bytes at a time: separators on either side
+	 * of a step, at the ends, and a word longer than a step. */
+	squeeze("abcdefgh ijklmnop\tq", "abcdefgh ijklmnop q");
+	squeeze("  abcdefg\x7fhijklmno\x01\x1f!~", "abcdefg hijklmno !~");
+	squeeze("Ministry-of-Environment-and-Tourism  ",
+	    "Ministry-of-Environment-and-Tourism");
 }
 
 /* Valid UTF-8 without NUL, a byte at a time: what text_is_utf8() says
