@@ -857,7 +857,7 @@ walk(struct out *o, struct hnode *top)
 /* Reading. */
 
 #define HTML_OPTIONS	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | \
-	HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+	HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC)
 
 #define BLOCK_BYTES	16384	/* a block of the tree's memory */
 
@@ -1200,10 +1200,18 @@ internal_subset(void *ctx, const xmlChar *name, const xmlChar *eid,
 }
 
 /*
- * Parses html[0..len) into t with htmlCtxtReadMemory(), which keeps the
+ * Parses html[0..len) into t with htmlParseDocument(), which keeps the
  * handler of the context it is given: ours build t instead of an xmlDoc
  * (no document is made, there is none to free).  The element names stay
  * in the parser's dictionary, which t keeps a reference to.
+ *
+ * The input is UTF-8 (text_sanitize() made it valid UTF-8 without NUL):
+ * the context made for it by htmlCreateMemoryParserCtxt() is told so with
+ * xmlSwitchEncoding(), which skips a UTF-8 BOM and converts nothing, and
+ * HTML_PARSE_IGNORE_ENC keeps a <meta> charset from changing that.
+ * htmlCtxtReadMemory() given "UTF-8" read the same through a converter
+ * from UTF-8 to UTF-8, which copied the whole input once more and was
+ * asked for more input at every step over the last bytes.
  */
 static void
 html_read(struct tree *t, const char *html, int len)
@@ -1211,9 +1219,10 @@ html_read(struct tree *t, const char *html, int len)
 	htmlParserCtxtPtr ctxt;
 	htmlSAXHandlerPtr sax;
 
-	if ((ctxt = htmlNewParserCtxt()) == NULL)
+	if ((ctxt = htmlCreateMemoryParserCtxt(html, len)) == NULL)
 		return;
-	if ((sax = ctxt->sax) != NULL) {
+	if ((sax = ctxt->sax) != NULL &&
+	    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0) {
 		sax->startDocument = NULL;
 		sax->endDocument = NULL;
 		sax->internalSubset = internal_subset;
@@ -1224,8 +1233,8 @@ html_read(struct tree *t, const char *html, int len)
 		sax->comment = comment;
 		sax->processingInstruction = processing_instruction;
 		ctxt->_private = t;
-		htmlCtxtReadMemory(ctxt, html, len, NULL, "UTF-8",
-		    HTML_OPTIONS);
+		htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+		htmlParseDocument(ctxt);
 	}
 	/* Element names outlive the parser, or no element is kept. */
 	if (ctxt->dict != NULL && xmlDictReference(ctxt->dict) == 0)

@@ -335,9 +335,18 @@ test_cap_and_odd_input(void **state)
 	buf_free(&b);
 	/* Plain text without markup. */
 	expect("just text, no tags", "just text, no tags\n");
-	/* A meta charset does not override UTF-8. */
+	/* A meta charset does not override UTF-8, nor does a charset in
+	 * an http-equiv meta, and text before any meta is UTF-8 too. */
 	expect("<meta charset=iso-8859-1><p>\xc3\xa9t\xc3\xa9</p>",
 	    "\xc3\xa9t\xc3\xa9\n");
+	expect("<p>\xc3\xa9t\xc3\xa9</p><meta http-equiv=Content-Type "
+	    "content=\"text/html; charset=windows-1252\"><p>\xe2\x82\xac "
+	    "\xc3\xa0</p>", "\xc3\xa9t\xc3\xa9\n\xe2\x82\xac \xc3\xa0\n");
+	expect("\xc3\xa9t\xc3\xa9 <b>\xc3\xa0</b>",
+	    "\xc3\xa9t\xc3\xa9 \xc3\xa0\n");
+	/* A UTF-8 byte order mark is no text. */
+	expect("\xef\xbb\xbf<p>\xc3\xa9t\xc3\xa9</p>", "\xc3\xa9t\xc3\xa9\n");
+	expect("\xef\xbb\xbf\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9\n");
 }
 
 int
