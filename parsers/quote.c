@@ -7,10 +7,10 @@
  * its text is kept, a forwarded request is data) until the writer's own
  * text ends: an attribution ("On ... wrote:"), an "Original Message"
  * separator, an Outlook header block or a signature separator.  It also
- * remembers the last thirteen lines kept, to cut the output back at a
- * valediction followed by a short signature.  Phrases are compared after
- * text_fold(), so case, accents and curly apostrophes do not matter, and
- * each language is a row in a table.
+ * counts the lines kept and remembers where the last valedictions were,
+ * to cut the output back at a valediction followed by a short signature.
+ * Phrases are compared after text_fold(), so case, accents and curly
+ * apostrophes do not matter, and each language is a row in a table.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -547,25 +547,33 @@ copy_run(struct buf *b, const char *run, const char *end)
 	return NULL;
 }
 
+/* A valediction kept: its number among the non-blank lines kept, and
+ * the length the output had before it. */
+struct vale {
+	size_t	 line;
+	size_t	 at;
+};
+
 /*
  * One pass over the lines.  It finds where the writer's text ends (an
  * attribution, an "Original Message" separator, an Outlook header block, a
  * signature separator) and copies the lines kept before it, each run of
- * them in one piece.  It remembers the last SIG_LINES + 1 non-blank lines
- * kept, each with the length the output had before it: the oldest
- * valediction among them, with at most SIG_LINES lines after it, cuts the
- * output back to that length.
+ * them in one piece.  It counts the non-blank lines kept and remembers the
+ * last SIG_LINES + 1 valedictions among them: the oldest valediction among
+ * the last SIG_LINES + 1 lines kept, with at most SIG_LINES lines after
+ * it, cuts the output back to the length it had before it.  A plain line
+ * is never a valediction: for most lines there is a count to keep, no
+ * more.
  */
 int
 quote_strip_to(struct buf *b, const char *text, size_t textlen)
 {
 	const char *p, *end, *rest, *run = NULL, *rend = NULL;
 	const struct line *next;
-	size_t ring[SIG_LINES + 1];
-	int isval[SIG_LINES + 1];
+	struct vale val[SIG_LINES + 1], *v;
 	char room[PHRASE_LINE + 1], *f;
 	struct line l, nx;
-	size_t nring = 0, head = 0, i, start = b->len;
+	size_t nlines = 0, nval = 0, i, start = b->len;
 	int fwd = 0, more;
 
 	/* The output is runs of whole lines, each with its newline (one
@@ -582,15 +590,8 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 		more = next_line(&p, end, &nx);
 		next = more ? &nx : NULL;
 		if (fwd == 0 && plain_line(&l, next)) {
-			if (l.last != 0) {
-				ring[head] = b->len +
-				    (run ? (size_t)(l.p - run) : 0);
-				isval[head] = 0;
-				if (++head == SIG_LINES + 1)
-					head = 0;
-				if (nring < SIG_LINES + 1)
-					nring++;
-			}
+			if (l.last != 0)
+				nlines++;
 			if (run == NULL)
 				run = l.p;
 			rend = l.p + l.n;
@@ -613,14 +614,16 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 			continue;
 		}
 		if (l.last != 0) {
-			/* The lines of the open run before this one, each
-			 * with its newline, are what copy_run() adds. */
-			ring[head] = b->len + (run ? (size_t)(l.p - run) : 0);
-			isval[head] = f != NULL && valediction(&l, f);
-			if (++head == SIG_LINES + 1)
-				head = 0;
-			if (nring < SIG_LINES + 1)
-				nring++;
+			if (f != NULL && valediction(&l, f)) {
+				/* The lines of the open run before this
+				 * one, each with its newline, are what
+				 * copy_run() adds. */
+				v = &val[nval++ % (SIG_LINES + 1)];
+				v->line = nlines;
+				v->at = b->len +
+				    (run ? (size_t)(l.p - run) : 0);
+			}
+			nlines++;
 		}
 		if (f != NULL)
 			fold_free(f, room);
@@ -629,13 +632,14 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 		rend = l.p + l.n;
 	}
 	copy_run(b, run, rend);
-	/* The oldest valediction among the last SIG_LINES + 1 lines kept
-	 * has at most SIG_LINES after it. */
-	for (i = 0; i < nring; i++) {
-		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
-
-		if (isval[k]) {
-			buf_truncate(b, ring[k]);
+	/* The last SIG_LINES + 1 lines kept hold at most SIG_LINES + 1
+	 * valedictions, the last ones: the oldest of those among the lines
+	 * wins. */
+	for (i = nval > SIG_LINES + 1 ? nval - (SIG_LINES + 1) : 0; i < nval;
+	    i++) {
+		v = &val[i % (SIG_LINES + 1)];
+		if (v->line + SIG_LINES + 1 >= nlines) {
+			buf_truncate(b, v->at);
 			break;
 		}
 	}
