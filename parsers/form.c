@@ -688,16 +688,10 @@ struct form_index {
 							 * labels' first words */
 };
 
-static unsigned
-word_bit(const char *w, size_t len)
-{
-	return WORD_BIT(w, len);
-}
-
 static void
 bits_add(uint64_t *bits, const char *w, size_t len)
 {
-	unsigned b = word_bit(w, len);
+	unsigned b = WORD_BIT(w, len);
 
 	bits[b >> 6] |= 1ull << (b & 63);
 }
@@ -706,7 +700,7 @@ bits_add(uint64_t *bits, const char *w, size_t len)
 static int
 bits_may_hold(const uint64_t *bits, const char *w, size_t len)
 {
-	unsigned b = word_bit(w, len);
+	unsigned b = WORD_BIT(w, len);
 
 	return (bits[b >> 6] >> (b & 63)) & 1;
 }
@@ -716,7 +710,7 @@ bits_may_hold(const uint64_t *bits, const char *w, size_t len)
 static void
 word_chain(struct form_index *x, struct form_key *k)
 {
-	uint32_t *head = &x->wordtab[word_bit(k->s, k->len)];
+	uint32_t *head = &x->wordtab[WORD_BIT(k->s, k->len)];
 
 	if (k->chained)
 		return;
@@ -726,19 +720,36 @@ word_chain(struct form_index *x, struct form_key *k)
 }
 
 /* The key of w[0..len) on the wordtab chain that starts at slot i - 1,
- * or NULL.  Hint words are short: they are compared a byte at a time,
- * which costs less than a call to memcmp(). */
+ * or NULL.  Hint words are short: a call to memcmp() would cost more
+ * than the word.  From four bytes on, the first four and the last four
+ * are compared as two numbers (they overlap when the word is shorter
+ * than eight), and the bytes between them, if any, one at a time, as
+ * are the words of three bytes or less. */
 static const struct form_key *
 word_on_chain(const struct form_index *x, uint32_t i, const char *w,
     size_t len)
 {
 	const struct form_key *k;
+	uint32_t a, b, c, d;
 	size_t j;
 
 	for (; i != 0; i = k->wordnext) {
 		k = &x->slot[i - 1];
 		if (k->len != len)
 			continue;
+		if (len >= 4) {
+			memcpy(&a, k->s, 4);
+			memcpy(&b, w, 4);
+			memcpy(&c, k->s + len - 4, 4);
+			memcpy(&d, w + len - 4, 4);
+			if (a != b || c != d)
+				continue;
+			for (j = 4; j + 4 < len && k->s[j] == w[j]; j++)
+				continue;
+			if (j + 4 >= len)
+				return k;
+			continue;
+		}
 		for (j = 0; j < len && k->s[j] == w[j]; j++)
 			continue;
 		if (j == len)
@@ -751,7 +762,7 @@ word_on_chain(const struct form_index *x, uint32_t i, const char *w,
 static const struct form_key *
 word_key(const struct form_index *x, const char *w, size_t len)
 {
-	return word_on_chain(x, x->wordtab[word_bit(w, len)], w, len);
+	return word_on_chain(x, x->wordtab[WORD_BIT(w, len)], w, len);
 }
 
 /* The index keeps the low half of text_hash(). */
@@ -1034,7 +1045,7 @@ form_label_head(const struct form *f, const char *w, size_t len)
 }
 
 /* form_word_langs(): most words of a text are no hint word, and the
- * table of word_bit() values says so without hashing. */
+ * table of WORD_BIT() values says so without hashing. */
 static unsigned
 word_langs(const struct form *f, const char *w, size_t len)
 {
