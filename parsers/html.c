@@ -663,14 +663,13 @@ static struct {
 static int
 classify(const char *name)
 {
-	size_t len = strnlen(name, CLASS_NAME);
 	unsigned h = 5381;
-	size_t i;
+	size_t len;
 
+	for (len = 0; len < CLASS_NAME && name[len] != '\0'; len++)
+		h = h * 33 + (unsigned char)name[len];
 	if (len >= CLASS_NAME)
 		return classify_name(name);
-	for (i = 0; i < len; i++)
-		h = h * 33 + (unsigned char)name[i];
 	h %= CLASS_CACHE;
 	if (strcmp(class_cache[h].name, name) != 0 ||
 	    class_cache[h].name[0] == '\0') {
@@ -1011,6 +1010,25 @@ attr_copy(void *ctx, const xmlChar *v)
 	return p;
 }
 
+/* 1 when a class attribute's value v holds one of the classes
+ * quote_kind() looks for. */
+static int
+quote_class(const xmlChar *v)
+{
+	static const char *const classes[] = {
+		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
+	};
+	int j;
+
+	/* Each of the classes holds a '_' or a '-'. */
+	if (v == NULL || strpbrk((const char *)v, "_-") == NULL)
+		return 0;
+	for (j = 0; classes[j]; j++)
+		if (strcasestr((const char *)v, classes[j]) != NULL)
+			return 1;
+	return 0;
+}
+
 /*
  * Keeps the attributes the walk can read: an id anywhere; a class holding
  * one of the classes quote_kind() looks for; a style on a div or a
@@ -1018,39 +1036,41 @@ attr_copy(void *ctx, const xmlChar *v)
  * blockquote (el: the name as written, prefix and all).  An element left
  * with none is read the same way as one with only attributes the walk
  * never asks for.  The parser writes names in lower case and drops a
- * repeated one.
+ * repeated one.  Most attributes are none of these, which their first
+ * letter tells.
  */
 static int
 attr_keep(void *ctx, struct hnode *n, const char *el, const xmlChar **atts)
 {
-	static const char *const classes[] = {
-		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
-	};
 	const char **slot, *name;
 	const xmlChar *v;
 	size_t i;
-	int j, quoting;
 
-	quoting = strcmp(el, "div") == 0 || strcmp(el, "blockquote") == 0;
 	for (i = 0; atts[i] != NULL; i += 2) {
 		name = (const char *)atts[i];
 		v = atts[i + 1];
 		slot = NULL;
-		if (strcmp(name, "id") == 0)
-			slot = &n->id;
-		else if (strcmp(name, "class") == 0) {
-			/* Each of the classes holds a '_' or a '-'. */
-			if (v == NULL || strpbrk((const char *)v, "_-") == NULL)
-				continue;
-			for (j = 0; classes[j]; j++)
-				if (strcasestr((const char *)v,
-				    classes[j]) != NULL)
-					slot = &n->class;
-		} else if (strcmp(name, "style") == 0 && quoting)
-			slot = &n->style;
-		else if (strcmp(name, "type") == 0 &&
-		    strcmp(el, "blockquote") == 0)
-			slot = &n->type;
+		switch (name[0]) {
+		case 'i':
+			if (strcmp(name, "id") == 0)
+				slot = &n->id;
+			break;
+		case 'c':
+			if (strcmp(name, "class") == 0 && quote_class(v))
+				slot = &n->class;
+			break;
+		case 's':
+			if (strcmp(name, "style") == 0 &&
+			    (strcmp(el, "div") == 0 ||
+			    strcmp(el, "blockquote") == 0))
+				slot = &n->style;
+			break;
+		case 't':
+			if (strcmp(name, "type") == 0 &&
+			    strcmp(el, "blockquote") == 0)
+				slot = &n->type;
+			break;
+		}
 		if (slot == NULL || *slot != NULL)
 			continue;
 		if ((*slot = attr_copy(ctx, v)) == NULL)

@@ -166,6 +166,17 @@ test_quote_markers(void **state)
 	expect("<p>Reply</p><hr><div id=divRplyFwdMsg><b>De :</b> X<br>"
 	    "<b>Objet :</b> demande</div><div>old</div>",
 	    "Reply\n-----Original Message-----\nold\n");
+	/* Among other attributes; a style on a p is not read. */
+	expect("<p>Reply</p><div lang=en class=x title=t "
+	    "style='border-top:solid 1.0pt' align=left><b>From:</b> X<br>"
+	    "<b>Sent:</b> Monday<br><b>Subject:</b> access</div><p>old</p>",
+	    "Reply\n-----Original Message-----\nold\n");
+	expect("<p>Reply</p><p style='border-top:solid 1.0pt'><b>From:</b> "
+	    "X<br><b>Sent:</b> Monday</p><p>more</p>",
+	    "Reply\nFrom: X\nSent: Monday\nmore\n");
+	expect("<p>Reply</p><div title=t type=x id=divRplyFwdMsg>"
+	    "<b>De :</b> X</div><div>old</div>",
+	    "Reply\n-----Original Message-----\nold\n");
 	/* A table cell is no place for a marker: it gets a line. */
 	expect("<table><tr><td>a</td><td><blockquote>q</blockquote>b</td>"
 	    "</tr></table>", "a\t\n-----Original Message-----\nb\n");
