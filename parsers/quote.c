@@ -443,6 +443,10 @@ val_pairs_init(void)
 	val_pairs_ready = 1;
 }
 
+/* text_fold_bytes(), asked for once per text by quote_strip_to():
+ * plain_line() reads it for every line. */
+static const unsigned char *plain_fold;
+
 /*
  * Whether a line needs none of the tests of quote_strip()'s own loop (a
  * forward's header lines aside, which the caller checks): a blank line,
@@ -456,12 +460,11 @@ val_pairs_init(void)
 static int
 plain_line(const struct line *l, const struct line *next)
 {
-	const unsigned char *fold;
+	const unsigned char *fold = plain_fold;
 	unsigned char c, d;
 
 	if (l->last == 0)
 		return 1;
-	fold = text_fold_bytes();
 	c = fold[(unsigned char)l->p[0]];
 	if (!FOLD_KEPT(c) || c == '-' || l->last == ':' ||
 	    (next != NULL && next->last == ':'))
@@ -572,7 +575,7 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 	const struct line *next;
 	struct vale val[SIG_LINES + 1], *v;
 	char room[PHRASE_LINE + 1], *f;
-	struct line l, nx;
+	struct line two[2], *l = &two[0], *nx = &two[1], *t;
 	size_t nlines = 0, nval = 0, i, start = b->len;
 	int fwd = 0, more;
 
@@ -582,54 +585,58 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 	end = text + textlen;
 	if (buf_reserve(b, textlen + 1) == -1)
 		return -1;
+	plain_fold = text_fold_bytes();
 	p = text;
-	more = next_line(&p, end, &nx);
+	more = next_line(&p, end, nx);
 	while (more) {
+		/* The line after this one becomes this one. */
+		t = l;
 		l = nx;
+		nx = t;
 		rest = p;
-		more = next_line(&p, end, &nx);
-		next = more ? &nx : NULL;
-		if (fwd == 0 && plain_line(&l, next)) {
-			if (l.last != 0)
+		more = next_line(&p, end, nx);
+		next = more ? nx : NULL;
+		if (fwd == 0 && plain_line(l, next)) {
+			if (l->last != 0)
 				nlines++;
 			if (run == NULL)
-				run = l.p;
-			rend = l.p + l.n;
+				run = l->p;
+			rend = l->p + l->n;
 			continue;
 		}
-		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
+		if ((fwd != 0 && forward_header(l, &fwd)) || quoted(l)) {
 			run = copy_run(b, run, rend);
 			continue;
 		}
-		f = may_be_phrase(&l, next) ? fold_line(&l, room) : NULL;
-		if (cut_here(&l, f, next, rest, end)) {
+		f = may_be_phrase(l, next) ? fold_line(l, room) : NULL;
+		if (cut_here(l, f, next, rest, end)) {
 			fold_free(f, room);
 			break;
 		}
 		/* Only a folded line can be a phrase. */
-		if (f != NULL && forward_marker(&l, f)) {
+		if (f != NULL && forward_marker(l, f)) {
 			fwd = 1;
 			run = copy_run(b, run, rend);
 			fold_free(f, room);
 			continue;
 		}
-		if (l.last != 0) {
-			if (f != NULL && valediction(&l, f)) {
+		if (l->last != 0) {
+			if (f != NULL && valediction(l, f)) {
 				/* The lines of the open run before this
 				 * one, each with its newline, are what
 				 * copy_run() adds. */
 				v = &val[nval++ % (SIG_LINES + 1)];
 				v->line = nlines;
 				v->at = b->len +
-				    (run ? (size_t)(l.p - run) : 0);
+				    (run ? (size_t)(l->p - run) : 0);
 			}
 			nlines++;
 		}
 		if (f != NULL)
 			fold_free(f, room);
 		if (run == NULL)
-			run = l.p;
-		rend = l.p + l.n;
+			run = l->p;
+		rend = l->p + l->n;
 	}
 	copy_run(b, run, rend);
 	/* The last SIG_LINES + 1 lines kept hold at most SIG_LINES + 1
