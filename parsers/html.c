@@ -15,6 +15,7 @@
  * because a forwarded request is data.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -267,10 +268,43 @@ fit(const unsigned char *p, const unsigned char *end, size_t room)
 	return q;
 }
 
+/*
+ * The first byte from p on that is not printable ASCII: a space, a
+ * control, a byte of a character of several, or the NUL at end.  Eight
+ * bytes at a time while eight are left before end: with v a word of
+ * them, (v - 0x21 per byte) & ~v flags each byte under 0x21, and v
+ * itself each byte from 0x80 up; a borrow flags a byte only after a
+ * flagged one, and on a little-endian machine the lowest flagged byte
+ * comes first.
+ */
+static const unsigned char *
+printable_end(const unsigned char *p, const unsigned char *end)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v, m;
+
+	while (end - p >= 8) {
+		memcpy(&v, p, 8);
+		if ((m = (((v - ones * 0x21) & ~v) | v) & highs) != 0)
+			return p + ((unsigned)__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#else
+	(void)end;
+#endif
+	while (*p > ' ' && *p < 0x80)
+		p++;
+	return p;
+}
+
+/* Text s[0..len) (NUL-terminated there) into the output. */
 static void
-text(struct out *o, const char *s)
+text(struct out *o, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *r;
+	const unsigned char *end = p + len;
 	size_t n;
 
 	while (*p && !o->full) {
@@ -317,11 +351,11 @@ text(struct out *o, const char *s)
 		 * loop would write for it is that space. */
 		r = p + n;
 		for (;;) {
-			/* Printable ASCII, most of a text, a byte at a
-			 * time; the rest as plain_char() says, but for
-			 * the space and the end that mostly stop a run. */
-			while (*r > ' ' && *r < 0x80)
-				r++;
+			/* Printable ASCII, most of a text, by
+			 * printable_end(); the rest as plain_char() says,
+			 * but for the space and the end that mostly stop a
+			 * run. */
+			r = printable_end(r, end);
 			if (*r == ' ' && !o->pre && ((r[1] > ' ' &&
 			    r[1] < 0x80) || plain_char(r + 1))) {
 				r++;
@@ -824,7 +858,7 @@ walk(struct out *o, struct hnode *top)
 		descend = 0;
 		if (n->kind == N_TEXT) {
 			if (n->text)
-				text(o, n->text);
+				text(o, n->text, n->len);
 		} else if (n->kind == N_ELEMENT) {
 			descend = enter(o, n, d);
 			if (!descend)

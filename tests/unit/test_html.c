@@ -310,6 +310,42 @@ test_cap_and_odd_input(void **state)
 	s = html_to_text("<p>x</p>", 8, 0, &n);
 	assert_string_equal(s, "");
 	free(s);
+	/* Runs of printable ASCII of every length around the eight bytes
+	 * read at once, ended by each kind of byte that stops them. */
+	{
+		static const struct {
+			const char *in, *out;
+		} stops[] = {
+			{ "  ", " " }, { "\t", " " }, { "\n", " " },
+			{ "\xc2\xa0", " " }, { "\xc3\xa9", "\xc3\xa9" },
+			{ "\xe2\x82\xac", "\xe2\x82\xac" },
+			{ "\xe2\x80\x8b", "" }, { " ", " " },
+		};
+		struct buf in, want;
+		size_t k, j;
+
+		for (j = 0; j < sizeof(stops) / sizeof(stops[0]); j++)
+			for (k = 1; k < 20; k++) {
+				buf_init(&in, 256);
+				buf_init(&want, 256);
+				buf_addstr(&in, "<p>");
+				for (i = 0; i < (int)k; i++) {
+					buf_addch(&in, (char)('a' + i));
+					buf_addch(&want, (char)('a' + i));
+				}
+				buf_addstr(&in, stops[j].in);
+				buf_addstr(&want, stops[j].out);
+				for (i = 0; i < (int)(20 - k); i++) {
+					buf_addch(&in, (char)('A' + i));
+					buf_addch(&want, (char)('A' + i));
+				}
+				buf_addstr(&in, "</p>");
+				buf_addch(&want, '\n');
+				expect(in.data, want.data);
+				buf_free(&in);
+				buf_free(&want);
+			}
+	}
 	/* Invalid UTF-8 and NUL bytes are replaced, not passed on. */
 	s = html_to_text("<p>a\xff" "b\0c</p>", 12, 100, &n);
 	assert_string_equal(s, "a\xef\xbf\xbd" "b c\n");
