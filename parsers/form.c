@@ -696,15 +696,6 @@ bits_add(uint64_t *bits, const char *w, size_t len)
 	bits[b >> 6] |= 1ull << (b & 63);
 }
 
-/* 0 when no word added to bits is w[0..len) (len > 0); 1: maybe. */
-static int
-bits_may_hold(const uint64_t *bits, const char *w, size_t len)
-{
-	unsigned b = WORD_BIT(w, len);
-
-	return (bits[b >> 6] >> (b & 63)) & 1;
-}
-
 /* Put k (a hint word or a trigger's first word) on its wordtab chain,
  * once. */
 static void
@@ -719,18 +710,21 @@ word_chain(struct form_index *x, struct form_key *k)
 	*head = (uint32_t)(k - x->slot) + 1;
 }
 
-/* The key of w[0..len) on the wordtab chain that starts at slot i - 1,
+/*
+ * The key of w[0..len) on the wordtab chain that starts at slot i - 1,
  * or NULL.  Hint words are short: a call to memcmp() would cost more
- * than the word.  From four bytes on, the first four and the last four
- * are compared as two numbers (they overlap when the word is shorter
- * than eight), and the bytes between them, if any, one at a time, as
- * are the words of three bytes or less. */
+ * than the word.  The first and the last four bytes (two in a word of
+ * two or three) are compared as two numbers, which overlap in a word
+ * shorter than twice that, and the bytes between them, if any, one at
+ * a time.
+ */
 static const struct form_key *
 word_on_chain(const struct form_index *x, uint32_t i, const char *w,
     size_t len)
 {
 	const struct form_key *k;
 	uint32_t a, b, c, d;
+	uint16_t a2, b2, c2, d2;
 	size_t j;
 
 	for (; i != 0; i = k->wordnext) {
@@ -748,11 +742,14 @@ word_on_chain(const struct form_index *x, uint32_t i, const char *w,
 				continue;
 			if (j + 4 >= len)
 				return k;
-			continue;
-		}
-		for (j = 0; j < len && k->s[j] == w[j]; j++)
-			continue;
-		if (j == len)
+		} else if (len >= 2) {
+			memcpy(&a2, k->s, 2);
+			memcpy(&b2, w, 2);
+			memcpy(&c2, k->s + len - 2, 2);
+			memcpy(&d2, w + len - 2, 2);
+			if (a2 == b2 && c2 == d2)
+				return k;
+		} else if (len == 0 || k->s[0] == w[0])
 			return k;
 	}
 	return NULL;
@@ -1035,10 +1032,15 @@ int
 form_label_head(const struct form *f, const char *w, size_t len)
 {
 	const struct form_key *k;
+	unsigned b;
 
 	if (f->index == NULL || len == 0)
 		return 1;
-	if (!bits_may_hold(f->index->headbits, w, len))
+	/* Most words are no label's first word: their bit in headbits
+	 * (bits_add()) is clear.  It is read here, for every word asked
+	 * of. */
+	b = WORD_BIT(w, len);
+	if (((f->index->headbits[b >> 6] >> (b & 63)) & 1) == 0)
 		return 0;
 	k = index_slot(f->index, w, len, key_hash(w, len));
 	return k->s != NULL && k->head;

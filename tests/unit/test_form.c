@@ -343,7 +343,9 @@ test_word_langs(void **state)
 	assert_int_equal(form_word_langs(f, "zzqx", 4), 0);
 	assert_int_equal(form_word_langs(f, "", 0), 0);
 	/* A word one byte off a hint word, wherever that byte is, has
-	 * the languages of the hint words it is, if any. */
+	 * the languages of the hint words it is, if any: a byte changed
+	 * to another letter, or only in bit 5 (the lookup's chains go by
+	 * the low five bits of the first and the last byte). */
 	for (l = 0; l < LANG_COUNT; l++)
 		for (i = 0; i < f->nlang_words[l]; i++) {
 			char m[64];
@@ -351,11 +353,14 @@ test_word_langs(void **state)
 
 			if (n >= sizeof(m))
 				continue;
-			for (p = 0; p < n; p++) {
+			for (p = 0; p < 2 * n; p++) {
 				unsigned want = 0;
 
 				memcpy(m, f->lang_words[l][i], n + 1);
-				m[p] = m[p] == 'q' ? 'x' : 'q';
+				if (p < n)
+					m[p] = m[p] == 'q' ? 'x' : 'q';
+				else
+					m[p - n] ^= 0x20;
 				for (k = 0; k < LANG_COUNT; k++)
 					for (j = 0; j < f->nlang_words[k]; j++)
 						if (strcmp(f->lang_words[k][j],
