@@ -688,27 +688,12 @@ struct form_index {
 							 * labels' first words */
 };
 
-static unsigned
-word_bit(const char *w, size_t len)
-{
-	return WORD_BIT(w, len);
-}
-
 static void
 bits_add(uint64_t *bits, const char *w, size_t len)
 {
-	unsigned b = word_bit(w, len);
+	unsigned b = WORD_BIT(w, len);
 
 	bits[b >> 6] |= 1ull << (b & 63);
-}
-
-/* 0 when no word added to bits is w[0..len) (len > 0); 1: maybe. */
-static int
-bits_may_hold(const uint64_t *bits, const char *w, size_t len)
-{
-	unsigned b = word_bit(w, len);
-
-	return (bits[b >> 6] >> (b & 63)) & 1;
 }
 
 /* Put k (a hint word or a trigger's first word) on its wordtab chain,
@@ -716,7 +701,7 @@ bits_may_hold(const uint64_t *bits, const char *w, size_t len)
 static void
 word_chain(struct form_index *x, struct form_key *k)
 {
-	uint32_t *head = &x->wordtab[word_bit(k->s, k->len)];
+	uint32_t *head = &x->wordtab[WORD_BIT(k->s, k->len)];
 
 	if (k->chained)
 		return;
@@ -725,23 +710,46 @@ word_chain(struct form_index *x, struct form_key *k)
 	*head = (uint32_t)(k - x->slot) + 1;
 }
 
-/* The key of w[0..len) on the wordtab chain that starts at slot i - 1,
- * or NULL.  Hint words are short: they are compared a byte at a time,
- * which costs less than a call to memcmp(). */
+/*
+ * The key of w[0..len) on the wordtab chain that starts at slot i - 1,
+ * or NULL.  Hint words are short: a call to memcmp() would cost more
+ * than the word.  The first and the last four bytes (two in a word of
+ * two or three) are compared as two numbers, which overlap in a word
+ * shorter than twice that, and the bytes between them, if any, one at
+ * a time.
+ */
 static const struct form_key *
 word_on_chain(const struct form_index *x, uint32_t i, const char *w,
     size_t len)
 {
 	const struct form_key *k;
+	uint32_t a, b, c, d;
+	uint16_t a2, b2, c2, d2;
 	size_t j;
 
 	for (; i != 0; i = k->wordnext) {
 		k = &x->slot[i - 1];
 		if (k->len != len)
 			continue;
-		for (j = 0; j < len && k->s[j] == w[j]; j++)
-			continue;
-		if (j == len)
+		if (len >= 4) {
+			memcpy(&a, k->s, 4);
+			memcpy(&b, w, 4);
+			memcpy(&c, k->s + len - 4, 4);
+			memcpy(&d, w + len - 4, 4);
+			if (a != b || c != d)
+				continue;
+			for (j = 4; j + 4 < len && k->s[j] == w[j]; j++)
+				continue;
+			if (j + 4 >= len)
+				return k;
+		} else if (len >= 2) {
+			memcpy(&a2, k->s, 2);
+			memcpy(&b2, w, 2);
+			memcpy(&c2, k->s + len - 2, 2);
+			memcpy(&d2, w + len - 2, 2);
+			if (a2 == b2 && c2 == d2)
+				return k;
+		} else if (len == 0 || k->s[0] == w[0])
 			return k;
 	}
 	return NULL;
@@ -751,7 +759,7 @@ word_on_chain(const struct form_index *x, uint32_t i, const char *w,
 static const struct form_key *
 word_key(const struct form_index *x, const char *w, size_t len)
 {
-	return word_on_chain(x, x->wordtab[word_bit(w, len)], w, len);
+	return word_on_chain(x, x->wordtab[WORD_BIT(w, len)], w, len);
 }
 
 /* The index keeps the low half of text_hash(). */
@@ -1024,17 +1032,22 @@ int
 form_label_head(const struct form *f, const char *w, size_t len)
 {
 	const struct form_key *k;
+	unsigned b;
 
 	if (f->index == NULL || len == 0)
 		return 1;
-	if (!bits_may_hold(f->index->headbits, w, len))
+	/* Most words are no label's first word: their bit in headbits
+	 * (bits_add()) is clear.  It is read here, for every word asked
+	 * of. */
+	b = WORD_BIT(w, len);
+	if (((f->index->headbits[b >> 6] >> (b & 63)) & 1) == 0)
 		return 0;
 	k = index_slot(f->index, w, len, key_hash(w, len));
 	return k->s != NULL && k->head;
 }
 
 /* form_word_langs(): most words of a text are no hint word, and the
- * table of word_bit() values says so without hashing. */
+ * table of WORD_BIT() values says so without hashing. */
 static unsigned
 word_langs(const struct form *f, const char *w, size_t len)
 {

@@ -15,6 +15,7 @@
  * because a forwarded request is data.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -267,10 +268,43 @@ fit(const unsigned char *p, const unsigned char *end, size_t room)
 	return q;
 }
 
+/*
+ * The first byte from p on that is not printable ASCII: a space, a
+ * control, a byte of a character of several, or the NUL at end.  Eight
+ * bytes at a time while eight are left before end: with v a word of
+ * them, (v - 0x21 per byte) & ~v flags each byte under 0x21, and v
+ * itself each byte from 0x80 up; a borrow flags a byte only after a
+ * flagged one, and on a little-endian machine the lowest flagged byte
+ * comes first.
+ */
+static const unsigned char *
+printable_end(const unsigned char *p, const unsigned char *end)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v, m;
+
+	while (end - p >= 8) {
+		memcpy(&v, p, 8);
+		if ((m = (((v - ones * 0x21) & ~v) | v) & highs) != 0)
+			return p + ((unsigned)__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#else
+	(void)end;
+#endif
+	while (*p > ' ' && *p < 0x80)
+		p++;
+	return p;
+}
+
+/* Text s[0..len) (NUL-terminated there) into the output. */
 static void
-text(struct out *o, const char *s)
+text(struct out *o, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *r;
+	const unsigned char *end = p + len;
 	size_t n;
 
 	while (*p && !o->full) {
@@ -317,11 +351,11 @@ text(struct out *o, const char *s)
 		 * loop would write for it is that space. */
 		r = p + n;
 		for (;;) {
-			/* Printable ASCII, most of a text, a byte at a
-			 * time; the rest as plain_char() says, but for
-			 * the space and the end that mostly stop a run. */
-			while (*r > ' ' && *r < 0x80)
-				r++;
+			/* Printable ASCII, most of a text, by
+			 * printable_end(); the rest as plain_char() says,
+			 * but for the space and the end that mostly stop a
+			 * run. */
+			r = printable_end(r, end);
 			if (*r == ' ' && !o->pre && ((r[1] > ' ' &&
 			    r[1] < 0x80) || plain_char(r + 1))) {
 				r++;
@@ -663,14 +697,13 @@ static struct {
 static int
 classify(const char *name)
 {
-	size_t len = strnlen(name, CLASS_NAME);
 	unsigned h = 5381;
-	size_t i;
+	size_t len;
 
+	for (len = 0; len < CLASS_NAME && name[len] != '\0'; len++)
+		h = h * 33 + (unsigned char)name[len];
 	if (len >= CLASS_NAME)
 		return classify_name(name);
-	for (i = 0; i < len; i++)
-		h = h * 33 + (unsigned char)name[i];
 	h %= CLASS_CACHE;
 	if (strcmp(class_cache[h].name, name) != 0 ||
 	    class_cache[h].name[0] == '\0') {
@@ -825,7 +858,7 @@ walk(struct out *o, struct hnode *top)
 		descend = 0;
 		if (n->kind == N_TEXT) {
 			if (n->text)
-				text(o, n->text);
+				text(o, n->text, n->len);
 		} else if (n->kind == N_ELEMENT) {
 			descend = enter(o, n, d);
 			if (!descend)
@@ -857,7 +890,7 @@ walk(struct out *o, struct hnode *top)
 /* Reading. */
 
 #define HTML_OPTIONS	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | \
-	HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+	HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC)
 
 #define BLOCK_BYTES	16384	/* a block of the tree's memory */
 
@@ -1011,6 +1044,25 @@ attr_copy(void *ctx, const xmlChar *v)
 	return p;
 }
 
+/* 1 when a class attribute's value v holds one of the classes
+ * quote_kind() looks for. */
+static int
+quote_class(const xmlChar *v)
+{
+	static const char *const classes[] = {
+		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
+	};
+	int j;
+
+	/* Each of the classes holds a '_' or a '-'. */
+	if (v == NULL || strpbrk((const char *)v, "_-") == NULL)
+		return 0;
+	for (j = 0; classes[j]; j++)
+		if (strcasestr((const char *)v, classes[j]) != NULL)
+			return 1;
+	return 0;
+}
+
 /*
  * Keeps the attributes the walk can read: an id anywhere; a class holding
  * one of the classes quote_kind() looks for; a style on a div or a
@@ -1018,39 +1070,41 @@ attr_copy(void *ctx, const xmlChar *v)
  * blockquote (el: the name as written, prefix and all).  An element left
  * with none is read the same way as one with only attributes the walk
  * never asks for.  The parser writes names in lower case and drops a
- * repeated one.
+ * repeated one.  Most attributes are none of these, which their first
+ * letter tells.
  */
 static int
 attr_keep(void *ctx, struct hnode *n, const char *el, const xmlChar **atts)
 {
-	static const char *const classes[] = {
-		"gmail_quote", "yahoo_quoted", "moz-cite-prefix", NULL
-	};
 	const char **slot, *name;
 	const xmlChar *v;
 	size_t i;
-	int j, quoting;
 
-	quoting = strcmp(el, "div") == 0 || strcmp(el, "blockquote") == 0;
 	for (i = 0; atts[i] != NULL; i += 2) {
 		name = (const char *)atts[i];
 		v = atts[i + 1];
 		slot = NULL;
-		if (strcmp(name, "id") == 0)
-			slot = &n->id;
-		else if (strcmp(name, "class") == 0) {
-			/* Each of the classes holds a '_' or a '-'. */
-			if (v == NULL || strpbrk((const char *)v, "_-") == NULL)
-				continue;
-			for (j = 0; classes[j]; j++)
-				if (strcasestr((const char *)v,
-				    classes[j]) != NULL)
-					slot = &n->class;
-		} else if (strcmp(name, "style") == 0 && quoting)
-			slot = &n->style;
-		else if (strcmp(name, "type") == 0 &&
-		    strcmp(el, "blockquote") == 0)
-			slot = &n->type;
+		switch (name[0]) {
+		case 'i':
+			if (strcmp(name, "id") == 0)
+				slot = &n->id;
+			break;
+		case 'c':
+			if (strcmp(name, "class") == 0 && quote_class(v))
+				slot = &n->class;
+			break;
+		case 's':
+			if (strcmp(name, "style") == 0 &&
+			    (strcmp(el, "div") == 0 ||
+			    strcmp(el, "blockquote") == 0))
+				slot = &n->style;
+			break;
+		case 't':
+			if (strcmp(name, "type") == 0 &&
+			    strcmp(el, "blockquote") == 0)
+				slot = &n->type;
+			break;
+		}
 		if (slot == NULL || *slot != NULL)
 			continue;
 		if ((*slot = attr_copy(ctx, v)) == NULL)
@@ -1200,10 +1254,18 @@ internal_subset(void *ctx, const xmlChar *name, const xmlChar *eid,
 }
 
 /*
- * Parses html[0..len) into t with htmlCtxtReadMemory(), which keeps the
+ * Parses html[0..len) into t with htmlParseDocument(), which keeps the
  * handler of the context it is given: ours build t instead of an xmlDoc
  * (no document is made, there is none to free).  The element names stay
  * in the parser's dictionary, which t keeps a reference to.
+ *
+ * The input is UTF-8 (text_sanitize() made it valid UTF-8 without NUL):
+ * the context made for it by htmlCreateMemoryParserCtxt() is told so with
+ * xmlSwitchEncoding(), which skips a UTF-8 BOM and converts nothing, and
+ * HTML_PARSE_IGNORE_ENC keeps a <meta> charset from changing that.
+ * htmlCtxtReadMemory() given "UTF-8" read the same through a converter
+ * from UTF-8 to UTF-8, which copied the whole input once more and was
+ * asked for more input at every step over the last bytes.
  */
 static void
 html_read(struct tree *t, const char *html, int len)
@@ -1211,9 +1273,10 @@ html_read(struct tree *t, const char *html, int len)
 	htmlParserCtxtPtr ctxt;
 	htmlSAXHandlerPtr sax;
 
-	if ((ctxt = htmlNewParserCtxt()) == NULL)
+	if ((ctxt = htmlCreateMemoryParserCtxt(html, len)) == NULL)
 		return;
-	if ((sax = ctxt->sax) != NULL) {
+	if ((sax = ctxt->sax) != NULL &&
+	    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0) {
 		sax->startDocument = NULL;
 		sax->endDocument = NULL;
 		sax->internalSubset = internal_subset;
@@ -1224,8 +1287,8 @@ html_read(struct tree *t, const char *html, int len)
 		sax->comment = comment;
 		sax->processingInstruction = processing_instruction;
 		ctxt->_private = t;
-		htmlCtxtReadMemory(ctxt, html, len, NULL, "UTF-8",
-		    HTML_OPTIONS);
+		htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+		htmlParseDocument(ctxt);
 	}
 	/* Element names outlive the parser, or no element is kept. */
 	if (ctxt->dict != NULL && xmlDictReference(ctxt->dict) == 0)

@@ -7,10 +7,10 @@
  * its text is kept, a forwarded request is data) until the writer's own
  * text ends: an attribution ("On ... wrote:"), an "Original Message"
  * separator, an Outlook header block or a signature separator.  It also
- * remembers the last thirteen lines kept, to cut the output back at a
- * valediction followed by a short signature.  Phrases are compared after
- * text_fold(), so case, accents and curly apostrophes do not matter, and
- * each language is a row in a table.
+ * counts the lines kept and remembers where the last valedictions were,
+ * to cut the output back at a valediction followed by a short signature.
+ * Phrases are compared after text_fold(), so case, accents and curly
+ * apostrophes do not matter, and each language is a row in a table.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -443,6 +443,10 @@ val_pairs_init(void)
 	val_pairs_ready = 1;
 }
 
+/* text_fold_bytes(), asked for once per text by quote_strip_to():
+ * plain_line() reads it for every line. */
+static const unsigned char *plain_fold;
+
 /*
  * Whether a line needs none of the tests of quote_strip()'s own loop (a
  * forward's header lines aside, which the caller checks): a blank line,
@@ -456,12 +460,11 @@ val_pairs_init(void)
 static int
 plain_line(const struct line *l, const struct line *next)
 {
-	const unsigned char *fold;
+	const unsigned char *fold = plain_fold;
 	unsigned char c, d;
 
 	if (l->last == 0)
 		return 1;
-	fold = text_fold_bytes();
 	c = fold[(unsigned char)l->p[0]];
 	if (!FOLD_KEPT(c) || c == '-' || l->last == ':' ||
 	    (next != NULL && next->last == ':'))
@@ -547,25 +550,33 @@ copy_run(struct buf *b, const char *run, const char *end)
 	return NULL;
 }
 
+/* A valediction kept: its number among the non-blank lines kept, and
+ * the length the output had before it. */
+struct vale {
+	size_t	 line;
+	size_t	 at;
+};
+
 /*
  * One pass over the lines.  It finds where the writer's text ends (an
  * attribution, an "Original Message" separator, an Outlook header block, a
  * signature separator) and copies the lines kept before it, each run of
- * them in one piece.  It remembers the last SIG_LINES + 1 non-blank lines
- * kept, each with the length the output had before it: the oldest
- * valediction among them, with at most SIG_LINES lines after it, cuts the
- * output back to that length.
+ * them in one piece.  It counts the non-blank lines kept and remembers the
+ * last SIG_LINES + 1 valedictions among them: the oldest valediction among
+ * the last SIG_LINES + 1 lines kept, with at most SIG_LINES lines after
+ * it, cuts the output back to the length it had before it.  A plain line
+ * is never a valediction: for most lines there is a count to keep, no
+ * more.
  */
 int
 quote_strip_to(struct buf *b, const char *text, size_t textlen)
 {
 	const char *p, *end, *rest, *run = NULL, *rend = NULL;
 	const struct line *next;
-	size_t ring[SIG_LINES + 1];
-	int isval[SIG_LINES + 1];
+	struct vale val[SIG_LINES + 1], *v;
 	char room[PHRASE_LINE + 1], *f;
-	struct line l, nx;
-	size_t nring = 0, head = 0, i, start = b->len;
+	struct line two[2], *l = &two[0], *nx = &two[1], *t;
+	size_t nlines = 0, nval = 0, i, start = b->len;
 	int fwd = 0, more;
 
 	/* The output is runs of whole lines, each with its newline (one
@@ -574,68 +585,68 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 	end = text + textlen;
 	if (buf_reserve(b, textlen + 1) == -1)
 		return -1;
+	plain_fold = text_fold_bytes();
 	p = text;
-	more = next_line(&p, end, &nx);
+	more = next_line(&p, end, nx);
 	while (more) {
+		/* The line after this one becomes this one. */
+		t = l;
 		l = nx;
+		nx = t;
 		rest = p;
-		more = next_line(&p, end, &nx);
-		next = more ? &nx : NULL;
-		if (fwd == 0 && plain_line(&l, next)) {
-			if (l.last != 0) {
-				ring[head] = b->len +
-				    (run ? (size_t)(l.p - run) : 0);
-				isval[head] = 0;
-				if (++head == SIG_LINES + 1)
-					head = 0;
-				if (nring < SIG_LINES + 1)
-					nring++;
-			}
+		more = next_line(&p, end, nx);
+		next = more ? nx : NULL;
+		if (fwd == 0 && plain_line(l, next)) {
+			if (l->last != 0)
+				nlines++;
 			if (run == NULL)
-				run = l.p;
-			rend = l.p + l.n;
+				run = l->p;
+			rend = l->p + l->n;
 			continue;
 		}
-		if ((fwd != 0 && forward_header(&l, &fwd)) || quoted(&l)) {
+		if ((fwd != 0 && forward_header(l, &fwd)) || quoted(l)) {
 			run = copy_run(b, run, rend);
 			continue;
 		}
-		f = may_be_phrase(&l, next) ? fold_line(&l, room) : NULL;
-		if (cut_here(&l, f, next, rest, end)) {
+		f = may_be_phrase(l, next) ? fold_line(l, room) : NULL;
+		if (cut_here(l, f, next, rest, end)) {
 			fold_free(f, room);
 			break;
 		}
 		/* Only a folded line can be a phrase. */
-		if (f != NULL && forward_marker(&l, f)) {
+		if (f != NULL && forward_marker(l, f)) {
 			fwd = 1;
 			run = copy_run(b, run, rend);
 			fold_free(f, room);
 			continue;
 		}
-		if (l.last != 0) {
-			/* The lines of the open run before this one, each
-			 * with its newline, are what copy_run() adds. */
-			ring[head] = b->len + (run ? (size_t)(l.p - run) : 0);
-			isval[head] = f != NULL && valediction(&l, f);
-			if (++head == SIG_LINES + 1)
-				head = 0;
-			if (nring < SIG_LINES + 1)
-				nring++;
+		if (l->last != 0) {
+			if (f != NULL && valediction(l, f)) {
+				/* The lines of the open run before this
+				 * one, each with its newline, are what
+				 * copy_run() adds. */
+				v = &val[nval++ % (SIG_LINES + 1)];
+				v->line = nlines;
+				v->at = b->len +
+				    (run ? (size_t)(l->p - run) : 0);
+			}
+			nlines++;
 		}
 		if (f != NULL)
 			fold_free(f, room);
 		if (run == NULL)
-			run = l.p;
-		rend = l.p + l.n;
+			run = l->p;
+		rend = l->p + l->n;
 	}
 	copy_run(b, run, rend);
-	/* The oldest valediction among the last SIG_LINES + 1 lines kept
-	 * has at most SIG_LINES after it. */
-	for (i = 0; i < nring; i++) {
-		size_t k = (head + SIG_LINES + 1 - nring + i) % (SIG_LINES + 1);
-
-		if (isval[k]) {
-			buf_truncate(b, ring[k]);
+	/* The last SIG_LINES + 1 lines kept hold at most SIG_LINES + 1
+	 * valedictions, the last ones: the oldest of those among the lines
+	 * wins. */
+	for (i = nval > SIG_LINES + 1 ? nval - (SIG_LINES + 1) : 0; i < nval;
+	    i++) {
+		v = &val[i % (SIG_LINES + 1)];
+		if (v->line + SIG_LINES + 1 >= nlines) {
+			buf_truncate(b, v->at);
 			break;
 		}
 	}

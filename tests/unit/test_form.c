@@ -342,6 +342,34 @@ test_word_langs(void **state)
 	}
 	assert_int_equal(form_word_langs(f, "zzqx", 4), 0);
 	assert_int_equal(form_word_langs(f, "", 0), 0);
+	/* A word one byte off a hint word, wherever that byte is, has
+	 * the languages of the hint words it is, if any: a byte changed
+	 * to another letter, or only in bit 5 (the lookup's chains go by
+	 * the low five bits of the first and the last byte). */
+	for (l = 0; l < LANG_COUNT; l++)
+		for (i = 0; i < f->nlang_words[l]; i++) {
+			char m[64];
+			size_t n = strlen(f->lang_words[l][i]), j, p;
+
+			if (n >= sizeof(m))
+				continue;
+			for (p = 0; p < 2 * n; p++) {
+				unsigned want = 0;
+
+				memcpy(m, f->lang_words[l][i], n + 1);
+				if (p < n)
+					m[p] = m[p] == 'q' ? 'x' : 'q';
+				else
+					m[p - n] ^= 0x20;
+				for (k = 0; k < LANG_COUNT; k++)
+					for (j = 0; j < f->nlang_words[k]; j++)
+						if (strcmp(f->lang_words[k][j],
+						    m) == 0)
+							want |= 1u << k;
+				assert_int_equal(form_word_langs(f, m, n),
+				    want);
+			}
+		}
 	/* The languages of a label's run. */
 	for (i = 0; i < f->nlabels; i++) {
 		const struct form_label *q = form_label_exact(f,

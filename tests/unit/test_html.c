@@ -166,6 +166,17 @@ test_quote_markers(void **state)
 	expect("<p>Reply</p><hr><div id=divRplyFwdMsg><b>De :</b> X<br>"
 	    "<b>Objet :</b> demande</div><div>old</div>",
 	    "Reply\n-----Original Message-----\nold\n");
+	/* Among other attributes; a style on a p is not read. */
+	expect("<p>Reply</p><div lang=en class=x title=t "
+	    "style='border-top:solid 1.0pt' align=left><b>From:</b> X<br>"
+	    "<b>Sent:</b> Monday<br><b>Subject:</b> access</div><p>old</p>",
+	    "Reply\n-----Original Message-----\nold\n");
+	expect("<p>Reply</p><p style='border-top:solid 1.0pt'><b>From:</b> "
+	    "X<br><b>Sent:</b> Monday</p><p>more</p>",
+	    "Reply\nFrom: X\nSent: Monday\nmore\n");
+	expect("<p>Reply</p><div title=t type=x id=divRplyFwdMsg>"
+	    "<b>De :</b> X</div><div>old</div>",
+	    "Reply\n-----Original Message-----\nold\n");
 	/* A table cell is no place for a marker: it gets a line. */
 	expect("<table><tr><td>a</td><td><blockquote>q</blockquote>b</td>"
 	    "</tr></table>", "a\t\n-----Original Message-----\nb\n");
@@ -299,6 +310,42 @@ test_cap_and_odd_input(void **state)
 	s = html_to_text("<p>x</p>", 8, 0, &n);
 	assert_string_equal(s, "");
 	free(s);
+	/* Runs of printable ASCII of every length around the eight bytes
+	 * read at once, ended by each kind of byte that stops them. */
+	{
+		static const struct {
+			const char *in, *out;
+		} stops[] = {
+			{ "  ", " " }, { "\t", " " }, { "\n", " " },
+			{ "\xc2\xa0", " " }, { "\xc3\xa9", "\xc3\xa9" },
+			{ "\xe2\x82\xac", "\xe2\x82\xac" },
+			{ "\xe2\x80\x8b", "" }, { " ", " " },
+		};
+		struct buf in, want;
+		size_t k, j;
+
+		for (j = 0; j < sizeof(stops) / sizeof(stops[0]); j++)
+			for (k = 1; k < 20; k++) {
+				buf_init(&in, 256);
+				buf_init(&want, 256);
+				buf_addstr(&in, "<p>");
+				for (i = 0; i < (int)k; i++) {
+					buf_addch(&in, (char)('a' + i));
+					buf_addch(&want, (char)('a' + i));
+				}
+				buf_addstr(&in, stops[j].in);
+				buf_addstr(&want, stops[j].out);
+				for (i = 0; i < (int)(20 - k); i++) {
+					buf_addch(&in, (char)('A' + i));
+					buf_addch(&want, (char)('A' + i));
+				}
+				buf_addstr(&in, "</p>");
+				buf_addch(&want, '\n');
+				expect(in.data, want.data);
+				buf_free(&in);
+				buf_free(&want);
+			}
+	}
 	/* Invalid UTF-8 and NUL bytes are replaced, not passed on. */
 	s = html_to_text("<p>a\xff" "b\0c</p>", 12, 100, &n);
 	assert_string_equal(s, "a\xef\xbf\xbd" "b c\n");
@@ -335,9 +382,18 @@ test_cap_and_odd_input(void **state)
 	buf_free(&b);
 	/* Plain text without markup. */
 	expect("just text, no tags", "just text, no tags\n");
-	/* A meta charset does not override UTF-8. */
+	/* A meta charset does not override UTF-8, nor does a charset in
+	 * an http-equiv meta, and text before any meta is UTF-8 too. */
 	expect("<meta charset=iso-8859-1><p>\xc3\xa9t\xc3\xa9</p>",
 	    "\xc3\xa9t\xc3\xa9\n");
+	expect("<p>\xc3\xa9t\xc3\xa9</p><meta http-equiv=Content-Type "
+	    "content=\"text/html; charset=windows-1252\"><p>\xe2\x82\xac "
+	    "\xc3\xa0</p>", "\xc3\xa9t\xc3\xa9\n\xe2\x82\xac \xc3\xa0\n");
+	expect("\xc3\xa9t\xc3\xa9 <b>\xc3\xa0</b>",
+	    "\xc3\xa9t\xc3\xa9 \xc3\xa0\n");
+	/* A UTF-8 byte order mark is no text. */
+	expect("\xef\xbb\xbf<p>\xc3\xa9t\xc3\xa9</p>", "\xc3\xa9t\xc3\xa9\n");
+	expect("\xef\xbb\xbf\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9\n");
 }
 
 int

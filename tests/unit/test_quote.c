@@ -150,6 +150,57 @@ test_valediction(void **state)
 	    "Regards to the team, here is the list:\nName: A\n");
 }
 
+/* The oldest valediction among the last thirteen non-blank lines kept
+ * cuts, however many valedictions came before. */
+static void
+test_signature_window(void **state)
+{
+	struct buf b, want;
+	char *s;
+	int i;
+
+	(void)state;
+	/* Twelve lines after it, blank lines between them not counted. */
+	buf_init(&b, 1 << 16);
+	buf_addstr(&b, "Intro\nKind regards,\n");
+	for (i = 0; i < 12; i++)
+		buf_printf(&b, "Official %d: data\n\n", i);
+	s = quote_strip(b.data);
+	assert_string_equal(s, "Intro\n");
+	free(s);
+	buf_free(&b);
+	/* Twenty valedictions and a line: the ninth is the oldest of the
+	 * last thirteen lines. */
+	buf_init(&b, 1 << 16);
+	buf_init(&want, 1 << 16);
+	buf_addstr(&b, "Intro\n");
+	buf_addstr(&want, "Intro\n");
+	for (i = 0; i < 20; i++) {
+		buf_addstr(&b, "Regards\n");
+		if (i < 8)
+			buf_addstr(&want, "Regards\n");
+	}
+	buf_addstr(&b, "X\n");
+	s = quote_strip(b.data);
+	assert_string_equal(s, want.data);
+	free(s);
+	buf_free(&b);
+	buf_free(&want);
+	/* One too far back, one in reach. */
+	buf_init(&b, 1 << 16);
+	buf_addstr(&b, "Intro\nRegards\n");
+	for (i = 0; i < 13; i++)
+		buf_printf(&b, "Official %d: data\n", i);
+	buf_init(&want, 1 << 16);
+	buf_addstr(&want, b.data);
+	buf_addstr(&b, "Cordialement\nJulien\n");
+	s = quote_strip(b.data);
+	assert_string_equal(s, want.data);
+	free(s);
+	buf_free(&b);
+	buf_free(&want);
+}
+
 /*
  * An ASCII line is folded here, any other by text_fold_n(): the same line
  * with an accent on one letter (which folding strips) must be cut or kept
@@ -384,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_outlook_blocks),
 		cmocka_unit_test(test_quoted_lines),
 		cmocka_unit_test(test_signature),
+		cmocka_unit_test(test_signature_window),
 		cmocka_unit_test(test_valediction),
 		cmocka_unit_test(test_fold_ascii_alike),
 		cmocka_unit_test(test_forward_kept),
