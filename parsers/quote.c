@@ -443,10 +443,6 @@ val_pairs_init(void)
 	val_pairs_ready = 1;
 }
 
-/* text_fold_bytes(), asked for once per text by quote_strip_to():
- * plain_line() reads it for every line. */
-static const unsigned char *plain_fold;
-
 /*
  * Whether a line needs none of the tests of quote_strip()'s own loop (a
  * forward's header lines aside, which the caller checks): a blank line,
@@ -455,12 +451,12 @@ static const unsigned char *plain_fold;
  * "de", "von", "da"); that does not end with ':' nor comes before a line
  * that does; and is longer than a valediction or folds to two first
  * bytes no valediction has.  Most lines are such, and are neither folded
- * nor asked each test.
+ * nor asked each test.  fold is text_fold_bytes(), asked for once a text.
  */
 static int
-plain_line(const struct line *l, const struct line *next)
+plain_line(const struct line *l, const struct line *next,
+    const unsigned char *fold)
 {
-	const unsigned char *fold = plain_fold;
 	unsigned char c, d;
 
 	if (l->last == 0)
@@ -573,6 +569,7 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 {
 	const char *p, *end, *rest, *run = NULL, *rend = NULL;
 	const struct line *next;
+	const unsigned char *fold;
 	struct vale val[SIG_LINES + 1], *v;
 	char room[PHRASE_LINE + 1], *f;
 	struct line two[2], *l = &two[0], *nx = &two[1], *t;
@@ -585,7 +582,7 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 	end = text + textlen;
 	if (buf_reserve(b, textlen + 1) == -1)
 		return -1;
-	plain_fold = text_fold_bytes();
+	fold = text_fold_bytes();
 	p = text;
 	more = next_line(&p, end, nx);
 	while (more) {
@@ -596,7 +593,7 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 		rest = p;
 		more = next_line(&p, end, nx);
 		next = more ? nx : NULL;
-		if (fwd == 0 && plain_line(l, next)) {
+		if (fwd == 0 && plain_line(l, next, fold)) {
 			if (l->last != 0)
 				nlines++;
 			if (run == NULL)
