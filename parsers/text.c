@@ -1135,51 +1135,12 @@ squeeze_utf8(const unsigned char *s, size_t n)
 char *
 text_squeeze(const char *s)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	size_t n = strlen(s), i, o = 0, k;
-	int space = 0;
+	size_t n = strlen(s);
 	char *clean, *out;
-	uint64_t v, m;
 
-	/* ASCII, as most values are: what squeeze() keeps is printable
-	 * and not a space, without utf8proc. */
-	if (ascii_run((const unsigned char *)s, n) == n) {
-		out = xmalloc(n + 1);
-		for (i = 0; i < n; i++) {
-			/* Bytes kept, eight at a time: a byte below '!'
-			 * sets its high bit in v - 0x21 (its borrow only
-			 * reaches later bytes), DEL in v + 1.  Eight bytes
-			 * fit, as o <= i even after a space. */
-			while (n - i >= 8) {
-				memcpy(&v, s + i, 8);
-				m = ((v - ones * 0x21) | (v + ones)) & highs;
-				if ((k = m == 0 ? 8 : FIRST_FLAGGED(m)) == 0)
-					break;
-				if (space && o > 0)
-					out[o++] = ' ';
-				space = 0;
-				memcpy(out + o, s + i, 8);
-				o += k;
-				i += k;
-			}
-			if (i == n)
-				break;
-			if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
-				space = 1;
-				continue;
-			}
-			if (space && o > 0)
-				out[o++] = ' ';
-			space = 0;
-			out[o++] = s[i];
-		}
-		out[o] = '\0';
-		return out;
-	}
-	/* Valid UTF-8, as most other values are: each character kept or
-	 * dropped as squeeze() does, and copied as it is, without a copy to
-	 * sanitize first and a call per character. */
+	/* Valid UTF-8 (ASCII too), as most values are: each character kept
+	 * or dropped as squeeze() does, and copied as it is, without a copy
+	 * to sanitize first and a call per character. */
 	if (utf8_prefix((const unsigned char *)s, n) == n)
 		return squeeze_utf8((const unsigned char *)s, n);
 	clean = text_sanitize(s, n, NULL);
