@@ -2087,46 +2087,57 @@ qp_eol(struct qp_out *q)
 	q->o += 2;
 }
 
+/* Where c first is in [p, end), else end. */
+static const char *
+find_or_end(const char *p, const char *end, int c)
+{
+	const char *r;
+
+	if (p >= end || (r = memchr(p, c, (size_t)(end - p))) == NULL)
+		return end;
+	return r;
+}
+
 /*
  * For qp_decode() writing text as normalise() makes it, with no byte
  * able to reach the cap (each byte read counts two at most), from a
  * body with no CR and no NUL (as every body of a message is, made with
  * LF line ends and NULs blanked): the text from m[*cur] on, in one
- * loop, as qp_decode() steps through it: runs of plain bytes, found by
- * memchr() a line at a time, line ends, soft line breaks, and "=XX"
- * with a byte after it.  Stops at the end, or at an '=' too near the
- * end, for qp_decode()'s steps.
+ * loop, as qp_decode() steps through it: runs of plain bytes and line
+ * ends up to the next '=', copied as they are (a line end counts two
+ * bytes, as CRLF), then a soft line break or "=XX" with a byte after
+ * it.  The next '=' and the next line end are each looked for once, not
+ * a line at a time.  Stops at the end, or at an '=' too near the end,
+ * for qp_decode()'s steps.
  */
 static void
 qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
 {
-	const char *p = m + *cur, *end = m + n, *e, *eq;
+	const char *p = m + *cur, *end = m + n, *eq, *nl;
 	size_t k;
 	char c;
 
+	eq = find_or_end(p, end, '=');
+	nl = find_or_end(p, end, '\n');
 	while (p < end) {
-		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			e = end;
-		while (p < e) {
-			if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL)
-				eq = e;
-			if ((k = (size_t)(eq - p)) > 0) {
-				memcpy(q->out + q->w, p, k);
-				q->w += k;
-				q->o += k;
-				q->pend = 0;
-				p = eq;
-			}
-			if (p == e)
-				break;
-			if (end - p < 3)
-				goto out;
-			/* A soft line break, or "=XX", which may take the
-			 * line end as its X: the line ends here. */
-			if (p[1] == '\n') {
-				p += 2;
-				break;
-			}
+		if ((k = (size_t)(eq - p)) > 0) {
+			memcpy(q->out + q->w, p, k);
+			q->w += k;
+			q->o += k;
+			q->pend = 0;
+			for (; nl < eq; nl = find_or_end(nl + 1, end, '\n'))
+				q->o++;
+			p = eq;
+		}
+		if (p == end)
+			break;
+		if (end - p < 3)
+			goto out;
+		/* A soft line break, or "=XX", which may take the line end
+		 * as its X: that line end is then no line end. */
+		if (p[1] == '\n')
+			p += 2;
+		else {
 			c = (char)(qp_hex[(unsigned char)p[1]] << 4 |
 			    qp_hex[(unsigned char)p[2]]);
 			if (c != '\r' && c != '\n' && c != '\0') {
@@ -2137,12 +2148,10 @@ qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
 				qp_byte(q, c);
 			p += 3;
 		}
-		if (p == e && e < end) {
-			q->out[q->w++] = '\n';
-			q->o += 2;
-			q->pend = 0;
-			p++;
-		}
+		if (nl < p)
+			nl = find_or_end(p, end, '\n');
+		/* Accented text is "=XX=XX": the next '=' is often here. */
+		eq = p < end && *p == '=' ? p : find_or_end(p, end, '=');
 	}
 out:
 	*cur = (size_t)(p - m);

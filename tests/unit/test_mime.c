@@ -1508,6 +1508,29 @@ test_peek_msgid(void **state)
  * falls inside a line end or after a decoded CR; an attachment that must
  * look like text is still judged on its bytes as decoded (a NUL).
  */
+/*
+ * Quoted-printable where the next '=' lies lines away, where one follows
+ * another, where a soft line break or the line end taken as the X of
+ * "=X" comes just before a plain line, and an '=' too near the end.
+ */
+static void
+test_qp_runs(void **state)
+{
+	struct mime_message *m;
+
+	(void)state;
+	m = parse("Subject: q\nContent-Transfer-Encoding: quoted-printable\n\n"
+	    "one\ntwo\n\nthree=3D=3D\n=\nfour=\nfive=4\nsix\n=41=42\nseven\n"
+	    "eight=");
+	assert_string_equal(only_text(m),
+	    "one\ntwo\n\nthree==\nfourfive@six\nAB\nseven\neight=");
+	mime_message_free(m);
+	m = parse("Subject: q\nContent-Transfer-Encoding: quoted-printable\n\n"
+	    "=\n=\nend\n\n");
+	assert_string_equal(only_text(m), "end\n\n");
+	mime_message_free(m);
+}
+
 static void
 test_qp_lf_at_cap(void **state)
 {
@@ -1738,6 +1761,7 @@ main(void)
 		cmocka_unit_test(test_msgids),
 		cmocka_unit_test(test_peek_msgid),
 		cmocka_unit_test(test_qp_lf_at_cap),
+		cmocka_unit_test(test_qp_runs),
 		cmocka_unit_test(test_text_part_type),
 		cmocka_unit_test(test_text_in_place),
 		cmocka_unit_test(test_address_simple_forms),
