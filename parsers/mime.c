@@ -1946,6 +1946,7 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	unsigned char chunk[4];
 	size_t i, o = 0, end;
 	int32_t x;
+	uint32_t u;
 	int k = 0, v, p;
 	char *out;
 
@@ -1981,9 +1982,14 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 				    val[3][(unsigned char)s[i + 3]];
 				if (x < 0)
 					break;
-				out[o] = (char)(x >> 16);
-				out[o + 1] = (char)(x >> 8);
-				out[o + 2] = (char)x;
+				/* The three bytes, and one that the next ones
+				 * or the NUL replace, in one store: out has
+				 * room for it. */
+				u = (uint32_t)x << 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				u = __builtin_bswap32(u);
+#endif
+				memcpy(out + o, &u, 4);
 				o += 3;
 			}
 		}

@@ -120,6 +120,52 @@ test_base64_body(void **state)
 	mime_message_free(m);
 }
 
+/*
+ * Base64 of every length of text from 1 to 60 bytes, in lines of 4 to
+ * 24 letters: each group of four letters gives three bytes whatever its
+ * place, the last ones before a line end or the end included.
+ */
+static void
+test_base64_lengths(void **state)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char text[] = "The quick brown fox jumps over the lazy "
+	    "dog, and again: the end";
+	char raw[256], *r;
+	struct mime_message *m;
+	size_t len, width, i, col;
+	unsigned v;
+
+	(void)state;
+	for (len = 1; len <= 60; len++) {
+		for (width = 4; width <= 24; width += 4) {
+			r = raw + snprintf(raw, sizeof(raw), "Subject: b\n"
+			    "Content-Transfer-Encoding: base64\n\n");
+			for (i = 0, col = 0; i < len; i += 3) {
+				v = (unsigned)(unsigned char)text[i] << 16;
+				if (i + 1 < len)
+					v |= (unsigned)(unsigned char)text[i + 1] << 8;
+				if (i + 2 < len)
+					v |= (unsigned char)text[i + 2];
+				*r++ = abc[v >> 18 & 63];
+				*r++ = abc[v >> 12 & 63];
+				*r++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
+				*r++ = i + 2 < len ? abc[v & 63] : '=';
+				if ((col += 4) == width) {
+					*r++ = '\n';
+					col = 0;
+				}
+			}
+			*r = '\0';
+			m = parse(raw);
+			assert_int_equal(m->parts[0].len, len);
+			assert_memory_equal(only_text(m), text, len);
+			mime_message_free(m);
+		}
+	}
+}
+
 /* Transfer encodings read as libetpan reads them, odd ends included. */
 static void
 test_transfer_edges(void **state)
@@ -1723,6 +1769,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qp_body),
 		cmocka_unit_test(test_base64_body),
+		cmocka_unit_test(test_base64_lengths),
 		cmocka_unit_test(test_transfer_edges),
 		cmocka_unit_test(test_latin1_mislabelled),
 		cmocka_unit_test(test_undeclared_8bit),
