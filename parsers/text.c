@@ -795,10 +795,13 @@ fold2_fill(struct fold2 *e)
 	    (ol) - (ws))]) != 0 ||					\
 	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
 
-/* Tell tw (may be NULL) of word out[ws..ol) if it wants it. */
-#define TELL_WORD(tw, out, ws, ol, we) do {				\
-	if ((tw) != NULL && WANTS_WORD(tw, out, ws, ol, we))		\
-		(tw)->word(tw, out, ws, ol, we);			\
+/* Tell tw (may be NULL) of word out[ws..ol) if it wants it.  The entry
+ * lives only here: one variable less for fold_n()'s loop to keep. */
+#define TELL_WORD(tw, out, ws, ol) do {					\
+	uint32_t we_ = 0;						\
+									\
+	if ((tw) != NULL && WANTS_WORD(tw, out, ws, ol, we_))		\
+		(tw)->word(tw, out, ws, ol, we_);			\
 } while (0)
 
 /*
@@ -827,7 +830,6 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	int space = 0;
 	unsigned char d;
 	struct fold2 *e2;
-	uint32_t we = 0;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
 	 * v + highz from past 'z' up (for ASCII; a byte that is not is
 	 * flagged by its own high bit, and carries only past it). */
@@ -859,7 +861,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0) {
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -889,7 +891,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * lower case, which the next turn copies. */
 				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
 				    p[1] <= 'z') {
-					TELL_WORD(tw, out, ws, ol, we);
+					TELL_WORD(tw, out, ws, ol);
 					out[ol++] = ' ';
 					ws = ol;
 					p++;
@@ -922,7 +924,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					space = 1;
 					break;
 				}
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 				out[ol++] = (char)d;
@@ -948,7 +950,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		/* A word that starts with a letter of two bytes. */
 		if (FOLD2_AT(p, lim, e2)) {
 			if (space && ol > 0) {
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -995,7 +997,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				continue;
 			}
 			if (space && ol > 0) {
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -1003,8 +1005,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			out[ol++] = t[i];
 		}
 	}
-	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol, we))
-		tw->word(tw, out, ws, ol, we);
+	if (ol > ws)
+		TELL_WORD(tw, out, ws, ol);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;
