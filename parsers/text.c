@@ -755,8 +755,9 @@ text_fold_bytes(void)
 #define FOLD2_OTHER	3
 
 struct fold2 {
+	char		 s[2];	/* copied whole: the output has room */
 	unsigned char	 n;	/* 1, 2, FOLD2_UNSET or FOLD2_OTHER */
-	char		 s[2];
+	unsigned char	 unused; /* four bytes: an entry is a shift away */
 };
 
 static struct fold2 fold2_tab[0x800];
@@ -780,7 +781,7 @@ fold2_fill(struct fold2 *e)
 /* Is the character at p (p < lim) of two bytes, whole before lim, with
  * a folding fold2_tab holds?  Then e is its entry. */
 #define FOLD2_AT(p, lim, e)						\
-	((lim) - (p) >= 2 && (p)[0] >= 0xc2 && (p)[0] <= 0xdf &&	\
+	((p) + 1 < (lim) && (p)[0] >= 0xc2 && (p)[0] <= 0xdf &&	\
 	((p)[1] & 0xc0) == 0x80 &&					\
 	((e) = &fold2_tab[((p)[0] & 0x1f) << 6 | ((p)[1] & 0x3f)],	\
 	(e)->n != FOLD2_UNSET || fold2_fill(e)) &&			\
@@ -889,7 +890,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					break;
 				/* Most often one space, and the next word in
 				 * lower case, which the next turn copies. */
-				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
+				if (p[0] == ' ' && p + 1 < lim && p[1] >= 'a' &&
 				    p[1] <= 'z') {
 					TELL_WORD(tw, out, ws, ol);
 					out[ol++] = ' ';
@@ -906,8 +907,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				/* A character of two bytes that folds to
 				 * letters, whole before the limit. */
 				if (d == FOLD_MB && FOLD2_AT(p, lim, e2)) {
-					out[ol] = e2->s[0];
-					out[ol + 1] = e2->s[1];
+					memcpy(out + ol, e2->s, 2);
 					ol += e2->n;
 					p += 2;
 					continue;
@@ -955,8 +955,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				ws = ol;
 			}
 			space = 0;
-			out[ol] = e2->s[0];
-			out[ol + 1] = e2->s[1];
+			memcpy(out + ol, e2->s, 2);
 			ol += e2->n;
 			p += 2;
 			continue;
