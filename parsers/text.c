@@ -67,7 +67,7 @@ utf8_seq(const unsigned char *s, size_t left)
  * word and every run of ASCII.
  */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define FIRST_FLAGGED(m)	((size_t)__builtin_ctzll(m) >> 3)
+#define FIRST_FLAGGED(m)	((size_t)((unsigned)__builtin_ctzll(m) >> 3))
 #else
 #define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
 #endif
@@ -885,8 +885,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					p += k;
 					if (k == 8)
 						continue;
-				}
-				if (p >= lim)
+					/* Stopped short of the eight: p < lim. */
+				} else if (p >= lim)
 					break;
 				/* Most often one space, and the next word in
 				 * lower case, which the next turn copies. */
