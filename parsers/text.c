@@ -822,7 +822,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	const unsigned char *pmark = p + (mark < len ? mark : len);
-	const unsigned char *lim = pmark;
+	const unsigned char *lim = pmark, *last8;
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
@@ -871,12 +871,15 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			 * while only ASCII separators come between. */
 			out[ol++] = (char)d;
 			p++;
+			/* Eight bytes can be read from p while p <= last8
+			 * (never, when fewer are left now). */
+			last8 = lim - p >= 8 ? lim - 8 : p - 1;
 			for (;;) {
 				/* Lower-case letters fold to themselves: eight
 				 * are copied at once, and a run of fewer up to
 				 * the first other byte.  The output has room for
 				 * eight more bytes while eight are left. */
-				if (lim - p >= 8) {
+				if (p <= last8) {
 					memcpy(&v, p, 8);
 					m = (~(v + lows) | (v + highz) | v) & highs;
 					memcpy(out + ol, p, 8);
