@@ -1087,13 +1087,14 @@ trigger_at(const struct form *f, const char *w, size_t left)
 }
 
 /* One more in score[l] for each bit l of langs (bits past LANG_COUNT
- * are never set): a hint word is most often of one language. */
-static void
-score_langs(unsigned langs, int *score)
-{
-	for (; langs != 0; langs &= langs - 1)
-		score[__builtin_ctz(langs)]++;
-}
+ * are never set): a hint word is most often of one language.  A macro:
+ * it is taken for most hint words of a text. */
+#define SCORE_LANGS(langs, score) do {					\
+	unsigned langs_;						\
+									\
+	for (langs_ = (langs); langs_ != 0; langs_ &= langs_ - 1)	\
+		(score)[__builtin_ctz(langs_)]++;			\
+} while (0)
 
 /*
  * The words of folded[0..len) (words end at a space) once: the hint
@@ -1149,9 +1150,9 @@ text_scan(const struct form *f, const char *folded, size_t len,
 		if (w < langlen) {
 			if (w + n <= langlen) {
 				if (k != NULL && k->word_langs != 0)
-					score_langs(k->word_langs, score);
+					SCORE_LANGS(k->word_langs, score);
 			} else
-				score_langs(word_langs(f, folded + w,
+				SCORE_LANGS(word_langs(f, folded + w,
 				    langlen - w), score);
 		}
 		if (triggers && !found && (x == NULL ||
@@ -1180,30 +1181,53 @@ struct fold_scan {
 	int			 overflow;
 };
 
+/* Keep start, a trigger's first word, as a candidate. */
+static void
+scan_cand(struct fold_scan *sc, size_t start)
+{
+	if (sc->ncand < SCAN_CANDS)
+		sc->cand[sc->ncand++] = start;
+	else
+		sc->overflow = 1;
+}
+
+/* scan_word() for a word that ends past the mark: scored, if it starts
+ * before, as the part of it before the mark. */
+static void
+scan_late_word(struct fold_scan *sc, const char *w, size_t start,
+    size_t end, uint32_t i)
+{
+	const struct form_key *k = NULL;
+
+	if (i != 0)
+		k = word_on_chain(sc->f->index, i, w, end - start);
+	if (start < sc->tw.mark)
+		SCORE_LANGS(word_langs(sc->f, w, sc->tw.mark - start),
+		    sc->score);
+	if (k != NULL && k->trigger)
+		scan_cand(sc, start);
+}
+
+/* The reader of form_fold_scan()'s folding.  Told of a word for most of
+ * a text: it keeps little at hand across the one call it makes. */
 static void
 scan_word(struct text_words *tw, const char *out, size_t start, size_t end,
     uint32_t i)
 {
 	struct fold_scan *sc = (struct fold_scan *)tw;
-	const struct form_index *x = sc->f->index;
-	const struct form_key *k = NULL;
-	const char *w = out + start;
-	size_t n = end - start;
+	const struct form_key *k;
 
-	/* i: the word's wordtab chain, the filter's entry. */
-	if (i != 0)
-		k = word_on_chain(x, i, w, n);
-	if (!tw->marked || end <= tw->mark) {
-		if (k != NULL && k->word_langs != 0)
-			score_langs(k->word_langs, sc->score);
-	} else if (start < tw->mark)
-		score_langs(word_langs(sc->f, w, tw->mark - start), sc->score);
-	if (k != NULL && k->trigger) {
-		if (sc->ncand < SCAN_CANDS)
-			sc->cand[sc->ncand++] = start;
-		else
-			sc->overflow = 1;
+	if (tw->marked && end > tw->mark) {
+		scan_late_word(sc, out + start, start, end, i);
+		return;
 	}
+	/* i: the word's wordtab chain, the filter's entry. */
+	if (i == 0 || (k = word_on_chain(sc->f->index, i, out + start,
+	    end - start)) == NULL)
+		return;
+	SCORE_LANGS(k->word_langs, sc->score);
+	if (k->trigger)
+		scan_cand(sc, start);
 }
 
 char *

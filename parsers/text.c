@@ -67,7 +67,7 @@ utf8_seq(const unsigned char *s, size_t left)
  * word and every run of ASCII.
  */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define FIRST_FLAGGED(m)	((size_t)__builtin_ctzll(m) >> 3)
+#define FIRST_FLAGGED(m)	((size_t)((unsigned)__builtin_ctzll(m) >> 3))
 #else
 #define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
 #endif
@@ -755,8 +755,9 @@ text_fold_bytes(void)
 #define FOLD2_OTHER	3
 
 struct fold2 {
+	char		 s[2];	/* copied whole: the output has room */
 	unsigned char	 n;	/* 1, 2, FOLD2_UNSET or FOLD2_OTHER */
-	char		 s[2];
+	unsigned char	 unused; /* four bytes: an entry is a shift away */
 };
 
 static struct fold2 fold2_tab[0x800];
@@ -780,7 +781,7 @@ fold2_fill(struct fold2 *e)
 /* Is the character at p (p < lim) of two bytes, whole before lim, with
  * a folding fold2_tab holds?  Then e is its entry. */
 #define FOLD2_AT(p, lim, e)						\
-	((lim) - (p) >= 2 && (p)[0] >= 0xc2 && (p)[0] <= 0xdf &&	\
+	((p) + 1 < (lim) && (p)[0] >= 0xc2 && (p)[0] <= 0xdf &&	\
 	((p)[1] & 0xc0) == 0x80 &&					\
 	((e) = &fold2_tab[((p)[0] & 0x1f) << 6 | ((p)[1] & 0x3f)],	\
 	(e)->n != FOLD2_UNSET || fold2_fill(e)) &&			\
@@ -795,10 +796,13 @@ fold2_fill(struct fold2 *e)
 	    (ol) - (ws))]) != 0 ||					\
 	((tw)->marked && (ws) < (tw)->mark && (ol) > (tw)->mark))
 
-/* Tell tw (may be NULL) of word out[ws..ol) if it wants it. */
-#define TELL_WORD(tw, out, ws, ol, we) do {				\
-	if ((tw) != NULL && WANTS_WORD(tw, out, ws, ol, we))		\
-		(tw)->word(tw, out, ws, ol, we);			\
+/* Tell tw (may be NULL) of word out[ws..ol) if it wants it.  The entry
+ * lives only here: one variable less for fold_n()'s loop to keep. */
+#define TELL_WORD(tw, out, ws, ol) do {					\
+	uint32_t we_ = 0;						\
+									\
+	if ((tw) != NULL && WANTS_WORD(tw, out, ws, ol, we_))		\
+		(tw)->word(tw, out, ws, ol, we_);			\
 } while (0)
 
 /*
@@ -818,7 +822,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	const unsigned char *pmark = p + (mark < len ? mark : len);
-	const unsigned char *lim = pmark;
+	const unsigned char *lim = pmark, *last8;
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	char tok[4 * FOLD_MAX_CP], *out;
@@ -827,7 +831,6 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	int space = 0;
 	unsigned char d;
 	struct fold2 *e2;
-	uint32_t we = 0;
 	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
 	 * v + highz from past 'z' up (for ASCII; a byte that is not is
 	 * flagged by its own high bit, and carries only past it). */
@@ -859,7 +862,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		d = fold_byte[*p];
 		if (d > FOLD_END && d < FOLD_MB) {
 			if (space && ol > 0) {
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -868,12 +871,15 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			 * while only ASCII separators come between. */
 			out[ol++] = (char)d;
 			p++;
+			/* Eight bytes can be read from p while p <= last8
+			 * (never, when fewer are left now). */
+			last8 = lim - p >= 8 ? lim - 8 : p - 1;
 			for (;;) {
 				/* Lower-case letters fold to themselves: eight
 				 * are copied at once, and a run of fewer up to
 				 * the first other byte.  The output has room for
 				 * eight more bytes while eight are left. */
-				if (lim - p >= 8) {
+				if (p <= last8) {
 					memcpy(&v, p, 8);
 					m = (~(v + lows) | (v + highz) | v) & highs;
 					memcpy(out + ol, p, 8);
@@ -882,14 +888,14 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					p += k;
 					if (k == 8)
 						continue;
-				}
-				if (p >= lim)
+					/* Stopped short of the eight: p < lim. */
+				} else if (p >= lim)
 					break;
 				/* Most often one space, and the next word in
 				 * lower case, which the next turn copies. */
-				if (p[0] == ' ' && lim - p > 1 && p[1] >= 'a' &&
+				if (p[0] == ' ' && p + 1 < lim && p[1] >= 'a' &&
 				    p[1] <= 'z') {
-					TELL_WORD(tw, out, ws, ol, we);
+					TELL_WORD(tw, out, ws, ol);
 					out[ol++] = ' ';
 					ws = ol;
 					p++;
@@ -904,8 +910,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				/* A character of two bytes that folds to
 				 * letters, whole before the limit. */
 				if (d == FOLD_MB && FOLD2_AT(p, lim, e2)) {
-					out[ol] = e2->s[0];
-					out[ol + 1] = e2->s[1];
+					memcpy(out + ol, e2->s, 2);
 					ol += e2->n;
 					p += 2;
 					continue;
@@ -922,7 +927,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 					space = 1;
 					break;
 				}
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 				out[ol++] = (char)d;
@@ -948,13 +953,12 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 		/* A word that starts with a letter of two bytes. */
 		if (FOLD2_AT(p, lim, e2)) {
 			if (space && ol > 0) {
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
 			space = 0;
-			out[ol] = e2->s[0];
-			out[ol + 1] = e2->s[1];
+			memcpy(out + ol, e2->s, 2);
 			ol += e2->n;
 			p += 2;
 			continue;
@@ -995,7 +999,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				continue;
 			}
 			if (space && ol > 0) {
-				TELL_WORD(tw, out, ws, ol, we);
+				TELL_WORD(tw, out, ws, ol);
 				out[ol++] = ' ';
 				ws = ol;
 			}
@@ -1003,8 +1007,8 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 			out[ol++] = t[i];
 		}
 	}
-	if (tw != NULL && ol > ws && WANTS_WORD(tw, out, ws, ol, we))
-		tw->word(tw, out, ws, ol, we);
+	if (ol > ws)
+		TELL_WORD(tw, out, ws, ol);
 	out[ol] = '\0';
 	if (mark_out)
 		*mark_out = mlen;

@@ -504,6 +504,41 @@ test_fold_two_byte_letters(void **state)
 	free(s);
 }
 
+/* The word loop takes eight bytes at a time while eight are left: each
+ * length of a text, in a buffer of just that size (a read past it is
+ * the sanitizers' to catch), folds as the same bytes do when a NUL stops
+ * them instead, with more bytes after. */
+static void
+test_fold_run_ends(void **state)
+{
+	static const char t[] = "one two  three fourfive six\tseven eight "
+	    "ninetyninebottles x yz Ab CD \xc3\xa9t\xc3\xa9 ab\xc3\xa9 "
+	    "last";
+	char buf[sizeof(t) + 9], *own, *s, *p;
+	size_t n, len, plen;
+
+	(void)state;
+	for (n = 0; n < sizeof(t); n++) {
+		own = malloc(n > 0 ? n : 1);
+		assert_non_null(own);
+		memcpy(own, t, n);
+		memcpy(buf, t, n);
+		buf[n] = '\0';
+		memset(buf + n + 1, 'z', 8);
+		s = text_fold_n(own, n, &len);
+		p = text_fold_n(buf, n + 9, &plen);
+		assert_string_equal(s, p);
+		assert_int_equal(len, plen);
+		free(p);
+		free(s);
+		free(own);
+	}
+	s = text_fold_n(t, sizeof(t) - 1, NULL);
+	assert_string_equal(s, "one two three fourfive six seven eight "
+	    "ninetyninebottles x yz ab cd ete abe last");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -523,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_fold_words_separators),
 		cmocka_unit_test(test_to_utf8_take),
 		cmocka_unit_test(test_fold_two_byte_letters),
+		cmocka_unit_test(test_fold_run_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
