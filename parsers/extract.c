@@ -366,6 +366,7 @@ exact_or_undotted(const struct form *form, char *folded, struct lmatch *m)
  * A label written with "loose" wording: a known label of 4+ bytes followed
  * by at most three more words ("e-mail address of official"), unless those
  * words hold a label of another field ("name of the organisation").
+ * A match is marked loose.
  */
 static int
 prefix_label(const struct form *form, const char *folded, struct lmatch *m)
@@ -401,6 +402,7 @@ prefix_label(const struct form *form, const char *folded, struct lmatch *m)
 				return 0;
 		}
 		*m = pm;
+		m->loose = 1;
 		return 1;
 	}
 	return 0;
@@ -644,11 +646,7 @@ label_lookup(const struct form *form, char *folded, int loose,
 {
 	if (exact_or_undotted(form, folded, m))
 		return 1;
-	if (loose && prefix_label(form, folded, m)) {
-		m->loose = 1;
-		return 1;
-	}
-	return 0;
+	return loose && prefix_label(form, folded, m);
 }
 
 /* Fold s[0..n) and look it up; loose adds the prefix rule. */
@@ -820,11 +818,7 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 	 * try, and the folding is counted once more, as when it is done. */
 	if (counted && !fold_charge())
 		return 0;
-	if (fl > 0 && prefix_label(form, folded, m)) {
-		m->loose = 1;
-		return 1;
-	}
-	return 0;
+	return fl > 0 && prefix_label(form, folded, m);
 }
 
 /*
