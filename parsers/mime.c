@@ -215,28 +215,11 @@ is_ctl_or_space(unsigned char c)
 }
 
 /* Length of the run of printable ASCII (0x20 to 0x7e) that opens
- * s[0..len), found eight bytes at a time. */
+ * s[0..len). */
 static size_t
 printable_run(const char *s, size_t len)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	uint64_t v;
-	size_t i = 0;
-
-	/* A byte below 0x20 sets its high bit in v - 0x20 (and not in v);
-	 * 0x7f and up set it in v + 1 or in v.  A borrow or a carry only
-	 * comes from a byte that is flagged itself. */
-	while (len - i >= 8) {
-		memcpy(&v, s + i, 8);
-		if ((((v - ones * 0x20) & ~v) | (v + ones) | v) & highs)
-			break;
-		i += 8;
-	}
-	while (i < len && (unsigned char)s[i] >= 0x20 &&
-	    (unsigned char)s[i] < 0x7f)
-		i++;
-	return i;
+	return text_range_run(s, len, 0x20, 0x7e);
 }
 
 /*
@@ -401,18 +384,21 @@ struct eword {
 	size_t	 len;		/* of the whole word */
 };
 
+/* A hex digit's value; any other byte counts as 0, as in libetpan. */
+static const unsigned char qp_hex[256] = {
+	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,
+	['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9,
+	['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14,
+	['f'] = 15,
+	['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14,
+	['F'] = 15
+};
+
 static int
 hex_digit(char c)
 {
 	return (c >= '0' && c <= '9') ||
 	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* The value of a hex digit (hex_digit()). */
-static int
-hex_value(char c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 /* A base64 letter or '=' (which libetpan skips, as any other byte). */
@@ -478,8 +464,8 @@ ew_q_decode(const char *t, size_t n, char *o)
 		if (t[i] == '_')
 			o[j++] = ' ';
 		else if (t[i] == '=') {
-			o[j++] = (char)(hex_value(t[i + 1]) << 4 |
-			    hex_value(t[i + 2]));
+			o[j++] = (char)(qp_hex[(unsigned char)t[i + 1]] << 4 |
+			    qp_hex[(unsigned char)t[i + 2]]);
 			i += 2;
 		} else
 			o[j++] = t[i];
@@ -2016,16 +2002,6 @@ base64_decode(const char *s, size_t n, size_t lim, size_t *outlen)
 	*outlen = o;
 	return out;
 }
-
-/* A hex digit's value; any other byte counts as 0, as in libetpan. */
-static const unsigned char qp_hex[256] = {
-	['0'] = 0, ['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5,
-	['6'] = 6, ['7'] = 7, ['8'] = 8, ['9'] = 9,
-	['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14,
-	['f'] = 15,
-	['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13, ['E'] = 14,
-	['F'] = 15
-};
 
 /*
  * Where qp_decode() puts its bytes.  It decodes to the bytes libetpan
