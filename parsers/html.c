@@ -268,35 +268,14 @@ fit(const unsigned char *p, const unsigned char *end, size_t room)
 	return q;
 }
 
-/*
- * The first byte from p on that is not printable ASCII: a space, a
- * control, a byte of a character of several, or the NUL at end.  Eight
- * bytes at a time while eight are left before end: with v a word of
- * them, (v - 0x21 per byte) & ~v flags each byte under 0x21, and v
- * itself each byte from 0x80 up; a borrow flags a byte only after a
- * flagged one, and on a little-endian machine the lowest flagged byte
- * comes first.
- */
+/* The first byte from p on (p < end) that is not printable ASCII: a
+ * space, a control, a byte of a character of several, or the NUL at
+ * end. */
 static const unsigned char *
 printable_end(const unsigned char *p, const unsigned char *end)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	uint64_t v, m;
-
-	while (end - p >= 8) {
-		memcpy(&v, p, 8);
-		if ((m = (((v - ones * 0x21) & ~v) | v) & highs) != 0)
-			return p + ((unsigned)__builtin_ctzll(m) >> 3);
-		p += 8;
-	}
-#else
-	(void)end;
-#endif
-	while (*p > ' ' && *p < 0x80)
-		p++;
-	return p;
+	return p + text_range_run((const char *)p, (size_t)(end - p), 0x21,
+	    0x7f);
 }
 
 /* Text s[0..len) (NUL-terminated there) into the output. */

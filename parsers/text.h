@@ -45,6 +45,10 @@ const unsigned char *text_fold_bytes(void);
  * a time. */
 size_t	 text_ascii_run(const char *s, size_t len);
 
+/* Bytes from the start of s[0..len) that lie from lo to hi (1 <= lo <= hi
+ * <= 0x7f), eight at a time. */
+size_t	 text_range_run(const char *s, size_t len, unsigned lo, unsigned hi);
+
 /* Copy of s with invalid UTF-8 sequences replaced by U+FFFD and NULs by
  * spaces. */
 char	*text_sanitize(const char *s, size_t len, size_t *outlen);

@@ -539,10 +539,42 @@ test_fold_run_ends(void **state)
 	free(s);
 }
 
+/* text_range_run() stops where a byte loop stops, for a byte of each
+ * kind at each place of a word and past it, whatever the range. */
+static void
+test_range_run(void **state)
+{
+	static const unsigned ranges[][2] = {
+		{ 0x20, 0x7e }, { 0x21, 0x7f }, { 0x01, 0x7f }, { 'a', 'z' },
+	};
+	static const unsigned char odd[] = {
+		0x00, 0x09, 0x1f, 0x20, 0x21, 0x60, 0x7b, 0x7e, 0x7f, 0x80,
+		0xc3, 0xff,
+	};
+	char s[40];
+	size_t r, at, k, want;
+	unsigned lo, hi;
+
+	(void)state;
+	for (r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+		lo = ranges[r][0];
+		hi = ranges[r][1];
+		for (at = 0; at < 20; at++)
+			for (k = 0; k < sizeof(odd); k++) {
+				memset(s, 'm', sizeof(s));
+				s[at] = (char)odd[k];
+				want = odd[k] >= lo && odd[k] <= hi ? 20 : at;
+				assert_int_equal(text_range_run(s, 20, lo, hi),
+				    want);
+			}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_run),
 		cmocka_unit_test(test_latin1_as_windows1252),
 		cmocka_unit_test(test_undeclared),
 		cmocka_unit_test(test_declared),
