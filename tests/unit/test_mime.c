@@ -72,6 +72,16 @@ only_text(const struct mime_message *m)
 	return m->parts[0].text;
 }
 
+/* raw has one part, whose text is want. */
+static void
+assert_only_text(const char *raw, const char *want)
+{
+	struct mime_message *m = parse(raw);
+
+	assert_string_equal(only_text(m), want);
+	mime_message_free(m);
+}
+
 static void
 test_qp_body(void **state)
 {
@@ -113,11 +123,10 @@ test_base64_body(void **state)
 	mime_message_free(m);
 
 	/* Base64 of CRLF text comes out with LF. */
-	m = parse("Content-Type: text/plain\n"
+	assert_only_text("Content-Type: text/plain\n"
 	    "Content-Transfer-Encoding: BASE64\n\n"
-	    "YQ0KYg0K\n");
-	assert_string_equal(only_text(m), "a\nb\n");
-	mime_message_free(m);
+	    "YQ0KYg0K\n",
+	    "a\nb\n");
 }
 
 /*
@@ -244,9 +253,9 @@ test_undeclared_8bit(void **state)
 	mime_message_free(m);
 
 	/* Valid UTF-8 without a charset stays UTF-8. */
-	m = parse("Subject: x\nContent-Type: text/plain\n\ncaf\xc3\xa9\n");
-	assert_string_equal(only_text(m), "caf\xc3\xa9\n");
-	mime_message_free(m);
+	assert_only_text("Subject: x\nContent-Type: text/plain\n\n"
+	    "caf\xc3\xa9\n",
+	    "caf\xc3\xa9\n");
 }
 
 static void
@@ -1260,13 +1269,11 @@ test_line_ends(void **state)
 	/* Mixed in one body: CR CR LF is two line ends, a CR at the very
 	 * end one; in a quoted-printable body too, where a decoded "=0D"
 	 * is a CR of its own. */
-	m = parse("Subject: mixed\r\n\r\na\r\r\nb\rc\n\rd\r");
-	assert_string_equal(only_text(m), "a\n\nb\nc\n\nd\n");
-	mime_message_free(m);
-	m = parse("Subject: mixed\r\nContent-Transfer-Encoding: "
-	    "quoted-printable\r\n\r\na=0D\r\nb=0D=0Ac\r\rd=0D");
-	assert_string_equal(only_text(m), "a\n\nb\nc\n\nd\n");
-	mime_message_free(m);
+	assert_only_text("Subject: mixed\r\n\r\na\r\r\nb\rc\n\rd\r",
+	    "a\n\nb\nc\n\nd\n");
+	assert_only_text("Subject: mixed\r\nContent-Transfer-Encoding: "
+	    "quoted-printable\r\n\r\na=0D\r\nb=0D=0Ac\r\rd=0D",
+	    "a\n\nb\nc\n\nd\n");
 }
 
 static void
@@ -1562,19 +1569,16 @@ test_peek_msgid(void **state)
 static void
 test_qp_runs(void **state)
 {
-	struct mime_message *m;
-
 	(void)state;
-	m = parse("Subject: q\nContent-Transfer-Encoding: quoted-printable\n\n"
+	assert_only_text("Subject: q\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
 	    "one\ntwo\n\nthree=3D=3D\n=\nfour=\nfive=4\nsix\n=41=42\nseven\n"
-	    "eight=");
-	assert_string_equal(only_text(m),
+	    "eight=",
 	    "one\ntwo\n\nthree==\nfourfive@six\nAB\nseven\neight=");
-	mime_message_free(m);
-	m = parse("Subject: q\nContent-Transfer-Encoding: quoted-printable\n\n"
-	    "=\n=\nend\n\n");
-	assert_string_equal(only_text(m), "end\n\n");
-	mime_message_free(m);
+	assert_only_text("Subject: q\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "=\n=\nend\n\n",
+	    "end\n\n");
 }
 
 static void
