@@ -131,7 +131,7 @@ text_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
 
 /*
  * Bytes from s[0..len) that are valid UTF-8 without NUL, from the start:
- * ASCII sixteen bytes at a time, two-byte characters (the accented
+ * ASCII thirty-two bytes at a time, two-byte characters (the accented
  * letters of most mail that is not ASCII) here, longer ones by
  * utf8_multi().  Accented text has a character every few words: a call
  * for each ASCII run and each character would cost more than the checks.
@@ -145,32 +145,31 @@ utf8_prefix(const unsigned char *s, size_t len)
 	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *p = s, *end, *nul;
 	size_t n;
-	uint64_t v, w, m;
+	uint64_t v, w, x, y, m;
 
 	if ((nul = memchr(s, '\0', len)) != NULL)
 		len = (size_t)(nul - s);
 	end = s + len;
 	for (;;) {
-		while (end - p >= 16) {
+		/* Thirty-two bytes a step while none is past ASCII, then
+		 * eight up to the first that is. */
+		while (end - p >= 32) {
 			memcpy(&v, p, 8);
 			memcpy(&w, p + 8, 8);
-			if (((v | w) & highs) != 0) {
-				if ((m = v & highs) != 0)
-					p += FIRST_FLAGGED(m);
-				else
-					p += 8 + FIRST_FLAGGED(w & highs);
-				goto flagged;
-			}
-			p += 16;
+			memcpy(&x, p + 16, 8);
+			memcpy(&y, p + 24, 8);
+			if (((v | w | x | y) & highs) != 0)
+				break;
+			p += 32;
 		}
-		if (end - p >= 8) {
+		while (end - p >= 8) {
 			memcpy(&v, p, 8);
-			if ((m = v & highs) != 0)
+			if ((m = v & highs) != 0) {
 				p += FIRST_FLAGGED(m);
-			else
-				p += 8;
+				break;
+			}
+			p += 8;
 		}
-flagged:
 		/* Most often the lead byte of a two-byte character. */
 		if (p >= end)
 			break;

@@ -270,7 +270,7 @@ test_squeeze(void **state)
 }
 
 /* Valid UTF-8 without NUL, a byte at a time: what text_is_utf8() says
- * eight and sixteen bytes at a time. */
+ * eight and thirty-two bytes at a time. */
 static int
 ref_is_utf8(const unsigned char *s, size_t len)
 {
@@ -308,8 +308,8 @@ ref_is_utf8(const unsigned char *s, size_t len)
 	return 1;
 }
 
-/* Every kind of byte at every place around the eight and sixteen byte
- * steps, in texts of every length up to 40. */
+/* Every kind of byte at every place around the eight and thirty-two
+ * byte steps, in texts of every length up to 72. */
 static void
 test_is_utf8_steps(void **state)
 {
@@ -318,11 +318,11 @@ test_is_utf8_steps(void **state)
 		"\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xff", "\x80",
 		"\x01", "\x7f",
 	};
-	unsigned char buf[48];
+	unsigned char buf[80];
 	size_t len, at, k, pl;
 
 	(void)state;
-	for (len = 0; len <= 40; len++) {
+	for (len = 0; len <= 72; len++) {
 		memset(buf, 'a', len);
 		assert_true(text_is_utf8((char *)buf, len));
 		for (at = 0; at < len; at++) {
