@@ -110,8 +110,12 @@ struct line {
 	char	 last;	/* last byte that is not white space; 0: blank */
 };
 
-/* The line at *pp, in text that ends at end; *pp moves past it. */
-static int
+/*
+ * The line at *pp, in text that ends at end; *pp moves past it.  Always
+ * inlined: quote_strip_to() takes it for every line, and a call for each
+ * cost more than the work.
+ */
+static inline __attribute__((always_inline)) int
 next_line(const char **pp, const char *end, struct line *l)
 {
 	const char *p = *pp, *e;
