@@ -110,18 +110,22 @@ text_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *u = (const unsigned char *)s;
-	uint64_t v;
+	uint64_t v, m;
 	size_t i = 0;
 
 	/* A byte below lo sets its high bit in v - lo (and not in v); one
 	 * above hi sets it in v + 0x7f - hi, or in v from 0x80 up.  A
 	 * borrow or a carry only comes from a byte that is flagged itself:
-	 * a word with none flagged is all in the range. */
+	 * a word with none flagged is all in the range, and the first
+	 * flagged byte is the first out of it. */
 	while (len - i >= 8) {
 		memcpy(&v, u + i, 8);
-		if ((((v - ones * lo) & ~v) | (v + ones * (0x7f - hi)) | v) &
-		    highs)
+		m = (((v - ones * lo) & ~v) | (v + ones * (0x7f - hi)) | v) &
+		    highs;
+		if (m != 0) {
+			i += FIRST_FLAGGED(m);
 			break;
+		}
 		i += 8;
 	}
 	while (i < len && u[i] >= lo && u[i] <= hi)

@@ -539,8 +539,22 @@ test_fold_run_ends(void **state)
 	free(s);
 }
 
+/* The first byte of s[0..len) not in lo..hi, a byte at a time. */
+static size_t
+ref_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < lo || (unsigned char)s[i] > hi)
+			break;
+	return i;
+}
+
 /* text_range_run() stops where a byte loop stops, for a byte of each
- * kind at each place of a word and past it, whatever the range. */
+ * kind at each place of a word and past it, whatever the range, and
+ * for two such bytes: the borrows and carries of the first must not hide
+ * where it is. */
 static void
 test_range_run(void **state)
 {
@@ -552,7 +566,7 @@ test_range_run(void **state)
 		0xc3, 0xff,
 	};
 	char s[40];
-	size_t r, at, k, want;
+	size_t r, at, k, want, at2, k2;
 	unsigned lo, hi;
 
 	(void)state;
@@ -566,6 +580,14 @@ test_range_run(void **state)
 				want = odd[k] >= lo && odd[k] <= hi ? 20 : at;
 				assert_int_equal(text_range_run(s, 20, lo, hi),
 				    want);
+				for (at2 = at + 1; at2 < 20; at2++)
+					for (k2 = 0; k2 < sizeof(odd); k2++) {
+						s[at2] = (char)odd[k2];
+						assert_int_equal(text_range_run(s,
+						    20, lo, hi),
+						    ref_range_run(s, 20, lo, hi));
+						s[at2] = 'm';
+					}
 			}
 	}
 }
