@@ -1110,8 +1110,9 @@ utf8_cp(const unsigned char *p, size_t n)
 	}
 }
 
-/* squeeze(s, squeeze_keep, NULL) of s[0..n), valid UTF-8 without NUL
- * (utf8_prefix()): utf8proc would give each character's bytes back. */
+/* squeeze(s, squeeze_keep, NULL) of s[0..n), without NUL, when it is
+ * valid UTF-8 (utf8proc would give each character's bytes back); else
+ * NULL.  Its characters are read here as utf8_prefix() reads them. */
 static char *
 squeeze_utf8(const unsigned char *s, size_t n)
 {
@@ -1143,8 +1144,10 @@ squeeze_utf8(const unsigned char *s, size_t n)
 			k = 1;
 			keep = s[i] > ' ' && s[i] != 0x7f;
 		} else {
-			if ((k = utf8_multi(s + i, n - i)) == 0)
-				k = 1;		/* not so: s is valid */
+			if ((k = utf8_multi(s + i, n - i)) == 0) {
+				free(out);
+				return NULL;
+			}
 			keep = squeeze_keep(utf8_cp(s + i, k));
 		}
 		if (!keep) {
@@ -1172,9 +1175,10 @@ text_squeeze(const char *s)
 
 	/* Valid UTF-8 (ASCII too), as most values are: each character kept
 	 * or dropped as squeeze() does, and copied as it is, without a copy
-	 * to sanitize first and a call per character. */
-	if (utf8_prefix((const unsigned char *)s, n) == n)
-		return squeeze_utf8((const unsigned char *)s, n);
+	 * to sanitize first and a call per character, nor a pass to check
+	 * it first. */
+	if ((out = squeeze_utf8((const unsigned char *)s, n)) != NULL)
+		return out;
 	clean = text_sanitize(s, n, NULL);
 	out = squeeze(clean, squeeze_keep, NULL);
 	free(clean);

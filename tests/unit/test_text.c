@@ -267,6 +267,12 @@ test_squeeze(void **state)
 	squeeze("  abcdefg\x7fhijklmno\x01\x1f!~", "abcdefg hijklmno !~");
 	squeeze("Ministry-of-Environment-and-Tourism  ",
 	    "Ministry-of-Environment-and-Tourism");
+	/* A byte that is not UTF-8 after some of it was read as such: the
+	 * whole is sanitized first, as if it had been seen at once. */
+	squeeze("abcdefghij \xc3\xa9\xe2\x80\x83 \xc3 k",
+	    "abcdefghij \xc3\xa9 \xef\xbf\xbd k");
+	squeeze("\xc2\xa0 x\xc2\xa0\xed\xa0\x80",
+	    "x \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");	/* a surrogate */
 }
 
 /* Valid UTF-8 without NUL, a byte at a time: what text_is_utf8() says
