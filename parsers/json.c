@@ -6,7 +6,6 @@
  * other bytes pass unchanged.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -54,52 +53,70 @@ plain_run(const unsigned char *p, size_t n)
 	return i;
 }
 
+/* The escape of byte c, which plain_run() stopped at, into b. */
+static int
+add_escape(struct buf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	switch (c) {
+	case '"':
+		return buf_add(b, "\\\"", 2);
+	case '\\':
+		return buf_add(b, "\\\\", 2);
+	case '\n':
+		return buf_add(b, "\\n", 2);
+	case '\r':
+		return buf_add(b, "\\r", 2);
+	case '\t':
+		return buf_add(b, "\\t", 2);
+	default:
+		u[4] = hex[c >> 4];
+		u[5] = hex[c & 0xf];
+		return buf_add(b, u, sizeof(u));
+	}
+}
+
 int
 json_add_string(struct buf *b, const char *s)
 {
 	const unsigned char *p, *end;
+	size_t n, run;
 	int rc = 0;
 
 	if (s == NULL)
-		return buf_addstr(b, "null");
+		return buf_add(b, "null", 4);
+	p = (const unsigned char *)s;
+	n = strlen(s);
+	end = p + n;
+	run = plain_run(p, n);
+	/* Most strings need no escape: quotes and all in one piece. */
+	if (run == n) {
+		if (buf_reserve(b, n + 2) == -1)
+			return -1;
+		b->data[b->len] = '"';
+		memcpy(b->data + b->len + 1, s, n);
+		b->data[b->len + 1 + n] = '"';
+		b->len += n + 2;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	rc |= buf_addch(b, '"');
-	end = (const unsigned char *)s + strlen(s);
-	for (p = (const unsigned char *)s; *p; p++) {
-		/* Bytes that need no escape go in one piece. */
-		const unsigned char *q = p + plain_run(p, (size_t)(end - p));
-
-		if (q > p) {
-			rc |= buf_add(b, p, (size_t)(q - p));
-			p = q;
-			if (*p == '\0')
-				break;
-		}
-		switch (*p) {
-		case '"':
-			rc |= buf_addstr(b, "\\\"");
+	for (;;) {
+		rc |= buf_add(b, p, run);
+		p += run;
+		if (p == end)
 			break;
-		case '\\':
-			rc |= buf_addstr(b, "\\\\");
-			break;
-		case '\n':
-			rc |= buf_addstr(b, "\\n");
-			break;
-		case '\r':
-			rc |= buf_addstr(b, "\\r");
-			break;
-		case '\t':
-			rc |= buf_addstr(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				rc |= buf_printf(b, "\\u%04x", *p);
-			else
-				rc |= buf_addch(b, (char)*p);
-		}
+		rc |= add_escape(b, *p++);
+		run = plain_run(p, (size_t)(end - p));
 	}
 	rc |= buf_addch(b, '"');
 	return rc ? -1 : 0;
 }
+
+/* A literal of the program's own (a key and its punctuation). */
+#define ADD_LIT(b, lit)	buf_add((b), (lit), sizeof(lit) - 1)
 
 /* A key, after a comma unless first.  The keys are short and need no
  * escape: all of it goes in one piece, or nothing (-1). */
@@ -127,6 +144,35 @@ add_key(struct buf *b, const char *key, int first)
 	return buf_add(b, tmp, o);
 }
 
+/* "<index>.<field>" of a missing or invalid field, after a comma unless
+ * first: the index in decimal without printf. */
+static int
+add_missing(struct buf *b, size_t index, enum field f, int first)
+{
+	char tmp[64];
+	const char *key = field_key(f);
+	size_t n = strlen(key), o = sizeof(tmp), d;
+
+	if (n > JSON_KEY_MAX)
+		return -1;
+	do {
+		tmp[--o] = (char)('0' + index % 10);
+		index /= 10;
+	} while (index > 0);
+	d = sizeof(tmp) - o;
+	memmove(tmp + (first ? 1 : 2), tmp + o, d);
+	o = 0;
+	if (!first)
+		tmp[o++] = ',';
+	tmp[o++] = '"';
+	o += d;
+	tmp[o++] = '.';
+	memcpy(tmp + o, key, n);
+	o += n;
+	tmp[o++] = '"';
+	return buf_add(b, tmp, o);
+}
+
 /* An official's field: the normalised value when valid, what was written
  * when not, null when not given. */
 static int
@@ -144,39 +190,31 @@ intake_result_json(const struct intake_result *r, struct buf *b)
 	int f, rc = 0, first;
 	unsigned bit;
 
-	rc |= buf_addch(b, '{');
-	rc |= add_key(b, "class", 1);
+	rc |= ADD_LIT(b, "{\"class\":");
 	rc |= json_add_string(b, class_key(r->class));
-	rc |= add_key(b, "reference", 0);
-	rc |= buf_addstr(b, "null");
-	rc |= add_key(b, "status", 0);
+	rc |= ADD_LIT(b, ",\"reference\":null,\"status\":");
 	rc |= json_add_string(b, status_key(r->status));
-	rc |= add_key(b, "reason", 0);
+	rc |= ADD_LIT(b, ",\"reason\":");
 	rc |= json_add_string(b, r->reason);
-	rc |= add_key(b, "received_at", 0);
+	rc |= ADD_LIT(b, ",\"received_at\":");
 	rc |= json_add_string(b, r->date);
-	rc |= add_key(b, "from", 0);
+	rc |= ADD_LIT(b, ",\"from\":");
 	rc |= json_add_string(b, r->from_addr);
-	rc |= add_key(b, "subject", 0);
+	rc |= ADD_LIT(b, ",\"subject\":");
 	rc |= json_add_string(b, r->subject);
-	rc |= add_key(b, "language", 0);
+	rc |= ADD_LIT(b, ",\"language\":");
 	rc |= json_add_string(b, lang_key(r->lang));
 
-	rc |= add_key(b, "missing", 0);
-	rc |= buf_addch(b, '[');
+	rc |= ADD_LIT(b, ",\"missing\":[");
 	first = 1;
 	for (i = 0; i < r->nofficials; i++)
 		for (f = 0; f < FIELD_COUNT; f++) {
 			if (r->officials[i].f[f].problem == PROBLEM_NONE)
 				continue;
-			rc |= buf_printf(b, "%s\"%zu.%s\"", first ? "" : ",",
-			    i + 1, field_key((enum field)f));
+			rc |= add_missing(b, i + 1, (enum field)f, first);
 			first = 0;
 		}
-	rc |= buf_addch(b, ']');
-
-	rc |= add_key(b, "flags", 0);
-	rc |= buf_addch(b, '[');
+	rc |= ADD_LIT(b, "],\"flags\":[");
 	first = 1;
 	for (bit = 1; bit < (1u << FLAG_COUNT_BITS); bit <<= 1) {
 		if (!(r->flags & bit))
@@ -186,10 +224,7 @@ intake_result_json(const struct intake_result *r, struct buf *b)
 		rc |= json_add_string(b, flag_key(bit));
 		first = 0;
 	}
-	rc |= buf_addch(b, ']');
-
-	rc |= add_key(b, "officials", 0);
-	rc |= buf_addch(b, '[');
+	rc |= ADD_LIT(b, "],\"officials\":[");
 	for (i = 0; i < r->nofficials; i++) {
 		if (i > 0)
 			rc |= buf_addch(b, ',');
@@ -200,13 +235,9 @@ intake_result_json(const struct intake_result *r, struct buf *b)
 		}
 		rc |= buf_addch(b, '}');
 	}
-	rc |= buf_addch(b, ']');
-
-	rc |= add_key(b, "messages", 0);
-	rc |= buf_addch(b, '[');
+	rc |= ADD_LIT(b, "],\"messages\":[");
 	if (r->message_id)
 		rc |= json_add_string(b, r->message_id);
-	rc |= buf_addch(b, ']');
-	rc |= buf_addch(b, '}');
+	rc |= ADD_LIT(b, "]}");
 	return rc ? -1 : 0;
 }

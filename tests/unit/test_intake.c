@@ -363,6 +363,22 @@ test_json(void **state)
 	assert_non_null(strstr(b.data, "\"country\":\"KE\""));
 	assert_non_null(strstr(b.data, "\"messages\":[\"m1@x\"]"));
 	intake_result_free(r);
+	buf_truncate(&b, 0);
+
+	/* Missing fields of officials past the ninth: indexes of two
+	 * digits, each after a comma; a DEL escaped. */
+	r = xcalloc(1, sizeof(*r));
+	r->nofficials = 12;
+	r->officials = xcalloc(r->nofficials, sizeof(*r->officials));
+	r->officials[0].f[FIELD_EMAIL].problem = PROBLEM_MISSING;
+	r->officials[9].f[FIELD_COUNTRY].problem = PROBLEM_COUNTRY;
+	r->officials[11].f[FIELD_PHONE].problem = PROBLEM_MISSING;
+	r->subject = xstrdup("a\x7f""b");
+	assert_int_equal(intake_result_json(r, &b), 0);
+	assert_non_null(strstr(b.data,
+	    "\"missing\":[\"1.email\",\"10.country\",\"12.phone\"]"));
+	assert_non_null(strstr(b.data, "\"subject\":\"a\\u007fb\""));
+	intake_result_free(r);
 	buf_free(&b);
 }
 
