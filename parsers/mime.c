@@ -2694,24 +2694,55 @@ is_mime_field(const struct hfield *f)
 	    strncasecmp(f->name, "mime-version", 12) == 0);
 }
 
+static int
+is_cte_field(const struct hfield *f)
+{
+	return f->namelen == 25 &&
+	    strncasecmp(f->name, "content-transfer-encoding", 25) == 0;
+}
+
+/*
+ * Whether the value of the one-line field f is "7bit", "8bit" or
+ * "binary" in any case, blanks around it: libetpan reads the body as
+ * it is, as it does with no such field at all (8bit), and nothing here
+ * tells these apart (only quoted-printable and base64 are decoded).
+ */
+static int
+cte_identity(const struct hfield *f)
+{
+	const char *v = f->value, *e = f->vend;
+	size_t n;
+
+	while (v < e && is_wsp(*v))
+		v++;
+	while (e > v && is_wsp(e[-1]))
+		e--;
+	n = (size_t)(e - v);
+	return (n == 4 && (strncasecmp(v, "7bit", 4) == 0 ||
+	    strncasecmp(v, "8bit", 4) == 0)) ||
+	    (n == 6 && strncasecmp(v, "binary", 6) == 0);
+}
+
 /*
  * Whether the MIME field f is one nothing here reads from libetpan's
  * tree (all but Content-Type, Content-Transfer-Encoding and
- * Content-Disposition: MIME-Version, Content-Language, Content-ID...)
- * and is one line: libetpan then reads it as a field of its own, and
- * reads the same in the block without it.
+ * Content-Disposition: MIME-Version, Content-Language, Content-ID...),
+ * or a Content-Transfer-Encoding libetpan reads as no encoding at all
+ * (cte_identity(); mime_block() keeps it when another such field
+ * follows, which it would hide), and is one line: libetpan then reads
+ * it as a field of its own, and reads the same in the block without it.
  */
 static int
 field_unread(const struct hfield *f)
 {
-	if ((f->namelen == 12 &&
+	if (memchr(f->start, '\n', (size_t)(f->vend - f->start)) != NULL)
+		return 0;
+	if (is_cte_field(f))
+		return cte_identity(f);
+	return !((f->namelen == 12 &&
 	    strncasecmp(f->name, "content-type", 12) == 0) ||
 	    (f->namelen == 19 &&
-	    strncasecmp(f->name, "content-disposition", 19) == 0) ||
-	    (f->namelen == 25 &&
-	    strncasecmp(f->name, "content-transfer-encoding", 25) == 0))
-		return 0;
-	return memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL;
+	    strncasecmp(f->name, "content-disposition", 19) == 0));
 }
 
 /* Whether field f goes on over a line of nothing but blanks. */
@@ -2738,6 +2769,7 @@ struct mimeblk {
 	struct buf read;
 	struct buf unread;
 	size_t	 nfields;
+	size_t	 ncte;		/* Content-Transfer-Encoding fields */
 	int	 blank;		/* a field goes on over a blank line */
 };
 
@@ -2747,6 +2779,8 @@ mimeblk_add(struct mimeblk *b, const struct hfield *f)
 	struct buf *to = field_unread(f) ? &b->unread : &b->read;
 
 	b->nfields++;
+	if (is_cte_field(f))
+		b->ncte++;
 	if (!b->blank && to == &b->read && blank_continuation(f))
 		b->blank = 1;
 	buf_add(to, f->start, (size_t)(f->vend - f->start));
@@ -2769,8 +2803,10 @@ skip_from(const char *p, const char *end)
  * field is a line or more of its own: the others keep their order, and
  * the pre-scan counts the same lines; only its limits could tell the
  * order apart, and a block this small reaches none of them.  A larger
- * block, or one with a field over a blank line (which libetpan reads
- * its own way), is made again from the header [p, end) as it was.
+ * block, one with a field over a blank line (which libetpan reads its
+ * own way), or one with more than one Content-Transfer-Encoding (the
+ * first one libetpan reads wins) is made again from the header [p, end)
+ * as it was.
  */
 static void
 mime_block(struct mimeblk *b, const char *p, const char *end,
@@ -2783,7 +2819,7 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
 	if (b->unread.len == 0) {
 		*out = b->read;
 		buf_init(&b->read, 0);
-	} else if (!b->blank && len <= LIMIT_MIME_HEADERS &&
+	} else if (!b->blank && b->ncte <= 1 && len <= LIMIT_MIME_HEADERS &&
 	    b->nfields <= LIMIT_MIME_FIELDS) {
 		*skip = b->unread.len;
 		if (b->read.len > 0)
@@ -2907,6 +2943,7 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	buf_init(&blk.read, t->len + 1);
 	buf_init(&blk.unread, t->len + 1);
 	blk.nfields = 0;
+	blk.ncte = 0;
 	blk.blank = 0;
 	body = read_header(c, t->text, t->text + t->len, &blk, top);
 	mime_block(&blk, t->text, body, &mimehdr, &unread);

@@ -416,6 +416,32 @@ test_mime_fields_unread(void **state)
 	mime_message_free(m);
 }
 
+/* A Content-Transfer-Encoding of 7bit, 8bit or binary is not handed to
+ * libetpan, which reads no field at all the same way; with another such
+ * field after it, the first one still wins. */
+static void
+test_identity_encoding_unread(void **state)
+{
+	(void)state;
+	assert_only_text("Content-Transfer-Encoding: 7bit\n\na=3Db\n",
+	    "a=3Db\n");
+	assert_only_text("Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding:  8BIT \n\na=3Db\n", "a=3Db\n");
+	assert_only_text("Content-Transfer-Encoding: binary\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\na=3Db\n",
+	    "a=3Db\n");
+	assert_only_text("Content-Transfer-Encoding: quoted-printable\n"
+	    "Content-Transfer-Encoding: 7bit\n\na=3Db\n", "a=b\n");
+	assert_only_text("Content-Transfer-Encoding: 7bit\n"
+	    "Content-Transfer-Encoding: base64\n\naGk=\n", "aGk=\n");
+	assert_only_text("Content-Transfer-Encoding: 7bit\n"
+	    "Content-Transfer-Encoding:\n base64\n\naGk=\n", "aGk=\n");
+	assert_only_text("Content-Transfer-Encoding: base64\n"
+	    "Content-Transfer-Encoding: 8bit\n\naGk=\n", "hi");
+	assert_only_text("Content-Transfer-Encoding: base64 \n\naGk=\n",
+	    "hi");
+}
+
 /* Multipart types of the usual shape are read by the pre-scan without
  * libetpan: folded, quoted or not, the boundary after other parameters;
  * a line of blanks in the field is left to libetpan, which stops there
@@ -1783,6 +1809,7 @@ main(void)
 		cmocka_unit_test(test_rfc2047_headers),
 		cmocka_unit_test(test_rfc2047_plain_words),
 		cmocka_unit_test(test_mime_fields_unread),
+		cmocka_unit_test(test_identity_encoding_unread),
 		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
