@@ -2679,6 +2679,28 @@ walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 	}
 }
 
+/*
+ * walk() of a message's part mm, whose Content-Type libetpan was not
+ * handed when ct is not NULL (ct_cached()): it read the part as one of
+ * text/plain, and ct, what it read from that field before, stands in for
+ * its type meanwhile.  ct stays in the cache.
+ */
+static void
+walk_typed(struct mime_ctx *c, struct mailmime *mm, int depth,
+    struct mailmime_content *ct)
+{
+	struct mailmime_content *own;
+
+	if (ct == NULL || mm == NULL) {
+		walk(c, mm, depth, -1);
+		return;
+	}
+	own = mm->mm_content_type;
+	mm->mm_content_type = ct;
+	walk(c, mm, depth, -1);
+	mm->mm_content_type = own;
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Whether field f is one libetpan is handed: Content-*, MIME-Version.
@@ -2692,6 +2714,13 @@ is_mime_field(const struct hfield *f)
 	    strncasecmp(f->name, "content-", 8) == 0) ||
 	    (c == 'm' && f->namelen == 12 &&
 	    strncasecmp(f->name, "mime-version", 12) == 0);
+}
+
+static int
+is_ct_field(const struct hfield *f)
+{
+	return f->namelen == 12 &&
+	    strncasecmp(f->name, "content-type", 12) == 0;
 }
 
 static int
@@ -2724,6 +2753,97 @@ cte_identity(const struct hfield *f)
 }
 
 /*
+ * libetpan's reading of a few Content-Type fields of a message header, by
+ * their bytes: most messages carry one of a handful, and libetpan takes
+ * some 15,000 instructions over each.  Such a field is not handed to
+ * libetpan, which then reads the message as it reads one without a type
+ * (text/plain), and the type it read from the same bytes before is put in
+ * its place for the walk (parse_into()).  Kept for the process, like the
+ * other tables here: one thread parses.
+ */
+#define CT_CACHE	8
+#define CT_KEY_BYTES	128
+
+static struct {
+	char	 key[CT_KEY_BYTES];
+	size_t	 keylen;
+	struct mailmime_content *ct;	/* NULL: libetpan reads no type */
+} ct_cache[CT_CACHE];
+static int ct_used, ct_next;
+
+/* What libetpan's field parsers, as its MIME parser calls them, make of
+ * the one field f[0..len) (its line end included); NULL for no type. */
+static struct mailmime_content *
+ct_parse(const char *f, size_t len)
+{
+	struct mailimf_fields *imf = NULL;
+	struct mailmime_fields *mf = NULL;
+	struct mailmime_content *ct = NULL;
+	clistiter *it;
+	size_t idx = 0;
+
+	if (mailimf_optional_fields_parse(f, len, &idx, &imf) !=
+	    MAILIMF_NO_ERROR)
+		return NULL;
+	if (mailmime_fields_parse(imf, &mf) != MAILIMF_NO_ERROR) {
+		mailimf_fields_free(imf);
+		return NULL;
+	}
+	mailimf_fields_free(imf);
+	for (it = clist_begin(mf->fld_list); it; it = clist_next(it)) {
+		struct mailmime_field *fld = clist_content(it);
+
+		if (fld->fld_type == MAILMIME_FIELD_TYPE) {
+			ct = fld->fld_data.fld_content;
+			fld->fld_data.fld_content = NULL;	/* ours now */
+			break;
+		}
+	}
+	mailmime_fields_free(mf);
+	return ct;
+}
+
+/*
+ * libetpan's type for the message header field f, when it can stand in
+ * for the field: a text type of plain_text_type()'s shape, of one line,
+ * short enough to keep, with no "name" parameter (part_filename() reads
+ * that from the field itself); else NULL.
+ */
+static struct mailmime_content *
+ct_cached(const struct hfield *f)
+{
+	size_t len = (size_t)(f->vend - f->start) + 1;	/* and its LF */
+	int i;
+
+	if (len > CT_KEY_BYTES || f->vend[0] != '\n' ||
+	    !plain_text_type(f->start, len) ||
+	    holds_ci(f->value, (size_t)(f->vend - f->value), "name"))
+		return NULL;
+	for (i = 0; i < ct_used; i++)
+		if (ct_cache[i].keylen == len &&
+		    memcmp(ct_cache[i].key, f->start, len) == 0)
+			return ct_cache[i].ct;
+	if (ct_used < CT_CACHE)
+		i = ct_used++;
+	else {
+		i = ct_next;
+		ct_next = (ct_next + 1) % CT_CACHE;
+		if (ct_cache[i].ct != NULL)
+			mailmime_content_free(ct_cache[i].ct);
+	}
+	memcpy(ct_cache[i].key, f->start, len);
+	ct_cache[i].keylen = len;
+	ct_cache[i].ct = ct_parse(f->start, len);
+	/* A text type never changes the parts libetpan finds. */
+	if (ct_cache[i].ct != NULL && (ct_cache[i].ct->ct_type == NULL ||
+	    ct_cache[i].ct->ct_type->tp_type != MAILMIME_TYPE_DISCRETE_TYPE)) {
+		mailmime_content_free(ct_cache[i].ct);
+		ct_cache[i].ct = NULL;
+	}
+	return ct_cache[i].ct;
+}
+
+/*
  * Whether the MIME field f is one nothing here reads from libetpan's
  * tree (all but Content-Type, Content-Transfer-Encoding and
  * Content-Disposition: MIME-Version, Content-Language, Content-ID...),
@@ -2739,9 +2859,7 @@ field_unread(const struct hfield *f)
 		return 0;
 	if (is_cte_field(f))
 		return cte_identity(f);
-	return !((f->namelen == 12 &&
-	    strncasecmp(f->name, "content-type", 12) == 0) ||
-	    (f->namelen == 19 &&
+	return !(is_ct_field(f) || (f->namelen == 19 &&
 	    strncasecmp(f->name, "content-disposition", 19) == 0));
 }
 
@@ -2762,22 +2880,29 @@ blank_continuation(const struct hfield *f)
 
 /*
  * A header block's MIME fields, as read_header() collects them: those
- * read from libetpan's tree, in order, and the others (field_unread()),
- * which libetpan need not be handed (mime_block()).
+ * read from libetpan's tree, in order, and the others (field_unread(),
+ * and a first Content-Type libetpan read before: ct_cached()), which
+ * libetpan need not be handed (mime_block()).
  */
 struct mimeblk {
 	struct buf read;
 	struct buf unread;
 	size_t	 nfields;
 	size_t	 ncte;		/* Content-Transfer-Encoding fields */
+	size_t	 nct;		/* Content-Type fields */
+	struct mailmime_content *ct;	/* the type for the one not handed */
 	int	 blank;		/* a field goes on over a blank line */
 };
 
 static void
 mimeblk_add(struct mimeblk *b, const struct hfield *f)
 {
-	struct buf *to = field_unread(f) ? &b->unread : &b->read;
+	struct buf *to;
 
+	if (is_ct_field(f) && b->nct++ == 0 && (b->ct = ct_cached(f)) != NULL)
+		to = &b->unread;
+	else
+		to = field_unread(f) ? &b->unread : &b->read;
 	b->nfields++;
 	if (is_cte_field(f))
 		b->ncte++;
@@ -2804,9 +2929,10 @@ skip_from(const char *p, const char *end)
  * the pre-scan counts the same lines; only its limits could tell the
  * order apart, and a block this small reaches none of them.  A larger
  * block, one with a field over a blank line (which libetpan reads its
- * own way), or one with more than one Content-Transfer-Encoding (the
- * first one libetpan reads wins) is made again from the header [p, end)
- * as it was.
+ * own way), or one with more than one Content-Transfer-Encoding or,
+ * with a type not handed, Content-Type (the first one libetpan reads
+ * wins) is made again from the header [p, end) as it was: b->ct is then
+ * NULL.
  */
 static void
 mime_block(struct mimeblk *b, const char *p, const char *end,
@@ -2819,7 +2945,8 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
 	if (b->unread.len == 0) {
 		*out = b->read;
 		buf_init(&b->read, 0);
-	} else if (!b->blank && b->ncte <= 1 && len <= LIMIT_MIME_HEADERS &&
+	} else if (!b->blank && b->ncte <= 1 &&
+	    (b->ct == NULL || b->nct == 1) && len <= LIMIT_MIME_HEADERS &&
 	    b->nfields <= LIMIT_MIME_FIELDS) {
 		*skip = b->unread.len;
 		if (b->read.len > 0)
@@ -2827,6 +2954,7 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
 		*out = b->unread;
 		buf_init(&b->unread, 0);
 	} else {
+		b->ct = NULL;
 		buf_init(out, len);
 		for (p = skip_from(p, end); header_next(&p, end, &f); )
 			if (is_mime_field(&f)) {
@@ -2944,6 +3072,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	buf_init(&blk.unread, t->len + 1);
 	blk.nfields = 0;
 	blk.ncte = 0;
+	blk.nct = 0;
+	blk.ct = NULL;
 	blk.blank = 0;
 	body = read_header(c, t->text, t->text + t->len, &blk, top);
 	mime_block(&blk, t->text, body, &mimehdr, &unread);
@@ -3025,8 +3155,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			m->truncated = 1;
 		} else {
 			if (root->mm_type == MAILMIME_MESSAGE)
-				walk(c, root->mm_data.mm_message.mm_msg_mime,
-				    depth, -1);
+				walk_typed(c, root->mm_data.mm_message.mm_msg_mime,
+				    depth, blk.ct);
 			else
 				walk(c, root, depth, -1);
 			mailmime_free(root);

@@ -442,6 +442,51 @@ test_identity_encoding_unread(void **state)
 	    "hi");
 }
 
+/*
+ * A message's text type is not handed to libetpan when it read the same
+ * field before: read again and again, and past as many other types as
+ * are kept, it reads as the first time; a "name" in it still names the
+ * part, and with a second type after it the first still wins.
+ */
+static void
+test_message_type_kept(void **state)
+{
+	struct mime_message *m;
+	char raw[512];
+	int i, k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < 12; i++) {
+			snprintf(raw, sizeof(raw), "Subject: s\n"
+			    "Content-Type: text/plain; charset=\"koi8-r\"; "
+			    "format=flowed; x=%d\n\nabc \n\xc1\n", i * k);
+			m = parse(raw);
+			assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+			assert_string_equal(only_text(m),
+			    "abc \xd0\xb0\n");
+			mime_message_free(m);
+		}
+		m = parse("Content-Type: text/html; charset=utf-8\n"
+		    "\n<p>a</p>\n");
+		assert_int_equal(m->parts[0].kind, MIME_PART_HTML);
+		assert_string_equal(only_text(m), "a\n");
+		mime_message_free(m);
+		m = parse("Content-Type: text/csv; name=\"a.txt\"\n\na;b\n");
+		assert_int_equal(m->parts[0].kind, MIME_PART_CSV);
+		assert_string_equal(m->parts[0].filename, "a.txt");
+		mime_message_free(m);
+		m = parse("Content-Type: text/html; charset=utf-8\n"
+		    "Content-Type: text/plain\n\n<p>a</p>\n");
+		assert_int_equal(m->parts[0].kind, MIME_PART_HTML);
+		mime_message_free(m);
+		m = parse("Content-Type: text/plain; charset=utf-8\n"
+		    "MIME-Version: 1.0\nContent-Type: text/html\n\n<p>a</p>\n");
+		assert_int_equal(m->parts[0].kind, MIME_PART_PLAIN);
+		mime_message_free(m);
+	}
+}
+
 /* Multipart types of the usual shape are read by the pre-scan without
  * libetpan: folded, quoted or not, the boundary after other parameters;
  * a line of blanks in the field is left to libetpan, which stops there
@@ -1810,6 +1855,7 @@ main(void)
 		cmocka_unit_test(test_rfc2047_plain_words),
 		cmocka_unit_test(test_mime_fields_unread),
 		cmocka_unit_test(test_identity_encoding_unread),
+		cmocka_unit_test(test_message_type_kept),
 		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
