@@ -487,6 +487,53 @@ test_message_type_kept(void **state)
 	}
 }
 
+/*
+ * CR and CRLF line ends become LF however they fall against the blocks
+ * the text is copied in (32 bytes, then a tail): a CR at the end of a
+ * block, its LF in the next, CRs in a row, a CR at the very end.
+ */
+static void
+test_line_ends_blocks(void **state)
+{
+	static const char head[] = "Subject: s\r\n\r\n";
+	char raw[256], want[256];
+	size_t len, at, i, w;
+	unsigned seed = 1;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		memcpy(raw, head, sizeof(head) - 1);
+		len = 1 + (size_t)round % 130;
+		at = sizeof(head) - 1;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 8) {
+			case 0:
+				raw[at + i] = '\r';
+				break;
+			case 1:
+				raw[at + i] = '\n';
+				break;
+			default:
+				raw[at + i] = (char)('a' + (seed >> 20) % 26);
+			}
+		}
+		raw[at] = 'x';		/* never a blank text */
+		raw[at + len] = '\0';
+		for (i = w = 0; i < len; i++) {
+			if (raw[at + i] == '\r') {
+				want[w++] = '\n';
+				if (i + 1 < len && raw[at + i + 1] == '\n')
+					i++;
+			} else
+				want[w++] = raw[at + i];
+		}
+		want[w] = '\0';
+		assert_only_text(raw, want);
+	}
+}
+
 /* Multipart types of the usual shape are read by the pre-scan without
  * libetpan: folded, quoted or not, the boundary after other parameters;
  * a line of blanks in the field is left to libetpan, which stops there
@@ -1856,6 +1903,7 @@ main(void)
 		cmocka_unit_test(test_mime_fields_unread),
 		cmocka_unit_test(test_identity_encoding_unread),
 		cmocka_unit_test(test_message_type_kept),
+		cmocka_unit_test(test_line_ends_blocks),
 		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
