@@ -1277,6 +1277,7 @@ struct mime_ctx {
 	int	 reparse;	/* encoded messages being parsed */
 	int	 shared;	/* a part's text lies in the message's text */
 	int	 plain_group;	/* last alternative group with a plain part */
+	int	 top_ascii;	/* the top-level message's text is ASCII */
 };
 
 static void
@@ -1717,21 +1718,23 @@ line_settled(const char *out, size_t n)
  * after it (and its LF), the CR made an LF.  Mail has a line end every
  * few dozen bytes, which costs a memchr() and a memmove() call each
  * else.  Stops fewer than 32 bytes from the end (or at once without
- * SSE2): *pp and *op move on.
+ * SSE2): *pp and *op move on.  Returns 1 when it ran and every byte it
+ * read (all it copied, and a few after) is ASCII, else 0.
  */
-static void
+static int
 crlf_copy32(const char **pp, const char *end, char **op)
 {
 #ifdef __SSE2__
 	const __m128i crs = _mm_set1_epi8('\r');
 	const char *p = *pp;
 	char *o = *op;
-	__m128i v, w;
+	__m128i v, w, high = _mm_setzero_si128();
 	unsigned m, k;
 
 	while (end - p >= 32) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		w = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+		high = _mm_or_si128(high, _mm_or_si128(v, w));
 		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, crs)) |
 		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, crs)) << 16;
 		_mm_storeu_si128((__m128i *)(void *)o, v);
@@ -1750,10 +1753,12 @@ crlf_copy32(const char **pp, const char *end, char **op)
 	}
 	*pp = p;
 	*op = o;
+	return _mm_movemask_epi8(high) == 0;
 #else
 	(void)pp;
 	(void)end;
 	(void)op;
+	return 0;
 #endif
 }
 
@@ -1762,14 +1767,16 @@ crlf_copy32(const char **pp, const char *end, char **op)
  * until want bytes or more are out and the last line is settled, or to
  * the end; *ip and *jp move on.  out has room for len - *ip more bytes
  * (the text never grows), and may be raw itself with *jp <= *ip.  A CRLF
- * is never split.
+ * is never split.  Returns 1 when all that was left is made and found to
+ * be ASCII (as it is found on the way, with SSE2), else 0.
  */
-static void
+static int
 normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
     size_t want)
 {
 	size_t i = *ip, j = *jp, lim, n;
 	const char *cr;
+	int ascii = 0;
 	/* Without a NUL in what is left (as in all mail but hostile
 	 * mail), only CRs are looked for. */
 	int nul = i < len && memchr(raw + i, '\0', len - i) != NULL;
@@ -1780,8 +1787,9 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 		const char *p = raw + i, *end = raw + len;
 		char *o = out + j;
 
-		if (out != raw)
-			crlf_copy32(&p, end, &o);
+		if (out != raw && crlf_copy32(&p, end, &o))
+			ascii = text_ascii_run(p, (size_t)(end - p)) ==
+			    (size_t)(end - p);
 		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
 			memmove(o, p, (size_t)(cr - p));
 			o += cr - p;
@@ -1791,7 +1799,7 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 		memmove(o, p, (size_t)(end - p));
 		*jp = (size_t)(o - out) + (size_t)(end - p);
 		*ip = len;
-		return;
+		return ascii;
 	}
 	while (i < len && !(j >= want && line_settled(out, j))) {
 		lim = len - i;
@@ -1820,6 +1828,7 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 	}
 	*ip = i;
 	*jp = j;
+	return 0;
 }
 
 /* Copy with LF line ends and NULs as spaces, after head spare bytes;
@@ -1865,6 +1874,7 @@ struct lftext {
 	const char *raw;	/* what it is made from */
 	size_t	 rawlen;
 	size_t	 rawoff;	/* raw bytes read so far */
+	int	 ascii;		/* the text made is known to be ASCII */
 };
 
 /*
@@ -1899,6 +1909,7 @@ lf_init(struct lftext *t, const char *raw, size_t len)
 	t->raw = raw;
 	t->rawlen = len;
 	t->rawoff = 0;
+	t->ascii = 1;		/* none made yet */
 }
 
 /* Text made already, by normalise() with TEXT_HEAD spare bytes. */
@@ -1911,6 +1922,7 @@ lf_take(struct lftext *t, char *buf, size_t len)
 	t->raw = NULL;
 	t->rawlen = 0;
 	t->rawoff = 0;
+	t->ascii = 0;		/* not known */
 }
 
 static int
@@ -1923,9 +1935,9 @@ lf_done(const struct lftext *t)
 static void
 lf_more(struct lftext *t, size_t want)
 {
-	if (!lf_done(t))
-		normalise_to(t->raw, t->rawlen, &t->rawoff, t->text, &t->len,
-		    want);
+	if (!lf_done(t) && !normalise_to(t->raw, t->rawlen, &t->rawoff,
+	    t->text, &t->len, want))
+		t->ascii = 0;
 	t->text[t->len] = '\0';
 }
 
@@ -2480,7 +2492,9 @@ part_text(struct mime_ctx *c, struct mailmime *mm, size_t partno, int how,
 		if (!borrowed)
 			free(lf);
 	} else if (borrowed && c->reparse == 0 &&
-	    text_utf8_as_is(cs, lf, n)) {
+	    text_utf8_as_is(cs, lf, c->top_ascii ? 0 : n)) {
+		/* ASCII without NUL is UTF-8 as it is: then only the
+		 * charset is asked about. */
 		u = lf;
 		un = n;
 		u[un] = '\0';
@@ -3206,6 +3220,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			    where);
 			m->truncated = 1;
 		} else {
+			if (top)
+				c->top_ascii = t->ascii;
 			if (root->mm_type == MAILMIME_MESSAGE)
 				walk_typed(c, root->mm_data.mm_message.mm_msg_mime,
 				    depth, blk.ct);

@@ -534,6 +534,28 @@ test_line_ends_blocks(void **state)
 	}
 }
 
+/*
+ * A message found to be ASCII as its line ends are made keeps its text
+ * where it lies when its charset reads ASCII as it is, and is still
+ * converted from one that does not.
+ */
+static void
+test_ascii_text_charsets(void **state)
+{
+	(void)state;
+	assert_only_text("Subject: a message long enough for blocks\r\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+	    "abcd\r\n", "abcd\n");
+	assert_only_text("Subject: a message long enough for blocks\r\n"
+	    "Content-Type: text/plain; charset=utf-16le\r\n\r\n"
+	    "abcd", "\xe6\x89\xa1\xe6\x91\xa3");
+	assert_only_text("Subject: a message long enough for blocks\r\n"
+	    "Content-Type: text/plain; charset=utf-16le\r\n\r\n"
+	    "ab\xc3\xa9", "\xe6\x89\xa1\xea\xa7\x83");
+	assert_only_text("Subject: a message long enough for blocks, "
+	    "\xc3\xa9\r\n\r\nabcd \xe9\r\n", "abcd \xc3\xa9\n");
+}
+
 /* Multipart types of the usual shape are read by the pre-scan without
  * libetpan: folded, quoted or not, the boundary after other parameters;
  * a line of blanks in the field is left to libetpan, which stops there
@@ -1904,6 +1926,7 @@ main(void)
 		cmocka_unit_test(test_identity_encoding_unread),
 		cmocka_unit_test(test_message_type_kept),
 		cmocka_unit_test(test_line_ends_blocks),
+		cmocka_unit_test(test_ascii_text_charsets),
 		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
