@@ -653,6 +653,14 @@ struct scan_level {
 	uint64_t hash;
 };
 
+/* A part header's Content-Type field at at, whose type libetpan read
+ * before (ct_cached()). */
+struct ctpart {
+	char	*at;
+	struct mailmime_content *ct;
+	char	 was;		/* its first byte, while hidden */
+};
+
 struct scan {
 	struct scan_level stack[LIMIT_MIME_NESTING];
 	size_t	 depth;
@@ -663,6 +671,8 @@ struct scan {
 	size_t	 block_lines;
 	int	 block_ct;
 	int	 block_rfc822;
+	size_t	 block_nct;	/* its Content-Type fields */
+	struct ctpart block_ctp;	/* its first, if ct_cached() has it */
 	char	*pending[SCAN_PENDING];
 	size_t	 npending;
 	/* totals */
@@ -680,6 +690,12 @@ struct scan {
 	size_t	*fix;		/* offsets where blank lines go in */
 	size_t	 nfix;
 	size_t	 fixalloc;
+	/* part types libetpan need not read (ct_cached()) */
+	int	 digest;	/* a multipart/digest, whose parts' default
+				   type is a message */
+	struct ctpart *cts;
+	size_t	 ncts;
+	size_t	 ctsalloc;
 };
 
 static void
@@ -907,6 +923,109 @@ multipart_simple(const char *f, size_t flen, const char **sub,
 	return 1;
 }
 
+/*
+ * libetpan's reading of a few Content-Type fields, by their bytes: most
+ * messages and parts carry one of a handful, and libetpan takes some
+ * 15,000 instructions over each.  Such a field is not handed to libetpan
+ * (left out of a message header, its name changed for the parse in a
+ * part header), which then reads the part as one without a type
+ * (text/plain), and the type it read from the same bytes before is put
+ * in its place for the walk (walk_typed(), leaf_typed()).  Kept for the
+ * process, like the other tables here: one thread parses.
+ */
+#define CT_CACHE	8
+#define CT_KEY_BYTES	128
+
+static struct {
+	char	 key[CT_KEY_BYTES];
+	size_t	 keylen;
+	struct mailmime_content *ct;	/* NULL: libetpan reads no type */
+	unsigned long stamp;		/* the last message that used it */
+} ct_cache[CT_CACHE];
+static int ct_used, ct_next;
+static unsigned long ct_stamp;		/* the message being parsed */
+
+/* What libetpan's field parsers, as its MIME parser calls them, make of
+ * the one field f[0..len) (its line end included); NULL for no type. */
+static struct mailmime_content *
+ct_parse(const char *f, size_t len)
+{
+	struct mailimf_fields *imf = NULL;
+	struct mailmime_fields *mf = NULL;
+	struct mailmime_content *ct = NULL;
+	clistiter *it;
+	size_t idx = 0;
+
+	if (mailimf_optional_fields_parse(f, len, &idx, &imf) !=
+	    MAILIMF_NO_ERROR)
+		return NULL;
+	if (mailmime_fields_parse(imf, &mf) != MAILIMF_NO_ERROR) {
+		mailimf_fields_free(imf);
+		return NULL;
+	}
+	mailimf_fields_free(imf);
+	for (it = clist_begin(mf->fld_list); it; it = clist_next(it)) {
+		struct mailmime_field *fld = clist_content(it);
+
+		if (fld->fld_type == MAILMIME_FIELD_TYPE) {
+			ct = fld->fld_data.fld_content;
+			fld->fld_data.fld_content = NULL;	/* ours now */
+			break;
+		}
+	}
+	mailmime_fields_free(mf);
+	return ct;
+}
+
+/*
+ * libetpan's type for the Content-Type field f[0..len) (its name checked,
+ * its line end included), when it can stand in for the field: a text
+ * type of plain_text_type()'s shape, of one line, short enough to keep,
+ * with no "name" parameter (part_filename() reads that from the field
+ * itself); else NULL.  It stays until the next message: only types no
+ * part of this one uses make room.
+ */
+static struct mailmime_content *
+ct_cached(const char *f, size_t len)
+{
+	int i;
+
+	if (len > CT_KEY_BYTES || !plain_text_type(f, len) ||
+	    holds_ci(f + 13, len - 14, "name"))
+		return NULL;
+	for (i = 0; i < ct_used; i++)
+		if (ct_cache[i].keylen == len &&
+		    memcmp(ct_cache[i].key, f, len) == 0) {
+			ct_cache[i].stamp = ct_stamp;
+			return ct_cache[i].ct;
+		}
+	if (ct_used < CT_CACHE)
+		i = ct_used++;
+	else {
+		for (i = 0; i < CT_CACHE; i++) {
+			ct_next = (ct_next + 1) % CT_CACHE;
+			if (ct_cache[ct_next].stamp != ct_stamp)
+				break;
+		}
+		if (i == CT_CACHE)
+			return NULL;	/* all in use */
+		i = ct_next;
+		if (ct_cache[i].ct != NULL)
+			mailmime_content_free(ct_cache[i].ct);
+	}
+	memcpy(ct_cache[i].key, f, len);
+	ct_cache[i].keylen = len;
+	ct_cache[i].stamp = ct_stamp;
+	ct_cache[i].ct = ct_parse(f, len);
+	/* A text type never changes the parts libetpan finds. */
+	if (ct_cache[i].ct != NULL && (ct_cache[i].ct->ct_type == NULL ||
+	    ct_cache[i].ct->ct_type->tp_type != MAILMIME_TYPE_DISCRETE_TYPE)) {
+		mailmime_content_free(ct_cache[i].ct);
+		ct_cache[i].ct = NULL;
+	}
+	return ct_cache[i].ct;
+}
+
 /* One Content-Type field of a header block, parsed by libetpan's own
  * field parsers exactly as its MIME parser will. */
 static void
@@ -925,6 +1044,10 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 	/* A text type: no boundary, no message, nothing refused. */
 	if (plain_text_type(f, flen)) {
 		s->block_ct = 1;
+		if (s->state == SC_PARTHDR && s->block_nct == 1) {
+			s->block_ctp.at = (char *)f;
+			s->block_ctp.ct = ct_cached(f, flen);
+		}
 		return;
 	}
 	/* A multipart type of the usual shape, as libetpan reads it below;
@@ -934,6 +1057,8 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 		if (s->nblocks == 0 && sublen == 6 &&
 		    strncasecmp(sub, "report", 6) == 0)
 			s->root_report = 1;
+		if (sublen == 6 && strncasecmp(sub, "digest", 6) == 0)
+			s->digest = 1;
 		if (bnd == NULL)
 			return;
 		if (s->npending == SCAN_PENDING) {
@@ -978,6 +1103,8 @@ scan_content_type(struct scan *s, const char *f, size_t flen)
 			s->block_rfc822 = 1;
 		if (comp->ct_type != MAILMIME_COMPOSITE_TYPE_MULTIPART)
 			continue;
+		if (strcasecmp(ct->ct_subtype, "digest") == 0)
+			s->digest = 1;
 		if (s->nblocks == 0 && strcasecmp(ct->ct_subtype, "report") == 0)
 			s->root_report = 1;
 		if ((v = mailmime_content_param_get(ct, name)) == NULL)
@@ -1005,6 +1132,8 @@ scan_block_begin(struct scan *s, int state)
 	s->block_lines = 0;
 	s->block_ct = 0;
 	s->block_rfc822 = 0;
+	s->block_nct = 0;
+	s->block_ctp.ct = NULL;
 	s->npending = 0;
 }
 
@@ -1018,6 +1147,16 @@ scan_block_end(struct scan *s)
 	size_t i;
 
 	msg = s->block_rfc822 || (s->state == SC_PARTHDR && !s->block_ct);
+	/* A part header with one Content-Type, known. */
+	if (s->state == SC_PARTHDR && s->block_nct == 1 &&
+	    s->block_ctp.ct != NULL) {
+		if (s->ncts == s->ctsalloc) {
+			s->ctsalloc = s->ctsalloc ? s->ctsalloc * 2 : 8;
+			s->cts = xrealloc(s->cts, s->ctsalloc *
+			    sizeof(*s->cts));
+		}
+		s->cts[s->ncts++] = s->block_ctp;
+	}
 	for (i = 0; i < s->npending; i++)
 		scan_push(s, s->pending[i]);
 	s->npending = 0;
@@ -1064,6 +1203,8 @@ scan_free(struct scan *s)
 	s->npending = 0;
 	free(s->fix);
 	s->fix = NULL;
+	free(s->cts);
+	s->cts = NULL;
 }
 
 static void
@@ -1207,8 +1348,10 @@ scan_run(struct scan *s, char *buf, size_t len)
 					s->toobig = "too many nested header fields";
 				if (e - p >= 12 &&
 				    strncasecmp(p, "content-type", 12) == 0 &&
-				    (p[12] == ':' || is_wsp(p[12])))
+				    (p[12] == ':' || is_wsp(p[12]))) {
 					field = p;
+					s->block_nct++;
+				}
 			}
 			s->block_lines++;
 			scan_header_line(s, p, e, &cdepth);
@@ -1278,6 +1421,10 @@ struct mime_ctx {
 	int	 shared;	/* a part's text lies in the message's text */
 	int	 plain_group;	/* last alternative group with a plain part */
 	int	 top_ascii;	/* the top-level message's text is ASCII */
+	/* part types libetpan was not shown (ct_hide()), in order */
+	struct ctpart *cts;
+	size_t	 ncts;
+	size_t	 ctnext;
 };
 
 static void
@@ -2545,8 +2692,9 @@ encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
     int depth)
 {
 	struct lftext t;
+	struct ctpart *cts;
 	char *raw;
-	size_t n;
+	size_t n, ncts, ctnext;
 	int cut = 0;
 
 	if (depth + 1 > LIMIT_MIME_DEPTH || c->reparse >= 2) {
@@ -2562,9 +2710,17 @@ encoded_message(struct mime_ctx *c, struct mailmime *mm, size_t partno,
 		c->msg->truncated = 1;
 	}
 	lf_take(&t, raw, n);
+	/* The part types kept are the top-level text's. */
+	cts = c->cts;
+	ncts = c->ncts;
+	ctnext = c->ctnext;
+	c->ncts = 0;
 	c->reparse++;
 	parse_into(c, &t, 0, depth + 1, partno);
 	c->reparse--;
+	c->cts = cts;
+	c->ncts = ncts;
+	c->ctnext = ctnext;
 	free(raw);
 }
 
@@ -2696,6 +2852,45 @@ leaf(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 		c->plain_group = alt;
 }
 
+/*
+ * The type libetpan read before for the part mm, whose Content-Type it
+ * was not shown (ct_hide()), or NULL.  Leaves are walked in the order of
+ * the text, the order the fields were found in.
+ */
+static struct mailmime_content *
+part_ct(struct mime_ctx *c, struct mailmime *mm)
+{
+	struct mailmime_data *d;
+	const char *body;
+
+	if (c->ctnext >= c->ncts || mm->mm_mime_start == NULL ||
+	    (d = part_body(mm)) == NULL)
+		return NULL;
+	body = d->dt_data.dt_text.dt_data;
+	while (c->ctnext < c->ncts && c->cts[c->ctnext].at < mm->mm_mime_start)
+		c->ctnext++;
+	if (c->ctnext < c->ncts && c->cts[c->ctnext].at < body)
+		return c->cts[c->ctnext++].ct;
+	return NULL;
+}
+
+/* leaf() of mm, with the type libetpan read before in place of the one
+ * it gave for a field it was not shown. */
+static void
+leaf_typed(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
+{
+	struct mailmime_content *ct, *own;
+
+	if ((ct = part_ct(c, mm)) == NULL) {
+		leaf(c, mm, depth, alt);
+		return;
+	}
+	own = mm->mm_content_type;
+	mm->mm_content_type = ct;
+	leaf(c, mm, depth, alt);
+	mm->mm_content_type = own;
+}
+
 static void
 walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 {
@@ -2740,7 +2935,7 @@ walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
 			return;
 		}
 		c->leaves++;
-		leaf(c, mm, depth, alt);
+		leaf_typed(c, mm, depth, alt);
 		break;
 	}
 }
@@ -2819,97 +3014,6 @@ cte_identity(const struct hfield *f)
 }
 
 /*
- * libetpan's reading of a few Content-Type fields of a message header, by
- * their bytes: most messages carry one of a handful, and libetpan takes
- * some 15,000 instructions over each.  Such a field is not handed to
- * libetpan, which then reads the message as it reads one without a type
- * (text/plain), and the type it read from the same bytes before is put in
- * its place for the walk (parse_into()).  Kept for the process, like the
- * other tables here: one thread parses.
- */
-#define CT_CACHE	8
-#define CT_KEY_BYTES	128
-
-static struct {
-	char	 key[CT_KEY_BYTES];
-	size_t	 keylen;
-	struct mailmime_content *ct;	/* NULL: libetpan reads no type */
-} ct_cache[CT_CACHE];
-static int ct_used, ct_next;
-
-/* What libetpan's field parsers, as its MIME parser calls them, make of
- * the one field f[0..len) (its line end included); NULL for no type. */
-static struct mailmime_content *
-ct_parse(const char *f, size_t len)
-{
-	struct mailimf_fields *imf = NULL;
-	struct mailmime_fields *mf = NULL;
-	struct mailmime_content *ct = NULL;
-	clistiter *it;
-	size_t idx = 0;
-
-	if (mailimf_optional_fields_parse(f, len, &idx, &imf) !=
-	    MAILIMF_NO_ERROR)
-		return NULL;
-	if (mailmime_fields_parse(imf, &mf) != MAILIMF_NO_ERROR) {
-		mailimf_fields_free(imf);
-		return NULL;
-	}
-	mailimf_fields_free(imf);
-	for (it = clist_begin(mf->fld_list); it; it = clist_next(it)) {
-		struct mailmime_field *fld = clist_content(it);
-
-		if (fld->fld_type == MAILMIME_FIELD_TYPE) {
-			ct = fld->fld_data.fld_content;
-			fld->fld_data.fld_content = NULL;	/* ours now */
-			break;
-		}
-	}
-	mailmime_fields_free(mf);
-	return ct;
-}
-
-/*
- * libetpan's type for the message header field f, when it can stand in
- * for the field: a text type of plain_text_type()'s shape, of one line,
- * short enough to keep, with no "name" parameter (part_filename() reads
- * that from the field itself); else NULL.
- */
-static struct mailmime_content *
-ct_cached(const struct hfield *f)
-{
-	size_t len = (size_t)(f->vend - f->start) + 1;	/* and its LF */
-	int i;
-
-	if (len > CT_KEY_BYTES || f->vend[0] != '\n' ||
-	    !plain_text_type(f->start, len) ||
-	    holds_ci(f->value, (size_t)(f->vend - f->value), "name"))
-		return NULL;
-	for (i = 0; i < ct_used; i++)
-		if (ct_cache[i].keylen == len &&
-		    memcmp(ct_cache[i].key, f->start, len) == 0)
-			return ct_cache[i].ct;
-	if (ct_used < CT_CACHE)
-		i = ct_used++;
-	else {
-		i = ct_next;
-		ct_next = (ct_next + 1) % CT_CACHE;
-		if (ct_cache[i].ct != NULL)
-			mailmime_content_free(ct_cache[i].ct);
-	}
-	memcpy(ct_cache[i].key, f->start, len);
-	ct_cache[i].keylen = len;
-	ct_cache[i].ct = ct_parse(f->start, len);
-	/* A text type never changes the parts libetpan finds. */
-	if (ct_cache[i].ct != NULL && (ct_cache[i].ct->ct_type == NULL ||
-	    ct_cache[i].ct->ct_type->tp_type != MAILMIME_TYPE_DISCRETE_TYPE)) {
-		mailmime_content_free(ct_cache[i].ct);
-		ct_cache[i].ct = NULL;
-	}
-	return ct_cache[i].ct;
-}
-
-/*
  * Whether the MIME field f is one nothing here reads from libetpan's
  * tree (all but Content-Type, Content-Transfer-Encoding and
  * Content-Disposition: MIME-Version, Content-Language, Content-ID...),
@@ -2965,7 +3069,9 @@ mimeblk_add(struct mimeblk *b, const struct hfield *f)
 {
 	struct buf *to;
 
-	if (is_ct_field(f) && b->nct++ == 0 && (b->ct = ct_cached(f)) != NULL)
+	if (is_ct_field(f) && b->nct++ == 0 && f->vend[0] == '\n' &&
+	    (b->ct = ct_cached(f->start, (size_t)(f->vend - f->start) + 1)) !=
+	    NULL)
 		to = &b->unread;
 	else
 		to = field_unread(f) ? &b->unread : &b->read;
@@ -3112,6 +3218,60 @@ lin_parse(struct lftext *t, char *lin, size_t len, size_t hl, size_t boff,
 }
 
 /*
+ * The part Content-Type fields cts[0..n) (ct_cached()) are hidden from
+ * libetpan as it parses, their name made another ("Xontent-Type"): it
+ * reads each part as one without a type (text/plain, as the scan found
+ * no multipart/digest, whose parts' default is a message), and the field
+ * as a field nothing reads, of the same length.  ct_show() puts them
+ * back before anything reads the text.
+ */
+static void
+ct_hide(struct ctpart *cts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cts[i].was = cts[i].at[0];
+		cts[i].at[0] = 'X';
+	}
+}
+
+static void
+ct_show(struct ctpart *cts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cts[i].at[0] = cts[i].was;
+}
+
+/* Walk libetpan's tree root of the text t (NULL: it could not read it),
+ * with the types it was not shown in place; then free it. */
+static void
+parse_walk(struct mime_ctx *c, struct lftext *t, struct mailmime *root,
+    int top, int depth, struct mailmime_content *ct, struct ctpart *cts,
+    size_t ncts, const char *where)
+{
+	if (root == NULL) {
+		note(c, "%sheader only: MIME structure unreadable", where);
+		c->msg->truncated = 1;
+		return;
+	}
+	if (top)
+		c->top_ascii = t->ascii;
+	c->cts = cts;
+	c->ncts = ncts;
+	c->ctnext = 0;
+	if (root->mm_type == MAILMIME_MESSAGE)
+		walk_typed(c, root->mm_data.mm_message.mm_msg_mime, depth, ct);
+	else
+		walk(c, root, depth, -1);
+	c->cts = NULL;
+	c->ncts = 0;
+	mailmime_free(root);
+}
+
+/*
  * Parse one message, the text t: the top-level one, or (top 0) a
  * forwarded one found encoded in part partno, whose header is not the
  * message's.  Returns 0, -1 for an unsafe boundary at the top, -2 when
@@ -3126,9 +3286,10 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	struct mimeblk blk;
 	struct scan *s;
 	struct mailmime *root;
+	struct ctpart *cts = NULL;
 	const char *body;
 	char where[40] = "", *lin, *own = NULL;
-	size_t boff, hl, linlen, unread;
+	size_t boff, hl, linlen, unread, ncts = 0;
 	int r = 0, capped;
 
 	if (!top)
@@ -3197,6 +3358,13 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 		own = lin = fixed;
 		linlen = n;
 	}
+	/* Part types libetpan read before, where they are read as the scan
+	 * found them (no repair, no digest), and only at the top. */
+	if (top && s->ncts > 0 && s->nfix == 0 && !s->digest) {
+		cts = s->cts;
+		ncts = s->ncts;
+		s->cts = NULL;
+	}
 	scan_free(s);
 	if (s->unsafe) {
 		if (top)
@@ -3214,22 +3382,16 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			m->truncated = 1;
 			if (s->root_report && top)
 				m->is_report = 1;
-		} else if ((root = lin_parse(t, lin + unread, linlen - unread,
-		    hl - unread, boff, capped)) == NULL) {
-			note(c, "%sheader only: MIME structure unreadable",
-			    where);
-			m->truncated = 1;
 		} else {
-			if (top)
-				c->top_ascii = t->ascii;
-			if (root->mm_type == MAILMIME_MESSAGE)
-				walk_typed(c, root->mm_data.mm_message.mm_msg_mime,
-				    depth, blk.ct);
-			else
-				walk(c, root, depth, -1);
-			mailmime_free(root);
+			ct_hide(cts, ncts);
+			root = lin_parse(t, lin + unread, linlen - unread,
+			    hl - unread, boff, capped);
+			ct_show(cts, ncts);
+			parse_walk(c, t, root, top, depth, blk.ct, cts, ncts,
+			    where);
 		}
 	}
+	free(cts);
 	/* Parts may lie in the top-level message's text (part_text()):
 	 * it goes with the message. */
 	if (top && c->shared) {
@@ -3266,6 +3428,7 @@ mime_parse(const char *raw, size_t len, struct mime_message **out,
 	}
 	memset(&c, 0, sizeof(c));
 	c.plain_group = -1;
+	ct_stamp++;		/* the types the last message used may go */
 	c.msg = m = xcalloc(1, sizeof(*m));
 	buf_init(&c.notes, LIMIT_LINE_BYTES);
 	if (cut) {

@@ -556,6 +556,60 @@ test_ascii_text_charsets(void **state)
 	    "\xc3\xa9\r\n\r\nabcd \xe9\r\n", "abcd \xc3\xa9\n");
 }
 
+/*
+ * Part types libetpan read before are hidden from it as it parses: each
+ * part reads as the first time, with more kinds in one message than are
+ * kept, two types in a part (the first wins), a "name", a digest (whose
+ * parts libetpan reads otherwise), and the text left as it was.
+ */
+static void
+test_part_types_kept(void **state)
+{
+	struct buf b;
+	struct mime_message *m;
+	int i, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		buf_init(&b, 1 << 16);
+		buf_addstr(&b, "Content-Type: multipart/mixed; boundary=b\n\n");
+		for (i = 0; i < 12; i++) {
+			char part[160];
+
+			snprintf(part, sizeof(part), "--b\nContent-Type: "
+			    "text/plain; charset=utf-8; x=%d\n\n"
+			    "Content-Type: part %d\n", i, i);
+			buf_addstr(&b, part);
+		}
+		buf_addstr(&b, "--b\nContent-Type: text/html\n"
+		    "Content-Type: text/plain\n\n<p>h</p>\n"
+		    "--b\ncontent-type: text/csv; name=\"n.csv\"\n\na;b\n"
+		    "--b--\n");
+		m = parse_len(b.data, b.len);
+		assert_int_equal(m->nparts, 14);
+		for (i = 0; i < 12; i++) {
+			char want[40];
+
+			snprintf(want, sizeof(want), "Content-Type: part %d", i);
+			assert_int_equal(m->parts[i].kind, MIME_PART_PLAIN);
+			assert_string_equal(m->parts[i].text, want);
+		}
+		assert_int_equal(m->parts[12].kind, MIME_PART_HTML);
+		assert_string_equal(mime_part_text(m, &m->parts[12]), "h\n");
+		assert_int_equal(m->parts[13].kind, MIME_PART_CSV);
+		assert_string_equal(m->parts[13].filename, "n.csv");
+		mime_message_free(m);
+		buf_free(&b);
+	}
+	m = parse("Content-Type: multipart/digest; boundary=d\n\n"
+	    "--d\nContent-Type: text/plain\n\none\n"
+	    "--d\n\nSubject: two\n\ntwo\n--d--\n");
+	assert_int_equal(m->nparts, 2);
+	assert_string_equal(m->parts[0].text, "one");
+	assert_string_equal(m->parts[1].text, "two");
+	mime_message_free(m);
+}
+
 /* Multipart types of the usual shape are read by the pre-scan without
  * libetpan: folded, quoted or not, the boundary after other parameters;
  * a line of blanks in the field is left to libetpan, which stops there
@@ -1927,6 +1981,7 @@ main(void)
 		cmocka_unit_test(test_message_type_kept),
 		cmocka_unit_test(test_line_ends_blocks),
 		cmocka_unit_test(test_ascii_text_charsets),
+		cmocka_unit_test(test_part_types_kept),
 		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_values_bytes),
