@@ -2944,11 +2944,12 @@ walk(struct mime_ctx *c, struct mailmime *mm, int depth, int alt)
  * walk() of a message's part mm, whose Content-Type libetpan was not
  * handed when ct is not NULL (ct_cached()): it read the part as one of
  * text/plain, and ct, what it read from that field before, stands in for
- * its type meanwhile.  ct stays in the cache.
+ * its type meanwhile.  ct stays in the cache.  enc, when not 0, is the
+ * transfer encoding libetpan was not handed either.
  */
 static void
 walk_typed(struct mime_ctx *c, struct mailmime *mm, int depth,
-    struct mailmime_content *ct)
+    struct mailmime_content *ct, int enc)
 {
 	struct mailmime_content *own;
 
@@ -2956,6 +2957,9 @@ walk_typed(struct mime_ctx *c, struct mailmime *mm, int depth,
 		walk(c, mm, depth, -1);
 		return;
 	}
+	/* Nor was it handed the encoding enc (mime_block()). */
+	if (enc != 0 && mm->mm_type == MAILMIME_SINGLE && mm->mm_body != NULL)
+		mm->mm_body->dt_encoding = enc;
 	own = mm->mm_content_type;
 	mm->mm_content_type = ct;
 	walk(c, mm, depth, -1);
@@ -2991,6 +2995,20 @@ is_cte_field(const struct hfield *f)
 	    strncasecmp(f->name, "content-transfer-encoding", 25) == 0;
 }
 
+/* The value of the one-line field f without the blanks around it, in
+ * *v[0..return). */
+static size_t
+cte_value(const struct hfield *f, const char **v)
+{
+	const char *e = f->vend;
+
+	for (*v = f->value; *v < e && is_wsp(**v); (*v)++)
+		;
+	while (e > *v && is_wsp(e[-1]))
+		e--;
+	return (size_t)(e - *v);
+}
+
 /*
  * Whether the value of the one-line field f is "7bit", "8bit" or
  * "binary" in any case, blanks around it: libetpan reads the body as
@@ -3000,17 +3018,27 @@ is_cte_field(const struct hfield *f)
 static int
 cte_identity(const struct hfield *f)
 {
-	const char *v = f->value, *e = f->vend;
-	size_t n;
+	const char *v;
+	size_t n = cte_value(f, &v);
 
-	while (v < e && is_wsp(*v))
-		v++;
-	while (e > v && is_wsp(e[-1]))
-		e--;
-	n = (size_t)(e - v);
 	return (n == 4 && (strncasecmp(v, "7bit", 4) == 0 ||
 	    strncasecmp(v, "8bit", 4) == 0)) ||
 	    (n == 6 && strncasecmp(v, "binary", 6) == 0);
+}
+
+/* The encoding libetpan reads in the one-line field f when its value is
+ * "quoted-printable" or "base64" in any case, blanks around it, else 0. */
+static int
+cte_decoded(const struct hfield *f)
+{
+	const char *v;
+	size_t n = cte_value(f, &v);
+
+	if (n == 16 && strncasecmp(v, "quoted-printable", 16) == 0)
+		return MAILMIME_MECHANISM_QUOTED_PRINTABLE;
+	if (n == 6 && strncasecmp(v, "base64", 6) == 0)
+		return MAILMIME_MECHANISM_BASE64;
+	return 0;
 }
 
 /*
@@ -3057,6 +3085,8 @@ blank_continuation(const struct hfield *f)
 struct mimeblk {
 	struct buf read;
 	struct buf unread;
+	struct buf encfield;	/* a quoted-printable or base64 one */
+	int	 enc;		/* its encoding (cte_decoded()), or 0 */
 	size_t	 nfields;
 	size_t	 ncte;		/* Content-Transfer-Encoding fields */
 	size_t	 nct;		/* Content-Type fields */
@@ -3073,6 +3103,10 @@ mimeblk_add(struct mimeblk *b, const struct hfield *f)
 	    (b->ct = ct_cached(f->start, (size_t)(f->vend - f->start) + 1)) !=
 	    NULL)
 		to = &b->unread;
+	else if (is_cte_field(f) && b->enc == 0 &&
+	    memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL &&
+	    (b->enc = cte_decoded(f)) != 0)
+		to = &b->encfield;	/* mime_block() places it */
 	else
 		to = field_unread(f) ? &b->unread : &b->read;
 	b->nfields++;
@@ -3111,10 +3145,26 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
     struct buf *out, size_t *skip)
 {
 	struct hfield f;
-	size_t len = b->read.len + b->unread.len;
+	size_t len;
 
+	/*
+	 * A quoted-printable or base64 encoding of a part libetpan is not
+	 * shown the type of either (a text type: its body is then read the
+	 * same whatever the encoding) need not be shown: walk_typed() puts
+	 * it in place.  Else it goes with the others, where it was or not:
+	 * libetpan reads the first such field, and there is no other.
+	 */
+	if (b->enc != 0 && b->ct != NULL && b->nct == 1 && b->ncte == 1)
+		buf_add(&b->unread, b->encfield.data, b->encfield.len);
+	else {
+		if (b->encfield.len > 0)
+			buf_add(&b->read, b->encfield.data, b->encfield.len);
+		b->enc = 0;
+	}
+	buf_free(&b->encfield);
+	len = b->read.len + b->unread.len;
 	*skip = 0;
-	if (b->unread.len == 0) {
+	if (b->unread.len == 0 && b->ncte <= 1) {
 		*out = b->read;
 		buf_init(&b->read, 0);
 	} else if (!b->blank && b->ncte <= 1 &&
@@ -3127,6 +3177,7 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
 		buf_init(&b->unread, 0);
 	} else {
 		b->ct = NULL;
+		b->enc = 0;
 		buf_init(out, len);
 		for (p = skip_from(p, end); header_next(&p, end, &f); )
 			if (is_mime_field(&f)) {
@@ -3249,8 +3300,8 @@ ct_show(struct ctpart *cts, size_t n)
  * with the types it was not shown in place; then free it. */
 static void
 parse_walk(struct mime_ctx *c, struct lftext *t, struct mailmime *root,
-    int top, int depth, struct mailmime_content *ct, struct ctpart *cts,
-    size_t ncts, const char *where)
+    int top, int depth, struct mailmime_content *ct, int enc,
+    struct ctpart *cts, size_t ncts, const char *where)
 {
 	if (root == NULL) {
 		note(c, "%sheader only: MIME structure unreadable", where);
@@ -3263,7 +3314,8 @@ parse_walk(struct mime_ctx *c, struct lftext *t, struct mailmime *root,
 	c->ncts = ncts;
 	c->ctnext = 0;
 	if (root->mm_type == MAILMIME_MESSAGE)
-		walk_typed(c, root->mm_data.mm_message.mm_msg_mime, depth, ct);
+		walk_typed(c, root->mm_data.mm_message.mm_msg_mime, depth, ct,
+		    enc);
 	else
 		walk(c, root, depth, -1);
 	c->cts = NULL;
@@ -3301,6 +3353,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 	blk.ncte = 0;
 	blk.nct = 0;
 	blk.ct = NULL;
+	buf_init(&blk.encfield, t->len + 1);
+	blk.enc = 0;
 	blk.blank = 0;
 	body = read_header(c, t->text, t->text + t->len, &blk, top);
 	mime_block(&blk, t->text, body, &mimehdr, &unread);
@@ -3387,8 +3441,8 @@ parse_into(struct mime_ctx *c, struct lftext *t, int top, int depth,
 			root = lin_parse(t, lin + unread, linlen - unread,
 			    hl - unread, boff, capped);
 			ct_show(cts, ncts);
-			parse_walk(c, t, root, top, depth, blk.ct, cts, ncts,
-			    where);
+			parse_walk(c, t, root, top, depth, blk.ct, blk.enc,
+			    cts, ncts, where);
 		}
 	}
 	free(cts);

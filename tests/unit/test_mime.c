@@ -440,6 +440,24 @@ test_identity_encoding_unread(void **state)
 	    "Content-Transfer-Encoding: 8bit\n\naGk=\n", "hi");
 	assert_only_text("Content-Transfer-Encoding: base64 \n\naGk=\n",
 	    "hi");
+	/* With a text type libetpan read before, quoted-printable and
+	 * base64 are not handed to it either. */
+	assert_only_text("Content-Transfer-Encoding: base64\n"
+	    "Content-Type: text/plain; charset=utf-8\n\naGk=\n", "hi");
+	assert_only_text("Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding:  Quoted-Printable\n\na=3Db\n",
+	    "a=b\n");
+	assert_only_text("Content-Transfer-Encoding: base64\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\naGk=\n", "hi");
+	assert_only_text("Content-Transfer-Encoding: quoted-printable\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: base64\n\na=3Db\n", "a=b\n");
+	assert_only_text("Content-Transfer-Encoding: quoted-printable\n"
+	    "Content-Type: text/plain\nContent-Type: text/html\n\na=3Db\n",
+	    "a=b\n");
+	assert_only_text("Content-Type: text/plain; name=a\n"
+	    "Content-Transfer-Encoding: base64\n\naGk=\n", "hi");
 }
 
 /*
