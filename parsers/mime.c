@@ -990,15 +990,17 @@ ct_cached(const char *f, size_t len)
 {
 	int i;
 
-	if (len > CT_KEY_BYTES || !plain_text_type(f, len) ||
-	    holds_ci(f + 13, len - 14, "name"))
+	if (len > CT_KEY_BYTES)
 		return NULL;
+	/* Only fields of that shape are kept. */
 	for (i = 0; i < ct_used; i++)
 		if (ct_cache[i].keylen == len &&
 		    memcmp(ct_cache[i].key, f, len) == 0) {
 			ct_cache[i].stamp = ct_stamp;
 			return ct_cache[i].ct;
 		}
+	if (!plain_text_type(f, len) || holds_ci(f + 13, len - 14, "name"))
+		return NULL;
 	if (ct_used < CT_CACHE)
 		i = ct_used++;
 	else {
