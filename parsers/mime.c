@@ -1875,12 +1875,14 @@ crlf_copy32(const char **pp, const char *end, char **op)
 {
 #ifdef __SSE2__
 	const __m128i crs = _mm_set1_epi8('\r');
-	const char *p = *pp;
+	const char *p = *pp, *last;
 	char *o = *op;
 	__m128i v, w, high = _mm_setzero_si128();
 	unsigned m, k;
 
-	while (end - p >= 32) {
+	if (end - p < 32)
+		return 1;
+	for (last = end - 32; p <= last; ) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		w = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
 		high = _mm_or_si128(high, _mm_or_si128(v, w));
