@@ -30,9 +30,6 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include <libetpan/mailimf.h>
 #include <libetpan/mailmime.h>
@@ -1860,42 +1857,56 @@ line_settled(const char *out, size_t n)
 	return n == 0 || out[n - 1] == '\n' || (n >= 2 && out[n - 2] != '\n');
 }
 
+/* Sixteen bytes as one value: GCC's generic vectors, which the compiler
+ * turns into the machine's vector instructions where it has them. */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
 /*
  * normalise_to() of a text without NUL from *pp towards end into *op,
  * which lies apart from it with room for all of it, 32 bytes at a time:
  * each block is stored whole, and where it holds a CR, the text goes on
  * after it (and its LF), the CR made an LF.  Mail has a line end every
  * few dozen bytes, which costs a memchr() and a memmove() call each
- * else.  Stops fewer than 32 bytes from the end (or at once without
- * SSE2): *pp and *op move on.  Returns 1 when it ran and every byte it
- * read (all it copied, and a few after) is ASCII, else 0.
+ * else.  Stops fewer than 32 bytes from the end: *pp and *op move on.
+ * Returns 1 when every byte it read (all it copied, and a few after) is
+ * ASCII, else 0.
  */
 static int
-crlf_copy32(const char **pp, const char *end, char **op)
+crlf_copy(const char **pp, const char *end, char **op)
 {
-#ifdef __SSE2__
-	const __m128i crs = _mm_set1_epi8('\r');
+	const bytes16 crs = {
+		'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r',
+		'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r'
+	};
+	const uint64_t highs = 0x8080808080808080ULL;
 	const char *p = *pp, *last;
 	char *o = *op;
-	__m128i v, w, high = _mm_setzero_si128();
-	unsigned m, k;
+	bytes16 v, w, ev, ew, high = { 0 };
+	uint64_t eq[4], h[2];
+	size_t i, k;
 
 	if (end - p < 32)
 		return 1;
 	for (last = end - 32; p <= last; ) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		w = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
-		high = _mm_or_si128(high, _mm_or_si128(v, w));
-		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, crs)) |
-		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, crs)) << 16;
-		_mm_storeu_si128((__m128i *)(void *)o, v);
-		_mm_storeu_si128((__m128i *)(void *)(o + 16), w);
-		if (m == 0) {
+		memcpy(&v, p, 16);
+		memcpy(&w, p + 16, 16);
+		memcpy(o, p, 32);
+		high |= v | w;
+		/* Each byte of eq all ones where the text holds a CR. */
+		ev = (bytes16)(v == crs);
+		ew = (bytes16)(w == crs);
+		memcpy(eq, &ev, 16);
+		memcpy(eq + 2, &ew, 16);
+		if ((eq[0] | eq[1] | eq[2] | eq[3]) == 0) {
 			p += 32;
 			o += 32;
 			continue;
 		}
-		k = (unsigned)__builtin_ctz(m);
+		for (i = 0; eq[i] == 0; i++)
+			;
+		for (k = i * 8 + FIRST_FLAGGED(eq[i] & highs); p[k] != '\r';
+		    k++)
+			;
 		o[k] = '\n';
 		o += k + 1;
 		p += k + 1;
@@ -1904,13 +1915,8 @@ crlf_copy32(const char **pp, const char *end, char **op)
 	}
 	*pp = p;
 	*op = o;
-	return _mm_movemask_epi8(high) == 0;
-#else
-	(void)pp;
-	(void)end;
-	(void)op;
-	return 0;
-#endif
+	memcpy(h, &high, 16);
+	return ((h[0] | h[1]) & highs) == 0;
 }
 
 /*
@@ -1919,7 +1925,7 @@ crlf_copy32(const char **pp, const char *end, char **op)
  * the end; *ip and *jp move on.  out has room for len - *ip more bytes
  * (the text never grows), and may be raw itself with *jp <= *ip.  A CRLF
  * is never split.  Returns 1 when all that was left is made and found to
- * be ASCII (as it is found on the way, with SSE2), else 0.
+ * be ASCII (as it is found on the way), else 0.
  */
 static int
 normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
@@ -1938,7 +1944,7 @@ normalise_to(const char *raw, size_t len, size_t *ip, char *out, size_t *jp,
 		const char *p = raw + i, *end = raw + len;
 		char *o = out + j;
 
-		if (out != raw && crlf_copy32(&p, end, &o))
+		if (out != raw && crlf_copy(&p, end, &o))
 			ascii = text_ascii_run(p, (size_t)(end - p)) ==
 			    (size_t)(end - p);
 		while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {

@@ -41,6 +41,21 @@ int	 text_utf8_as_is(const char *charset, const char *s, size_t len);
 #define TEXT_FOLD_MB	0x80
 const unsigned char *text_fold_bytes(void);
 
+/*
+ * For eight bytes read by memcpy() and flagged in m (a high bit per byte,
+ * m not 0) by arithmetic whose carries may flag bytes after a flagged
+ * one: how many bytes surely come before the first flagged.  Carries run
+ * towards later bytes only on a little-endian machine; elsewhere 0, and
+ * the caller goes on a byte at a time.  A macro: it is taken for every
+ * word and every run of ASCII.
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_FLAGGED(m)	((size_t)((unsigned)__builtin_ctzll(m) >> 3))
+#else
+#define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
+#endif
+
+
 /* Bytes from the start of s[0..len) that are ASCII without NUL, eight at
  * a time. */
 size_t	 text_ascii_run(const char *s, size_t len);
