@@ -764,10 +764,23 @@ may_trim(const char *s, size_t n)
 	    z == '-' || z == '=' || z == 0x9a;
 }
 
-/* label_find() of a candidate label_trim() has trimmed. */
+/*
+ * What a search that found no label tells of a loose one of the same
+ * candidate (label_find_trimmed()'s *firm): it may find one (FIRM_NOT),
+ * it finds none either (FIRM_NONE), or it finds none and counts the
+ * folding twice against the fold budget, once as the text is folded and
+ * once before the prefix rule (FIRM_COUNTED).
+ */
+#define FIRM_NOT	0
+#define FIRM_NONE	1
+#define FIRM_COUNTED	2
+
+/* label_find() of a candidate label_trim() has trimmed.  When firm is not
+ * NULL and there is no label, *firm tells what a loose search would find
+ * (see FIRM_NONE). */
 static int
 label_find_trimmed(const struct form *form, const char *s, size_t n,
-    int loose, struct lmatch *m)
+    int loose, struct lmatch *m, int *firm)
 {
 	char stripped[SEP_SCAN + 1], folded[LIMIT_LABEL_BYTES + 1];
 	const char *c = s, *p, *e;	/* c: s without its "(...)" parts */
@@ -775,6 +788,10 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 	unsigned has;
 	int paren, counted;
 
+	/* What rules a candidate out before it is folded rules it out for
+	 * a loose search as well, without counting it. */
+	if (firm != NULL)
+		*firm = FIRM_NONE;
 	if (n == 0 || n > SEP_SCAN)
 		return 0;
 	/* Longer than a label, a candidate can only lead to one by losing
@@ -790,6 +807,10 @@ label_find_trimmed(const struct form *form, const char *s, size_t n,
 	    &counted);
 	if (fl > 0 && label_lookup(form, folded, 0, m))
 		return 1;
+	/* Without a folding, only "(...)" and '/' lead to more. */
+	if (firm != NULL)
+		*firm = fl > 0 || (has & (CB_OPEN | CB_SLASH)) ? FIRM_NOT :
+		    counted ? FIRM_COUNTED : FIRM_NONE;
 	sn = n;
 	paren = (has & CB_OPEN) != 0;
 	if (paren) {
@@ -831,7 +852,7 @@ label_find(const struct form *form, const char *s, size_t n, int loose,
     struct lmatch *m)
 {
 	label_trim(&s, &n);
-	return label_find_trimmed(form, s, n, loose, m);
+	return label_find_trimmed(form, s, n, loose, m, NULL);
 }
 
 /* ---------------------------------------------------------------------
@@ -1006,7 +1027,10 @@ struct line {
 	unsigned		 maysep:1;	/* may hold a separator() */
 	unsigned		 group:1;	/* holds '(', '[' or '/' */
 	unsigned		 plain:1;	/* prose: see text_split() */
+	unsigned		 firm0:2;	/* first cell by vsep: FIRM_* */
+	unsigned		 vsep:3;	/* enum sep */
 	int			 slot;		/* label at the start */
+	uint16_t		 c0off, c0len;	/* that cell in s, trimmed */
 	const struct form_label	*label;
 	size_t			 vstart;	/* its value */
 	size_t			 next;	/* the next line that is not plain */
@@ -1475,7 +1499,7 @@ line_analyse(const struct form *form, struct line *l)
 		return;
 	label_trim(&s, &n);
 	if ((n <= LIMIT_LABEL_BYTES || (n <= SEP_SCAN && l->group)) &&
-	    label_find_trimmed(form, s, n, 0, &m)) {
+	    label_find_trimmed(form, s, n, 0, &m, NULL)) {
 		l->slot = m.slot;
 		l->label = m.label;
 		l->vstart = l->len;
@@ -2750,6 +2774,29 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
  * Layout: transposed (labels down the first column)
  */
 
+/*
+ * A loose label_find() of the first cell of l split by sep (ca..cb), or
+ * what label_votes() has learnt of it already (first_cell_vote()): no
+ * label, and the fold budget spent as the search would spend it.
+ */
+static int
+first_label(const struct form *form, const struct line *l, enum sep sep,
+    size_t ca, size_t cb, struct lmatch *m)
+{
+	const char *s = l->s + ca;
+	size_t n = cb - ca;
+
+	label_trim(&s, &n);
+	if (l->firm0 == FIRM_NOT || l->vsep != (unsigned)sep ||
+	    s != l->s + l->c0off || n != l->c0len)
+		return label_find_trimmed(form, s, n, 1, m, NULL);
+	if (l->firm0 == FIRM_COUNTED) {
+		(void)fold_charge();
+		(void)fold_charge();
+	}
+	return 0;
+}
+
 static void
 layout_transposed(const struct form *form, const struct text *t, int csv,
     struct proposal *p)
@@ -2799,8 +2846,7 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 					break;
 				first_cell(l, sep, &ca, &cb);
 				if (cb - ca > SEP_SCAN || (l->s[ca] != '"' &&
-				    !label_find(form, l->s + ca, cb - ca, 1,
-				    &m))) {
+				    !first_label(form, l, sep, ca, cb, &m))) {
 					if (nrows == 0 && !skipped) {
 						skipped = 1;
 						continue;
@@ -3346,18 +3392,46 @@ proposal_finish(const struct form *form, struct proposal *p,
 static void	lang_label(const struct form *, const struct form_label *,
 		    struct extraction *);
 
+/*
+ * label_find() of the first cell of row r, split from l by sep.  When no
+ * loose search would find a label in it either, l keeps that (firm0,
+ * vsep) and where the cell is in l, when it is there as it is (it is not
+ * when CSV quotes or the pipes around a row have moved it): the first
+ * cell layout_transposed() looks up is most often the same text, and a
+ * text of prose with semicolons has many such lines.
+ */
+static int
+first_cell_vote(const struct form *form, struct line *l, enum sep sep,
+    const struct row *r, struct lmatch *m)
+{
+	const char *s = r->c[0].s;
+	size_t n = r->c[0].len, off;
+	int firm;
+
+	label_trim(&s, &n);
+	off = (size_t)(s - r->buf);
+	if (off + n > l->len || memcmp(s, l->s + off, n) != 0)
+		return label_find_trimmed(form, s, n, 0, m, NULL);
+	if (label_find_trimmed(form, s, n, 0, m, &firm))
+		return 1;
+	l->firm0 = (unsigned)firm;
+	l->vsep = sep;
+	l->c0off = (uint16_t)off;
+	l->c0len = (uint16_t)n;
+	return 0;
+}
+
 /* A label of one language only counts double: at the start of the line,
  * or in the cells of a table's row.  Lines are analysed already. */
 static void
-label_votes(const struct form *form, const struct text *t,
-    struct extraction *ex)
+label_votes(const struct form *form, struct text *t, struct extraction *ex)
 {
 	struct row *row = NULL;
 	struct lmatch m;
 	size_t i, c;
 
 	for (i = 0; i < t->n; i++) {
-		const struct line *l = &t->lines[i];
+		struct line *l = &t->lines[i];
 		enum sep sep;
 
 		if (l->plain) {
@@ -3376,7 +3450,8 @@ label_votes(const struct form *form, const struct text *t,
 			row = xmalloc(sizeof(*row));
 		split_row(l, sep, row);
 		for (c = 0; c < row->n; c++)
-			if (label_find(form, row->c[c].s, row->c[c].len, 0, &m))
+			if (c == 0 ? first_cell_vote(form, l, sep, row, &m) :
+			    label_find(form, row->c[c].s, row->c[c].len, 0, &m))
 				lang_label(form, m.label, ex);
 	}
 	free(row);

@@ -1112,6 +1112,48 @@ test_fold_budget(void **state)
 	}
 }
 
+/* Whether k lines of prose with a semicolon, each starting with a word
+ * that is not ASCII, run the fold budget out. */
+static int
+semi_prose_truncates(int k)
+{
+	struct extraction ex;
+	struct buf b;
+	char line[64];
+	int i, trunc;
+
+	buf_init(&b, 1 << 20);
+	buf_addstr(&b, "Country: Kenya\nName: Jane OTIENO\n"
+	    "Email: jane@kws.go.ke\n\n");
+	for (i = 0; i < k; i++) {
+		snprintf(line, sizeof(line), "No\xc3\xa9 %d, dit-il; et %d\n",
+		    i, i);
+		buf_addstr(&b, line);
+	}
+	assert_int_equal(run(b.data, 0, &ex), 1);
+	assert_string_equal(raw(&ex, 0, FIELD_LAST_NAME), "OTIENO");
+	trunc = ex.truncated;
+	extraction_free(&ex);
+	buf_free(&b);
+	return trunc;
+}
+
+/*
+ * The first cell of a line split by ';' is looked up by the votes, and
+ * loosely by the transposed layout, twice (as the row that ends a try,
+ * then as the first of the next), which reuses what the votes found but
+ * counts the cell against LIMIT_LABEL_FOLDS as a loose search does (twice
+ * a look).  With the line itself, six foldings a line: the budget runs
+ * out past LIMIT_LABEL_FOLDS / 6 lines.
+ */
+static void
+test_fold_budget_cells(void **state)
+{
+	(void)state;
+	assert_int_equal(semi_prose_truncates(LIMIT_LABEL_FOLDS / 6), 0);
+	assert_int_equal(semi_prose_truncates(LIMIT_LABEL_FOLDS / 6 + 1), 1);
+}
+
 static void
 test_invalid_utf8_and_long_lines(void **state)
 {
@@ -1612,6 +1654,7 @@ main(void)
 		cmocka_unit_test(test_junk_bounded),
 		cmocka_unit_test(test_many_lines_truncated),
 		cmocka_unit_test(test_fold_budget),
+		cmocka_unit_test(test_fold_budget_cells),
 		cmocka_unit_test(test_invalid_utf8_and_long_lines),
 		cmocka_unit_test(test_text_known_valid),
 		cmocka_unit_test(test_language_scores),
