@@ -1336,6 +1336,47 @@ placeholder_lead(const char *s)
 	return 0;
 }
 
+/* The first bytes of the placeholders, and the length of the longest. */
+static unsigned char	placeholder_first[128];
+static size_t		placeholder_max;
+
+static void
+placeholders_init(void)
+{
+	size_t n;
+	int i;
+
+	for (i = 0; placeholders[i]; i++) {
+		placeholder_first[(unsigned char)placeholders[i][0] & 0x7f] = 1;
+		if ((n = strlen(placeholders[i])) > placeholder_max)
+			placeholder_max = n;
+	}
+}
+
+/*
+ * Whether s is ASCII and its folding is longer than any placeholder and
+ * is not all x: it keeps the letters, digits, '@' and '+' of s (see
+ * placeholder_lead()), more than placeholder_max of them.
+ */
+static int
+long_ascii(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t kept = 0;
+	int other = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x80)
+			return 0;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '@' || *p == '+') {
+			kept++;
+			other |= *p != 'x' && *p != 'X';
+		}
+	}
+	return kept > placeholder_max && other;
+}
+
 static int
 is_placeholder(const char *s)
 {
@@ -1343,15 +1384,15 @@ is_placeholder(const char *s)
 	const char *p;
 	int i, hit = 0, lead;
 
+	if (placeholder_max == 0)
+		placeholders_init();
 	/* Most values start with another letter than all placeholders
-	 * and "x": no need to fold them. */
-	if ((lead = placeholder_lead(s)) != 0 && lead != 'x') {
-		for (i = 0; placeholders[i]; i++)
-			if (placeholders[i][0] == lead)
-				break;
-		if (placeholders[i] == NULL)
-			return 0;
-	}
+	 * and "x", or are longer: no need to fold them. */
+	if ((lead = placeholder_lead(s)) != 0 && lead != 'x' &&
+	    !placeholder_first[lead])
+		return 0;
+	if (long_ascii(s))
+		return 0;
 	f = text_fold(s);
 	c = compact(f);
 

@@ -702,6 +702,31 @@ test_placeholder_lead(void **state)
 		expect_ok(fx, "text", NULL, good[i], good[i]);
 }
 
+/* The longest placeholders, marks and all, and the x's of any length,
+ * next to values with one letter more than the longest. */
+static void
+test_placeholder_long(void **state)
+{
+	const struct fixture *fx = *state;
+	static const char *const bad[] = {
+		"To be determined", "TO BE DETERMINED.", "- to-be-determined -",
+		"t.o. b.e. d.e.t.e.r.m.i.n.e.d", "To be confirmed",
+		"Voir ci-dessus", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		"XXXXXXXXXXXXXXXXXXXXXXXX.", NULL
+	};
+	static const char *const good[] = {
+		"To be determined2", "Tobedetermineds", "xxxxxxxxxxxxxxxxxxxy",
+		"XXXX-XXXX-XXXX-XXXX-XXXX", "Nations Unies Environnement",
+		"Police nationale", NULL
+	};
+	int i;
+
+	for (i = 0; bad[i]; i++)
+		expect_bad(fx, "text", NULL, bad[i], PROBLEM_TEXT);
+	for (i = 0; good[i]; i++)
+		expect_ok(fx, "text", NULL, good[i], good[i]);
+}
+
 /* Each variant of a country name in turn: as written, without its
  * article, compacted, compacted and without its article; and names that
  * start with the letters of an article. */
@@ -759,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_small_table),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_placeholder_lead),
+		cmocka_unit_test(test_placeholder_long),
 		cmocka_unit_test(test_country_variants),
 		cmocka_unit_test(test_phone_longest),
 	};
