@@ -2939,6 +2939,8 @@ static const struct layout {
 
 #define NLAYOUTS	(sizeof(layouts) / sizeof(*layouts))
 
+#define TITLE_MAX	9	/* the longest of name_titles, "professor" */
+
 static const char *const name_titles[] = {
 	"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir",
 	"madam", "dame", "hon", "mme", "mlle", "mmes", "pr", "sr", "sra",
@@ -2949,19 +2951,21 @@ static const char *const name_titles[] = {
 static int
 is_title(const char *w, size_t n)
 {
-	char f[32];
+	char f[TITLE_MAX + 3];	/* a title, a full stop, one more */
 	long fl;
 	int i;
 
 	if (n == 2 && (w[0] == 'M' || w[0] == 'm') && w[1] == '.')
 		return 1;	/* "M." (Monsieur), never a bare initial */
+	/* Folded no further than a title and its full stop could be. */
 	fl = fold_key(w, n, f, sizeof(f));
 	if (fl <= 0)
 		return 0;
 	if (f[fl - 1] == '.')
 		f[--fl] = '\0';
 	for (i = 0; name_titles[i]; i++)
-		if (strcmp(f, name_titles[i]) == 0)
+		if (f[0] == name_titles[i][0] &&
+		    strcmp(f, name_titles[i]) == 0)
 			return 1;
 	return 0;
 }

@@ -666,6 +666,15 @@ test_full_name_with_explicit_parts(void **state)
 	assert_string_equal(raw(&ex, 0, FIELD_FUNCTION), "Director");
 	assert_string_equal(raw(&ex, 0, FIELD_FIRST_NAME), "Jane");
 	extraction_free(&ex);
+	/* The longest form of address, with its marks, and a word longer. */
+	assert_int_equal(run("Title: (PROFESSOR.)\nName: Jane\n"
+	    "Surname: Otieno\nCountry: Kenya\n", 0, &ex), 1);
+	assert_null(raw(&ex, 0, FIELD_FUNCTION));
+	extraction_free(&ex);
+	assert_int_equal(run("Title: Professors\nName: Jane\n"
+	    "Surname: Otieno\nCountry: Kenya\n", 0, &ex), 1);
+	assert_string_equal(raw(&ex, 0, FIELD_FUNCTION), "Professors");
+	extraction_free(&ex);
 	/* Explicit first and last names win over the whole name. */
 	assert_int_equal(run("Name: J. Otieno\nFirst name: Jane\n"
 	    "Last name: Otieno\n", 0, &ex), 1);
