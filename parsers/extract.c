@@ -1050,14 +1050,26 @@ static size_t
 separators(const char *s, size_t len, size_t from, size_t *pos, size_t *slen,
     size_t max)
 {
+	/* The bytes a separator starts with, and those that may follow a
+	 * space in one: the other bytes are passed over at once. */
+	static unsigned char first[256], after_space[256];
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i, n = 0, end = len < from + SEP_SCAN ? len : from + SEP_SCAN;
 
+	if (!first[':']) {
+		first[':'] = first['\t'] = first['='] = first[' '] = 1;
+		first[0xef] = 1;
+		after_space[' '] = after_space['-'] = after_space[0xe2] = 1;
+	}
 	for (i = from; i < end && n < max; i++) {
 		size_t l = 0;
 
+		while (!first[u[i]])
+			if (++i == end)
+				return n;
 		if (s[i] == ':' || s[i] == '\t' || s[i] == '=')
 			l = 1;
-		else if (s[i] != ' ' && s[i] != '\xef')
+		else if (s[i] == ' ' && (i + 1 >= len || !after_space[u[i + 1]]))
 			continue;
 		else if (i + 3 <= len && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
 			l = 3;

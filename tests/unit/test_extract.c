@@ -239,6 +239,24 @@ test_other_separators(void **state)
 	extraction_free(&ex);
 }
 
+/* Dashes of three widths after a space, a colon after one, and words
+ * with single spaces and hyphens before the separator. */
+static void
+test_dash_separators(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	assert_int_equal(run(
+	    "Country \xe2\x80\x93 Kenya\n"
+	    "Surname \xe2\x80\x94 Otieno\n"
+	    "Given name : Jane\n"
+	    "E-mail address - jane@kws.go.ke\n", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "Otieno", "Jane", NULL, NULL, NULL,
+	    "jane@kws.go.ke");
+	extraction_free(&ex);
+}
+
 static void
 test_nom_nombre_name(void **state)
 {
@@ -1629,6 +1647,7 @@ main(void)
 		cmocka_unit_test(test_latin1_first_words),
 		cmocka_unit_test(test_es_label_lines),
 		cmocka_unit_test(test_other_separators),
+		cmocka_unit_test(test_dash_separators),
 		cmocka_unit_test(test_nom_nombre_name),
 		cmocka_unit_test(test_bullets_and_numbering),
 		cmocka_unit_test(test_several_by_repeated_labels),
