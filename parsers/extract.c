@@ -3409,24 +3409,25 @@ static void	lang_label(const struct form *, const struct form_label *,
 		    struct extraction *);
 
 /*
- * label_find() of the first cell of row r, split from l by sep.  When no
- * loose search would find a label in it either, l keeps that (firm0,
- * vsep) and where the cell is in l, when it is there as it is (it is not
- * when CSV quotes or the pipes around a row have moved it): the first
- * cell layout_transposed() looks up is most often the same text, and a
- * text of prose with semicolons has many such lines.
+ * label_find() of s[0..n), the first cell of l split by sep, in buf (a
+ * copy of l or l->s itself).  When no loose search would find a label in
+ * it either, l keeps that (firm0, vsep) and where the cell is in l, when
+ * it is there as it is (it is not when CSV quotes or the pipes around a
+ * row have moved it): the first cell layout_transposed() looks up is most
+ * often the same text, and a text of prose with semicolons has many such
+ * lines.
  */
 static int
 first_cell_vote(const struct form *form, struct line *l, enum sep sep,
-    const struct row *r, struct lmatch *m)
+    const char *s, size_t n, const char *buf, struct lmatch *m)
 {
-	const char *s = r->c[0].s;
-	size_t n = r->c[0].len, off;
+	size_t off;
 	int firm;
 
 	label_trim(&s, &n);
-	off = (size_t)(s - r->buf);
-	if (off + n > l->len || memcmp(s, l->s + off, n) != 0)
+	off = (size_t)(s - buf);
+	if (buf != l->s &&
+	    (off + n > l->len || memcmp(s, l->s + off, n) != 0))
 		return label_find_trimmed(form, s, n, 0, m, NULL);
 	if (label_find_trimmed(form, s, n, 0, m, &firm))
 		return 1;
@@ -3435,6 +3436,32 @@ first_cell_vote(const struct form *form, struct line *l, enum sep sep,
 	l->c0off = (uint16_t)off;
 	l->c0len = (uint16_t)n;
 	return 0;
+}
+
+/*
+ * The votes of the cells of l split by TAB or ';', where l holds no CSV
+ * quote: its cells are what lies between the separators, as split_row()
+ * would make them (label_find() trims them as it does), read in place.
+ */
+static void
+vote_cells(const struct form *form, struct line *l, enum sep sep,
+    struct extraction *ex)
+{
+	const char d = sep == SEP_TAB ? '\t' : ';';
+	const char *p = l->s, *end = l->s + l->len, *q;
+	struct lmatch m;
+	size_t c;
+
+	for (c = 0; c < LIMIT_TABLE_CELLS; c++) {
+		if ((q = memchr(p, d, (size_t)(end - p))) == NULL)
+			q = end;
+		if (c == 0 ? first_cell_vote(form, l, sep, p, (size_t)(q - p),
+		    l->s, &m) : label_find(form, p, (size_t)(q - p), 0, &m))
+			lang_label(form, m.label, ex);
+		if (q == end)
+			break;
+		p = q + 1;
+	}
 }
 
 /* A label of one language only counts double: at the start of the line,
@@ -3462,12 +3489,17 @@ label_votes(const struct form *form, struct text *t, struct extraction *ex)
 			continue;
 		sep = (l->seps & BIT(SEP_TAB)) ? SEP_TAB :
 		    (l->seps & BIT(SEP_PIPE)) ? SEP_PIPE : SEP_SEMI;
+		if (sep != SEP_PIPE && memchr(l->s, '"', l->len) == NULL) {
+			vote_cells(form, l, sep, ex);
+			continue;
+		}
 		if (row == NULL)
 			row = xmalloc(sizeof(*row));
 		split_row(l, sep, row);
 		for (c = 0; c < row->n; c++)
-			if (c == 0 ? first_cell_vote(form, l, sep, row, &m) :
-			    label_find(form, row->c[c].s, row->c[c].len, 0, &m))
+			if (c == 0 ? first_cell_vote(form, l, sep, row->c[0].s,
+			    row->c[0].len, row->buf, &m) : label_find(form,
+			    row->c[c].s, row->c[c].len, 0, &m))
 				lang_label(form, m.label, ex);
 	}
 	free(row);

@@ -1240,6 +1240,39 @@ expect_same(const struct extraction *a, const struct extraction *b)
 		}
 }
 
+/* The votes of a row split by ';' or TAB are the same read in place as
+ * split with a CSV quote in the row (which other layouts may read as part
+ * of a value). */
+static void
+test_votes_in_place(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "Nom;Pr\xc3\xa9nom;Pays\n",
+		  "Nom;Pr\xc3\xa9nom;\"Pays\"\n" },
+		{ " Nom ; Pr\xc3\xa9nom\t;Pays ;\n",
+		  " Nom ; Pr\xc3\xa9nom\t;\"Pays\" ;\n" },
+		{ "**Nom**;Pr\xc3\xa9nom:;;Pays\n",
+		  "**Nom**;Pr\xc3\xa9nom:;;\"Pays\"\n" },
+		{ "Apellido\tNombre\tPa\xc3\xads\t\n",
+		  "Apellido\tNombre\t\"Pa\xc3\xads\"\t\n" },
+		{ "Apellido \t Nombre  \t\tPa\xc3\xads\n",
+		  "Apellido \t Nombre  \t\t\"Pa\xc3\xads\"\n" },
+	};
+	struct extraction a, b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run(rows[i][0], 0, &a);
+		run(rows[i][1], 0, &b);
+		assert_true(a.lang_score[i < 3 ? LANG_FR : LANG_ES] > 0);
+		assert_memory_equal(a.lang_score, b.lang_score,
+		    sizeof(a.lang_score));
+		extraction_free(&a);
+		extraction_free(&b);
+	}
+}
+
 /*
  * extract_text_utf8(), for text known to be valid UTF-8, skips only the
  * check: on such text it finds what extract_text() finds, also where a
@@ -1648,6 +1681,7 @@ main(void)
 		cmocka_unit_test(test_es_label_lines),
 		cmocka_unit_test(test_other_separators),
 		cmocka_unit_test(test_dash_separators),
+		cmocka_unit_test(test_votes_in_place),
 		cmocka_unit_test(test_nom_nombre_name),
 		cmocka_unit_test(test_bullets_and_numbering),
 		cmocka_unit_test(test_several_by_repeated_labels),
