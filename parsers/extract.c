@@ -895,6 +895,13 @@ collapse_blanks(const char *s, size_t n, char *out, size_t max, int *over)
 	size_t i, o = 0;
 
 	*over = 0;
+	/* Most values hold no TAB and no two spaces: a copy as they are. */
+	if (n <= max && memchr(s, '\t', n) == NULL &&
+	    memmem(s, n, "  ", 2) == NULL) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (is_space(s[i]) && o > 0 && out[o - 1] == ' ')
 			continue;

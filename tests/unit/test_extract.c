@@ -257,6 +257,35 @@ test_dash_separators(void **state)
 	extraction_free(&ex);
 }
 
+/* Runs of blanks in a value become one space; a value without any, of
+ * the longest that is read whole, is kept as it is. */
+static void
+test_value_blanks(void **state)
+{
+	struct extraction ex;
+	struct buf b;
+	int i;
+
+	(void)state;
+	assert_int_equal(run("Country: Kenya\n"
+	    "Organisation:  Kenya  Wildlife\t\tService \n"
+	    "Function: Chief\tWarden\n"
+	    "Email: jane@kws.go.ke\n", 0, &ex), 1);
+	assert_string_equal(raw(&ex, 0, FIELD_ORGANISATION),
+	    "Kenya Wildlife Service");
+	assert_string_equal(raw(&ex, 0, FIELD_FUNCTION), "Chief Warden");
+	extraction_free(&ex);
+	buf_init(&b, 1 << 16);
+	buf_addstr(&b, "Country: Kenya\nEmail: jane@kws.go.ke\nFunction: ");
+	for (i = 0; i < 4 * LIMIT_FIELD_BYTES; i++)
+		buf_addstr(&b, i % 2 ? "a" : " ");
+	buf_addstr(&b, "\n");
+	assert_int_equal(run(b.data, 0, &ex), 1);
+	assert_int_equal(problem(&ex, 0, FIELD_FUNCTION), PROBLEM_TOO_LONG);
+	extraction_free(&ex);
+	buf_free(&b);
+}
+
 static void
 test_nom_nombre_name(void **state)
 {
@@ -1681,6 +1710,7 @@ main(void)
 		cmocka_unit_test(test_es_label_lines),
 		cmocka_unit_test(test_other_separators),
 		cmocka_unit_test(test_dash_separators),
+		cmocka_unit_test(test_value_blanks),
 		cmocka_unit_test(test_votes_in_place),
 		cmocka_unit_test(test_nom_nombre_name),
 		cmocka_unit_test(test_bullets_and_numbering),
