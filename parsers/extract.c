@@ -729,6 +729,15 @@ cand_bytes(const char *s, size_t n)
 	return has;
 }
 
+/* Whether trailing_junk() may take something off a candidate that ends
+ * with byte c (0x9A: the end of U+FF1A). */
+static int
+may_end_junk(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '*' || c == ':' || c == '_' ||
+	    c == '.' || c == '-' || c == '=' || c == 0x9a;
+}
+
 /* What label_find() trims off a candidate: blanks and bold marks before
  * it, trailing_junk() after it. */
 static void
@@ -745,7 +754,9 @@ label_trim(const char **sp, size_t *np)
 		s += 2;
 		n -= 2;
 	}
-	while (n > 0 && (k = (size_t)trailing_junk(s, n)) > 0)
+	/* Most candidates end with a byte trailing_junk() never takes. */
+	while (n > 0 && may_end_junk((unsigned char)s[n - 1]) &&
+	    (k = (size_t)trailing_junk(s, n)) > 0)
 		n -= k;
 	*sp = s;
 	*np = n;
