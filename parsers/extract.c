@@ -894,6 +894,21 @@ strip_mailto(char *s)
 	}
 }
 
+/* Whether s[0..n) holds a TAB or two spaces.  (libc's memmem() looks at
+ * a byte at a time; memchr() at many.) */
+static int
+blank_run(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	if (memchr(s, '\t', n) != NULL)
+		return 1;
+	while ((p = memchr(p, ' ', (size_t)(end - p))) != NULL)
+		if (++p < end && *p == ' ')
+			return 1;
+	return 0;
+}
+
 /*
  * Copy s[0..n) into out (max + 1 bytes) with runs of spaces and TABs made
  * one space, at most max bytes (cut at a character boundary); *over = 1
@@ -907,8 +922,7 @@ collapse_blanks(const char *s, size_t n, char *out, size_t max, int *over)
 
 	*over = 0;
 	/* Most values hold no TAB and no two spaces: a copy as they are. */
-	if (n <= max && memchr(s, '\t', n) == NULL &&
-	    memmem(s, n, "  ", 2) == NULL) {
+	if (n <= max && !blank_run(s, n)) {
 		memcpy(out, s, n);
 		out[n] = '\0';
 		return;
@@ -2439,7 +2453,7 @@ first_cell(const struct line *l, enum sep sep, size_t *start, size_t *end)
 		i++;
 	*start = i;
 	if (sep == SEP_SPACES)
-		e = memmem(l->s + i, l->len - i, "  ", 2);
+		e = strstr(l->s + i, "  ");	/* l->s ends at l->len */
 	else
 		e = memchr(l->s + i, delim[sep], l->len - i);
 	*end = e ? (size_t)(e - l->s) : l->len;
