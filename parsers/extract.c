@@ -2779,8 +2779,10 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 		    si++) {
 			enum sep sep = table_seps[si];
 
+			/* Most lines with a separator have fewer than three
+			 * cells, which is the quicker to tell. */
 			if (!(mask & BIT(sep)) || !line_has_sep(l, sep) ||
-			    !first_cell_short(l, sep) || !three_cells(l, sep))
+			    !three_cells(l, sep) || !first_cell_short(l, sep))
 				continue;
 			/* Rows are made when a text has a table at all. */
 			if (hr == NULL) {
