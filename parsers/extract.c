@@ -3465,6 +3465,8 @@ first_cell_vote(const struct form *form, struct line *l, enum sep sep,
 		return label_find_trimmed(form, s, n, 0, m, NULL);
 	if (label_find_trimmed(form, s, n, 0, m, &firm))
 		return 1;
+	if (off > UINT16_MAX || n > UINT16_MAX)
+		return 0;	/* not kept: c0off and c0len hold less */
 	l->firm0 = (unsigned)firm;
 	l->vsep = sep;
 	l->c0off = (uint16_t)off;
