@@ -687,15 +687,19 @@ trailing_junk(const char *s, size_t n)
 #define CB_EF		8
 #define CB_HIGH		16
 
+/* Sixteen bytes as one value (GCC's generic vectors). */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
 static unsigned
 cand_bytes(const char *s, size_t n)
 {
 	static unsigned char cb[256];
-	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *u = (const unsigned char *)s;
+	bytes16 v, tab = { 0 }, open = { 0 }, slash = { 0 }, ef = { 0 },
+	    high = { 0 };
+	uint64_t w[2];
 	unsigned has = 0;
-	uint64_t v, z;
 	size_t i;
 	int c;
 
@@ -708,24 +712,47 @@ cand_bytes(const char *s, size_t n)
 		cb['/'] = CB_SLASH;
 		cb['\t'] = CB_TAB;
 	}
+	if (n < 16) {
+		for (i = 0; i < n; i++)
+			has |= cb[u[i]];
+		return has;
+	}
 	/*
-	 * Most candidates are ASCII and hold none of these: eight bytes at
-	 * a time, up to the first that may hold one.  In bytes below 0x80,
-	 * (x - ones) sets a high bit only from a byte of x that is 0 (or
-	 * one it borrowed from, above such a byte): whether x holds a 0.
+	 * Sixteen bytes at a time, each kind of byte gathered on its own,
+	 * without a branch: the last block ends with the candidate, over
+	 * bytes seen before (what they hold is gathered once more).  A
+	 * compare makes a byte all ones; a NUL is counted with the bytes
+	 * that are not ASCII, by their high bit.
 	 */
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&v, s + i, 8);
-		if ((v & highs) != 0)
-			break;
-		z = (v - ones) | ((v ^ ones * '\t') - ones) |
-		    ((v ^ ones * '(') - ones) | ((v ^ ones * '[') - ones) |
-		    ((v ^ ones * '/') - ones);
-		if ((z & highs) != 0)
+	for (i = 0;; i += 16) {
+		if (i > n - 16)
+			i = n - 16;
+		memcpy(&v, s + i, 16);
+		tab |= (bytes16)(v == '\t');
+		open |= (bytes16)((v == '(') | (v == '['));
+		slash |= (bytes16)(v == '/');
+		ef |= (bytes16)(v == 0xef);
+		high |= v | (bytes16)(v == 0);
+		if (i == n - 16)
 			break;
 	}
-	for (; i < n; i++)
-		has |= cb[u[i]];
+#define CB_ANY(x, bit) do {						\
+	memcpy(w, &(x), 16);						\
+	if (((w[0] | w[1]) & highs) != 0)				\
+		has |= (bit);						\
+} while (0)
+	/* Most candidates hold none: one test says so. */
+	v = tab | open | slash | ef | high;
+	CB_ANY(v, CB_HIGH);
+	if (has == 0)
+		return 0;
+	has = 0;
+	CB_ANY(tab, CB_TAB);
+	CB_ANY(open, CB_OPEN);
+	CB_ANY(slash, CB_SLASH);
+	CB_ANY(ef, CB_EF);
+	CB_ANY(high, CB_HIGH);
+#undef CB_ANY
 	return has;
 }
 

@@ -1700,6 +1700,36 @@ test_prose_around_layouts(void **state)
 	}
 }
 
+/*
+ * A label after a '/' ("Nom / Last name") is found wherever the '/'
+ * falls in the candidate: in the first sixteen bytes, further, or in the
+ * last bytes only, which the candidate's scan reads in a block that
+ * overlaps the one before it.
+ */
+static void
+test_label_after_slash_anywhere(void **state)
+{
+	struct extraction ex;
+	char text[512], pad[64];
+	size_t k;
+
+	(void)state;
+	for (k = 1; k <= 48; k++) {
+		memset(pad, 'Q', k);
+		pad[k] = '\0';
+		snprintf(text, sizeof(text),
+		    "%s/Last name: Otieno\n"
+		    "First name: Jane\n"
+		    "Country: Kenya\n"
+		    "E-mail: jane.otieno@kws.go.ke\n", pad);
+		assert_int_equal(run(text, 0, &ex), 1);
+		if (raw(&ex, 0, FIELD_LAST_NAME) == NULL ||
+		    strcmp(raw(&ex, 0, FIELD_LAST_NAME), "Otieno") != 0)
+			fail_msg("'/' after %zu bytes: last name not found", k);
+		extraction_free(&ex);
+	}
+}
+
 int
 main(void)
 {
@@ -1758,6 +1788,7 @@ main(void)
 		cmocka_unit_test(test_headings_ending_with_nouns),
 		cmocka_unit_test(test_headings_of_two_digits),
 		cmocka_unit_test(test_prose_around_layouts),
+		cmocka_unit_test(test_label_after_slash_anywhere),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
