@@ -1493,6 +1493,11 @@ might_have_prefix(const char *s, size_t len)
 		return 0;
 	if (!ASCII_ALPHA(c1))
 		return 1;
+	/* Most lines start with a word: a roman number starts with i, v
+	 * or x. */
+	c |= 0x20;
+	if (c != 'i' && c != 'v' && c != 'x')
+		return 0;
 	for (k = 0; k < len && k < 5 && ((c = s[k] | 0x20) == 'i' ||
 	    c == 'v' || c == 'x'); k++)
 		;
@@ -1509,8 +1514,11 @@ line_analyse(const struct form *form, struct line *l)
 	long pre;
 
 	l->slot = SLOT_NONE;
-	for (i = 0; i < l->len && is_space(l->s[i]); i++)
-		;
+	/* Most lines start with a byte that is no blank. */
+	i = 0;
+	if (l->len == 0 || is_space(l->s[0]))
+		while (i < l->len && is_space(l->s[i]))
+			i++;
 	if (i == l->len) {
 		l->blank = 1;
 		return;
