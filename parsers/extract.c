@@ -446,6 +446,30 @@ label_byte_init(void)
 	}
 }
 
+/*
+ * How many of the eight bytes at s, from the first, are ASCII letters;
+ * out (room for eight bytes) gets them in lower case, as label_byte[]
+ * folds them, and the bytes after them spoilt.  The bytes below 0x80,
+ * or'ed with 0x20, are letters when from 'a' to 'z': one above 'z' sets
+ * its high bit in v + 5, one below 'a' leaves it clear in v + 0x1f; a
+ * byte that is not ASCII is flagged by its own high bit (and the carries
+ * it makes flag only bytes after it, as FIRST_FLAGGED() allows).
+ */
+static size_t
+letters8(const char *s, char *out)
+{
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t v, m;
+
+	memcpy(&v, s, 8);
+	m = v;
+	v |= 0x2020202020202020ULL;
+	m |= (v + 0x0505050505050505ULL) | ~(v + 0x1f1f1f1f1f1f1f1fULL);
+	memcpy(out, &v, 8);
+	m &= highs;
+	return m == 0 ? 8 : FIRST_FLAGGED(m);
+}
+
 /* May a folding whose first word is w[0..n) be a label?  Its first word
  * is a label's first word (form_label_head), or opens with a full stop. */
 static int
@@ -595,7 +619,7 @@ static size_t
 label_fold(const struct form *form, const char *s, size_t n, int ascii,
     char *out, size_t outsz, int *counted)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, k;
 	int words = 1, gap = 0;
 	unsigned char d;
 
@@ -610,10 +634,18 @@ label_fold(const struct form *form, const char *s, size_t n, int ascii,
 			return 0;
 		return fold_other(form, s, n, out, outsz);
 	}
-	/* The first word; the folding is never longer than s. */
+	/* The first word; the folding is never longer than s.  Its
+	 * letters are taken eight at a time where eight bytes are left
+	 * (o <= i: out has room for them). */
 	while (i < n && label_byte[(unsigned char)s[i]] == 0)
 		i++;
 	for (; i < n; i++) {
+		if (i + 8 <= n && (k = letters8(s + i, out + o)) > 0) {
+			i += k;
+			o += k;
+			if (i == n)
+				break;
+		}
 		d = label_byte[(unsigned char)s[i]];
 		if (d == 0 || (d == '.' && o > 0))
 			break;

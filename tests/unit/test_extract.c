@@ -1730,6 +1730,35 @@ test_label_after_slash_anywhere(void **state)
 	}
 }
 
+/*
+ * Labels whose first word is read eight letters at a time: in capitals,
+ * in mixed case, eight letters and more, followed by a digit-free word.
+ */
+static void
+test_long_label_words_any_case(void **state)
+{
+	struct extraction ex;
+
+	(void)state;
+	assert_int_equal(run(
+	    "COUNTRY: Kenya\n"
+	    "LAST NAME: Otieno\n"
+	    "First NAME: Jane\n"
+	    "ORGANISATION: Kenya Wildlife Service\n"
+	    "FuNcTiOn: Senior Warden\n"
+	    "TELEPHONE: +254 20 600 0800\n"
+	    "E-MAIL: jane.otieno@kws.go.ke\n", 0, &ex), 1);
+	expect_official(&ex, 0, "Kenya", "Otieno", "Jane",
+	    "Kenya Wildlife Service", "Senior Warden", "+254 20 600 0800",
+	    "jane.otieno@kws.go.ke");
+	extraction_free(&ex);
+	/* Prose whose first word is long is no label. */
+	assert_int_equal(run(
+	    "Organisationally speaking: we will reply.\n"
+	    "Telephoned: yesterday\n", 0, &ex), 0);
+	extraction_free(&ex);
+}
+
 int
 main(void)
 {
@@ -1789,6 +1818,7 @@ main(void)
 		cmocka_unit_test(test_headings_of_two_digits),
 		cmocka_unit_test(test_prose_around_layouts),
 		cmocka_unit_test(test_label_after_slash_anywhere),
+		cmocka_unit_test(test_long_label_words_any_case),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
