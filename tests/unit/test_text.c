@@ -545,6 +545,121 @@ test_fold_run_ends(void **state)
 	free(s);
 }
 
+/* Pieces of the random texts below and what each folds to on its own
+ * (NULL: a separator).  Lower-case letters and single spaces come most
+ * often, as in mail, so that the word loop's long steps are taken. */
+static const struct {
+	const char	*in;
+	const char	*fold;
+} pieces[] = {
+	{ "a", "a" }, { "e", "e" }, { "i", "i" }, { "n", "n" }, { "o", "o" },
+	{ "s", "s" }, { "t", "t" }, { "z", "z" }, { "q", "q" }, { "m", "m" },
+	{ " ", NULL }, { " ", NULL }, { " ", NULL }, { "\n", NULL },
+	{ ", ", NULL }, { "\t", NULL }, { "/", NULL }, { "|", NULL },
+	{ "A", "a" }, { "Z", "z" }, { "0", "0" }, { "9", "9" }, { "@", "@" },
+	{ "+", "+" }, { ".", "." }, { "-", "-" }, { "'", "'" }, { "`", "'" },
+	{ "\xc3\xa9", "e" }, { "\xc3\x89", "e" }, { "\xc3\xb3", "o" },
+	{ "\xc3\x9f", "ss" }, { "\xc3\xb1", "n" }, { "\xc2\xa0", NULL },
+	{ "\xc2\xab", NULL }, { "\xe2\x80\x99", "'" },
+};
+#define NPIECES	(sizeof(pieces) / sizeof(pieces[0]))
+
+/* The folding of pieces pick[0..n), one word of them at a time. */
+static void
+ref_fold(const size_t *pick, size_t n, char *out)
+{
+	size_t i, o = 0;
+	int space = 0;
+
+	for (i = 0; i < n; i++) {
+		if (pieces[pick[i]].fold == NULL) {
+			space = 1;
+			continue;
+		}
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = 0;
+		memcpy(out + o, pieces[pick[i]].fold,
+		    strlen(pieces[pick[i]].fold));
+		o += strlen(pieces[pick[i]].fold);
+	}
+	out[o] = '\0';
+}
+
+/* Random mixes of ASCII and accented letters, each cut at every piece,
+ * at every alignment (and in a buffer of just its size, for the
+ * sanitizers), fold as one piece at a time does; the words told are the
+ * folding's, and the mark is where the pieces before it fold to. */
+static void
+test_fold_random_mixes(void **state)
+{
+	size_t pick[64], at[65], n, i, k, a, len, ol, m;
+	char in[64 * 3 + 1], buf[64 * 3 + 16], want[64 * 3 + 1], *s, *own;
+	uint32_t seed = 12345;
+	struct word_log wl;
+
+	(void)state;
+	for (k = 0; k < 400; k++) {
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % 65;
+		len = 0;
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* Half the pieces a lower-case letter, a tenth a
+			 * space, the rest any. */
+			switch ((seed >> 16) % 10) {
+			case 0: case 1: case 2: case 3: case 4:
+				pick[i] = (seed >> 20) % 10;
+				break;
+			case 5:
+				pick[i] = 10;
+				break;
+			default:
+				pick[i] = (seed >> 20) % NPIECES;
+				break;
+			}
+			at[i] = len;
+			memcpy(in + len, pieces[pick[i]].in,
+			    strlen(pieces[pick[i]].in));
+			len += strlen(pieces[pick[i]].in);
+		}
+		at[n] = len;
+		for (i = 0; i <= n; i++) {
+			ref_fold(pick, i, want);
+			for (a = 0; a < 16; a++) {
+				memcpy(buf + a, in, at[i]);
+				s = text_fold_n(buf + a, at[i], &ol);
+				assert_string_equal(s, want);
+				assert_int_equal(ol, strlen(want));
+				free(s);
+			}
+			own = malloc(at[i] > 0 ? at[i] : 1);
+			assert_non_null(own);
+			memcpy(own, in, at[i]);
+			s = text_fold_n(own, at[i], NULL);
+			assert_string_equal(s, want);
+			free(s);
+			free(own);
+		}
+		/* The whole, its words told, marked at each piece. */
+		ref_fold(pick, n, want);
+		for (i = 0; i <= n; i++) {
+			memset(&wl, 0, sizeof(wl));
+			wl.tw.word = log_word;
+			s = text_fold_words(in, len, at[i], &wl.tw, &ol);
+			assert_string_equal(s, want);
+			assert_string_equal(wl.s, want);
+			assert_true(wl.tw.marked);
+			free(s);
+			s = text_fold_mark(in, len, at[i], &m, NULL);
+			assert_int_equal(wl.tw.mark, m);
+			ref_fold(pick, i, buf);
+			assert_int_equal(m, strlen(buf));
+			free(s);
+		}
+	}
+}
+
 /* The first byte of s[0..len) not in lo..hi, a byte at a time. */
 static size_t
 ref_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
@@ -619,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_to_utf8_take),
 		cmocka_unit_test(test_fold_two_byte_letters),
 		cmocka_unit_test(test_fold_run_ends),
+		cmocka_unit_test(test_fold_random_mixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
