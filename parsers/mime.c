@@ -2302,45 +2302,87 @@ find_or_end(const char *p, const char *end, int c)
 }
 
 /*
+ * How many of s[0..n) are LFs, sixteen bytes at a time: each block's
+ * compare, all ones where it holds an LF, is taken from a count for each
+ * of its places, which are added up before any can pass 255 (63 steps
+ * of four blocks, then three blocks at most).
+ */
+static size_t
+count_lf(const char *s, size_t n)
+{
+	const bytes16 lfs = {
+		'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
+		'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n'
+	};
+	const uint64_t low = 0x00ff00ff00ff00ffULL;
+	bytes16 v[4], acc;
+	uint64_t w[2], x;
+	size_t i = 0, k, total = 0;
+
+	while (n - i >= 16) {
+		acc = (bytes16){ 0 };
+		for (k = 0; k < 63 && n - i >= 64; k++, i += 64) {
+			memcpy(v, s + i, 64);
+			acc -= (bytes16)(v[0] == lfs);
+			acc -= (bytes16)(v[1] == lfs);
+			acc -= (bytes16)(v[2] == lfs);
+			acc -= (bytes16)(v[3] == lfs);
+		}
+		for (k = 0; k < 3 && n - i >= 16; k++, i += 16) {
+			memcpy(v, s + i, 16);
+			acc -= (bytes16)(v[0] == lfs);
+		}
+		memcpy(w, &acc, 16);
+		/* Eight bytes summed in pairs, then the four sums. */
+		x = (w[0] & low) + ((w[0] >> 8) & low) + (w[1] & low) +
+		    ((w[1] >> 8) & low);
+		total += (size_t)((x * 0x0001000100010001ULL) >> 48);
+	}
+	for (; i < n; i++)
+		total += s[i] == '\n';
+	return total;
+}
+
+/*
  * For qp_decode() writing text as normalise() makes it, with no byte
  * able to reach the cap (each byte read counts two at most), from a
  * body with no CR and no NUL (as every body of a message is, made with
  * LF line ends and NULs blanked): the text from m[*cur] on, in one
  * loop, as qp_decode() steps through it: runs of plain bytes and line
- * ends up to the next '=', copied as they are (a line end counts two
- * bytes, as CRLF), then a soft line break or "=XX" with a byte after
- * it.  The next '=' and the next line end are each looked for once, not
- * a line at a time.  Stops at the end, or at an '=' too near the end,
- * for qp_decode()'s steps.
+ * ends up to the next '=', copied as they are, then a soft line break
+ * or "=XX" with a byte after it.  The next '=' is looked for once, not a
+ * line at a time.  A line end copied counts two bytes, as CRLF: they
+ * are counted at the end, all the LFs read but those an '=' took.
+ * Stops at the end, or at an '=' too near the end, for qp_decode()'s
+ * steps.
  */
 static void
 qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
 {
-	const char *p = m + *cur, *end = m + n, *eq, *nl;
-	size_t k;
+	const char *p = m + *cur, *end = m + n, *eq;
+	size_t k, taken = 0;
 	char c;
 
 	eq = find_or_end(p, end, '=');
-	nl = find_or_end(p, end, '\n');
 	while (p < end) {
 		if ((k = (size_t)(eq - p)) > 0) {
 			memcpy(q->out + q->w, p, k);
 			q->w += k;
 			q->o += k;
 			q->pend = 0;
-			for (; nl < eq; nl = find_or_end(nl + 1, end, '\n'))
-				q->o++;
 			p = eq;
 		}
 		if (p == end)
 			break;
 		if (end - p < 3)
-			goto out;
+			break;
 		/* A soft line break, or "=XX", which may take the line end
 		 * as its X: that line end is then no line end. */
-		if (p[1] == '\n')
+		if (p[1] == '\n') {
+			taken++;
 			p += 2;
-		else {
+		} else {
+			taken += p[2] == '\n';
 			c = (char)(qp_hex[(unsigned char)p[1]] << 4 |
 			    qp_hex[(unsigned char)p[2]]);
 			if (c != '\r' && c != '\n' && c != '\0') {
@@ -2351,12 +2393,10 @@ qp_run(const char *m, size_t n, size_t *cur, struct qp_out *q)
 				qp_byte(q, c);
 			p += 3;
 		}
-		if (nl < p)
-			nl = find_or_end(p, end, '\n');
 		/* Accented text is "=XX=XX": the next '=' is often here. */
 		eq = p < end && *p == '=' ? p : find_or_end(p, end, '=');
 	}
-out:
+	q->o += count_lf(m + *cur, (size_t)(p - (m + *cur))) - taken;
 	*cur = (size_t)(p - m);
 }
 

@@ -107,6 +107,70 @@ test_qp_body(void **state)
 	mime_message_free(m);
 }
 
+/*
+ * Quoted-printable bodies of many sizes, with runs of empty lines, soft
+ * line breaks and encoded bytes: the line ends are counted sixteen and
+ * sixty-four bytes at a time, up to 255 a place, then one at a time.
+ */
+static void
+test_qp_long_bodies(void **state)
+{
+	static const char head[] = "Subject: qp\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
+	struct buf raw, want;
+	unsigned seed = 3;
+	size_t len, i, k;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 300; round++) {
+		buf_init(&raw, 1 << 20);
+		buf_init(&want, 1 << 20);
+		buf_addstr(&raw, head);
+		buf_addstr(&raw, "x");
+		buf_addstr(&want, "x");
+		len = 1 + (size_t)round * 31;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 16) {
+			case 0:
+				/* A run of empty lines. */
+				for (k = (seed >> 8) % 300; k > 0; k--) {
+					buf_addstr(&raw, "\r\n");
+					buf_addch(&want, '\n');
+				}
+				break;
+			case 1:
+			case 2:
+				buf_addstr(&raw, "\r\n");
+				buf_addch(&want, '\n');
+				break;
+			case 3:
+				buf_addstr(&raw, "=\r\n");
+				break;
+			case 4:
+				buf_addstr(&raw, "=C3=A9");
+				buf_addstr(&want, "\xc3\xa9");
+				break;
+			case 5:
+				buf_addstr(&raw, "=3D");
+				buf_addch(&want, '=');
+				break;
+			default:
+				buf_addch(&raw, (char)('a' + (seed >> 20) % 26));
+				buf_addch(&want, (char)('a' + (seed >> 20) % 26));
+			}
+		}
+		buf_addstr(&raw, "y\r\n");
+		buf_addstr(&want, "y\n");
+		assert_true(raw.len < raw.max / 2);	/* nothing left out */
+		assert_only_text(raw.data, want.data);
+		buf_free(&raw);
+		buf_free(&want);
+	}
+}
+
 static void
 test_base64_body(void **state)
 {
@@ -1984,6 +2048,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qp_body),
+		cmocka_unit_test(test_qp_long_bodies),
 		cmocka_unit_test(test_base64_body),
 		cmocka_unit_test(test_base64_lengths),
 		cmocka_unit_test(test_transfer_edges),
