@@ -1890,7 +1890,8 @@ crlf_copy(const char **pp, const char *end, char **op)
 	for (last = end - 32; p <= last; ) {
 		memcpy(&v, p, 16);
 		memcpy(&w, p + 16, 16);
-		memcpy(o, p, 32);
+		memcpy(o, &v, 16);
+		memcpy(o + 16, &w, 16);
 		high |= v | w;
 		/* Each byte of eq all ones where the text holds a CR. */
 		ev = (bytes16)(v == crs);
