@@ -3242,6 +3242,21 @@ mime_block(struct mimeblk *b, const char *p, const char *end,
 }
 
 /*
+ * A bit for a header name of len bytes (len > 0), the same for names
+ * equal but for case (in which each byte is equal once 0x20 is set):
+ * mime_header_get() looks no further for a name whose bit no name of the
+ * message has, as most names asked for are not there.
+ */
+static uint64_t
+hname_bit(const char *name, size_t len)
+{
+	unsigned h = (unsigned)len + 7u * (unsigned char)(name[0] | 0x20) +
+	    (unsigned char)(name[len - 1] | 0x20);
+
+	return (uint64_t)1 << (h & 63);
+}
+
+/*
  * Read a header block: at the top, its fields go into the message in
  * order; its Content-* and MIME-Version fields go into b for libetpan.
  * Returns where the body begins.
@@ -3276,6 +3291,7 @@ read_header(struct mime_ctx *c, const char *p, const char *end,
 		m->headers[m->nheaders].name = name;
 		m->headers[m->nheaders].value = name + f.namelen + 1;
 		m->nheaders++;
+		m->hnames |= hname_bit(f.name, f.namelen);
 	}
 	if (dropped > 0) {
 		note(c, "%zu header fields over %d left out", dropped,
@@ -3608,9 +3624,10 @@ mime_part_text(struct mime_message *m, struct mime_part *p)
 const char *
 mime_header_get(const struct mime_message *m, const char *name)
 {
-	size_t i;
+	size_t i, n;
 
-	if (m == NULL || name == NULL)
+	if (m == NULL || name == NULL || (n = strlen(name)) == 0 ||
+	    (m->hnames & hname_bit(name, n)) == 0)
 		return NULL;
 	/* Bytes equal but for case agree in bit 0x20 and the others. */
 	for (i = 0; i < m->nheaders; i++)

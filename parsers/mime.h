@@ -14,6 +14,7 @@
 #define INTAKE_MIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum mime_part_kind {
 	MIME_PART_PLAIN,	/* text/plain body (inline) */
@@ -48,6 +49,8 @@ struct mime_message {
 	struct mime_header *headers;	/* top-level header, in order */
 	struct mime_hmem *hmem;		/* where their names and values lie */
 	size_t	 nheaders;
+	uint64_t hnames;	/* a bit for each name among them
+				   (mime_header_get()) */
 	struct mime_part *parts;
 	size_t	 nparts;
 	size_t	 nattachments;	/* other attachments (pdf, doc, images...) */

@@ -728,6 +728,61 @@ test_multipart_type_forms(void **state)
 	mime_message_free(m);
 }
 
+/*
+ * mime_header_get() finds the first field of a name whatever its case,
+ * and nothing for names the header lacks: names of one to three bytes of
+ * a few letters, digits and '-', asked in every case, against a search
+ * through all the fields.
+ */
+static void
+test_header_get_names(void **state)
+{
+	static const char bytes[] = "aBx-1";
+	struct buf b;
+	struct mime_message *m;
+	char name[4], asked[4], line[32];
+	const char *want, *got;
+	unsigned seed = 5;
+	size_t i, k, n;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 50; round++) {
+		buf_init(&b, 1 << 16);
+		for (i = 0; i < 12; i++) {
+			seed = seed * 1103515245u + 12345u;
+			n = 1 + (seed >> 16) % 3;
+			for (k = 0; k < n; k++)
+				name[k] = bytes[(seed >> (20 + 2 * k)) % 5];
+			name[n] = '\0';
+			snprintf(line, sizeof(line), "%s: v%zu\n", name, i);
+			buf_addstr(&b, line);
+		}
+		buf_addstr(&b, "\nbody\n");
+		m = parse(b.data);
+		assert_int_equal(m->nheaders, 12);
+		for (i = 0; i < 200; i++) {
+			seed = seed * 1103515245u + 12345u;
+			n = 1 + (seed >> 16) % 3;
+			for (k = 0; k < n; k++) {
+				asked[k] = bytes[(seed >> (20 + 2 * k)) % 5];
+				if ((seed >> (26 + k)) & 1)
+					asked[k] ^= 0x20 * (asked[k] >= 'A');
+			}
+			asked[n] = '\0';
+			want = NULL;
+			for (k = 0; k < m->nheaders && want == NULL; k++)
+				if (strcasecmp(m->headers[k].name, asked) == 0)
+					want = m->headers[k].value;
+			got = mime_header_get(m, asked);
+			assert_ptr_equal(got, want);
+		}
+		assert_null(mime_header_get(m, ""));
+		mime_message_free(m);
+		buf_free(&b);
+	}
+}
+
 static void
 test_header_values_clean(void **state)
 {
@@ -2067,6 +2122,7 @@ main(void)
 		cmocka_unit_test(test_part_types_kept),
 		cmocka_unit_test(test_multipart_type_forms),
 		cmocka_unit_test(test_header_values_clean),
+		cmocka_unit_test(test_header_get_names),
 		cmocka_unit_test(test_header_values_bytes),
 		cmocka_unit_test(test_rfc2231_filename),
 		cmocka_unit_test(test_html_only),
