@@ -719,9 +719,6 @@ trailing_junk(const char *s, size_t n)
 #define CB_EF		8
 #define CB_HIGH		16
 
-/* Sixteen bytes as one value (GCC's generic vectors). */
-typedef unsigned char bytes16 __attribute__((vector_size(16)));
-
 static unsigned
 cand_bytes(const char *s, size_t n)
 {

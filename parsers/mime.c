@@ -1857,10 +1857,6 @@ line_settled(const char *out, size_t n)
 	return n == 0 || out[n - 1] == '\n' || (n >= 2 && out[n - 2] != '\n');
 }
 
-/* Sixteen bytes as one value: GCC's generic vectors, which the compiler
- * turns into the machine's vector instructions where it has them. */
-typedef unsigned char bytes16 __attribute__((vector_size(16)));
-
 /*
  * normalise_to() of a text without NUL from *pp towards end into *op,
  * which lies apart from it with room for all of it, 32 bytes at a time:

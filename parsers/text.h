@@ -55,6 +55,12 @@ const unsigned char *text_fold_bytes(void);
 #define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
 #endif
 
+/* Sixteen bytes as one value: GCC's generic vectors, which the compiler
+ * turns into the machine's vector instructions where it has them, and
+ * into plain code where it has none.  A compare gives each byte all ones
+ * or zero; memcpy() reads the result as two uint64_t words. */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
 
 /* Bytes from the start of s[0..len) that are ASCII without NUL, eight at
  * a time. */
