@@ -402,11 +402,12 @@ opt_since(const char *cmd, const char *v, int64_t now, int64_t *since,
  * room[0..roomlen) when they fit there (*owned = 0), else to memory the
  * caller frees (*owned = 1).  The size comes from fstat() and read()
  * fills it directly: for a regular file a short read is the end of it,
- * so a file takes one read.
+ * so a file takes one read.  With fdp, the descriptor is left open for
+ * the caller to close (*fdp), else closed here.
  */
 static char *
 read_file(const char *path, size_t max, char *room, size_t roomlen,
-    size_t *len, int *over, int *owned)
+    size_t *len, int *over, int *owned, int *fdp)
 {
 	struct stat st;
 	char *data;
@@ -456,7 +457,10 @@ read_file(const char *path, size_t max, char *room, size_t roomlen,
 		if (regular && have < size)
 			break;
 	}
-	close(fd);
+	if (fdp != NULL && n >= 0)
+		*fdp = fd;
+	else
+		close(fd);
 	if (n < 0) {
 		if (*owned)
 			free(data);
@@ -469,6 +473,28 @@ read_file(const char *path, size_t max, char *room, size_t roomlen,
 	data[have] = '\0';
 	*len = have;
 	return data;
+}
+
+/*
+ * Close the n descriptors of a batch, opened in that order: a run of
+ * numbers in one close_range() (they run on but where a lower number was
+ * free, as the first of a batch may be), any other with close().  A
+ * system call a file is a good part of reading thousands of small files.
+ */
+static void
+close_files(const int *fds, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && fds[j] == fds[j - 1] + 1; j++)
+			;
+		if (j - i > 1 && close_range((unsigned)fds[i],
+		    (unsigned)fds[j - 1], 0) == 0)
+			continue;
+		for (; i < j; i++)
+			close(fds[i]);
+	}
 }
 
 /* Length of the header block of raw (up to and including the blank line),
@@ -578,7 +604,7 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		int hdr[PARSE_WINDOW], at[PARSE_WINDOW];
 		struct intake_result *res[PARSE_WINDOW];
 		char *own[PARSE_WINDOW];
-		int n = 0, k;
+		int fds[PARSE_WINDOW], n = 0, k;
 
 		if (every > 0 && i > 1 && (i - 1) % every == 0) {
 			worker_stop(w);
@@ -606,7 +632,11 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 				break;
 			if ((raw = read_file(argv[next], LIMIT_MESSAGE_BYTES,
 			    win ? win + used : NULL, winsize - used, &len,
-			    &over, &owned)) == NULL) {
+			    &over, &owned, &fds[n])) == NULL) {
+				/* Out of descriptors with the batch's files
+				 * open: this one starts the next batch. */
+				if (errno == EMFILE && n > 0)
+					break;
 				fprintf(stderr, "intakectl: %s: %s\n",
 				    argv[next], strerror(errno));
 				status = EX_NOINPUT;
@@ -622,6 +652,7 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 			bytes += len;
 			n++;
 		}
+		close_files(fds, n);
 		worker_parse_batch(w, (size_t)n, raws, lens, hdr, res);
 		for (k = 0; k < n; k++) {
 			buf_truncate(&out, 0);
