@@ -589,6 +589,8 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 		form_free(form);
 		return EX_OSERR;
 	}
+	/* Results are printed and freed, never taken apart. */
+	worker_pool_results(w);
 	buf_init(&out, 64u * 1024 * 1024);
 	win = worker_window(w, &winsize);
 	/* Thousands of answers: written 64 KB at a time, not stdio's 4 KB
@@ -614,6 +616,7 @@ cmd_parse(struct ctl *ctl, int argc, char **argv)
 				status = EX_OSERR;
 				break;
 			}
+			worker_pool_results(w);
 			win = worker_window(w, &winsize);
 		}
 		/* Files are read into the worker's window while they fit

@@ -99,6 +99,7 @@ struct worker {
 	int			 sent;
 	struct intake_result	*ready;		/* known at the send */
 	struct timespec		 deadline;	/* for the answer */
+	int			 pooled;	/* worker_pool_results() */
 };
 
 /* ---- wire format ---- */
@@ -158,6 +159,8 @@ struct reader {
 	const char	*p;
 	size_t		 left;
 	int		 bad;
+	char		*pool;		/* strings go here, when not NULL */
+	size_t		 used;		/* ... so far */
 };
 
 static uint32_t
@@ -188,16 +191,29 @@ get_str(struct reader *rd, size_t max)
 		rd->bad = 1;
 		return NULL;
 	}
-	s = xstrndup(rd->p, n);
+	if (rd->pool != NULL) {
+		/* The pool is as long as the data, where each string took
+		 * four bytes more than its NUL. */
+		s = rd->pool + rd->used;
+		memcpy(s, rd->p, n);
+		s[n] = '\0';
+		rd->used += (size_t)n + 1;
+	} else
+		s = xstrndup(rd->p, n);
 	rd->p += n;
 	rd->left -= n;
 	return s;
 }
 
+/*
+ * The result data[0..len) holds, or NULL when it is not one.  With pooled,
+ * its strings share one block (intake_result's strings) instead of an
+ * allocation each.
+ */
 static struct intake_result *
-wire_decode(const char *data, size_t len)
+wire_decode(const char *data, size_t len, int pooled)
 {
-	struct reader rd = { data, len, 0 };
+	struct reader rd = { data, len, 0, NULL, 0 };
 	struct intake_result *r;
 	uint32_t cls, status, lang, flags, machine, nref, noff;
 	char *ref;
@@ -218,6 +234,8 @@ wire_decode(const char *data, size_t len)
 	    machine > 1 || nref > LIMIT_REFERENCES || noff > LIMIT_OFFICIALS)
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
+	if (pooled)
+		r->strings = rd.pool = xmalloc(len);
 	r->class = cls;
 	r->status = status;
 	r->lang = lang;
@@ -235,7 +253,8 @@ wire_decode(const char *data, size_t len)
 	ref = get_str(&rd, sizeof(r->reference) - 1);
 	if (ref) {
 		memcpy(r->reference, ref, strlen(ref) + 1);
-		free(ref);
+		if (rd.pool == NULL)
+			free(ref);
 	}
 	r->references = xcalloc(nref ? nref : 1, sizeof(char *));
 	for (i = 0; i < nref && !rd.bad; i++) {
@@ -636,6 +655,12 @@ worker_window(struct worker *w, size_t *size)
 	return w->shared;
 }
 
+void
+worker_pool_results(struct worker *w)
+{
+	w->pooled = 1;
+}
+
 static int
 worker_spawn(struct worker *w, char *err, size_t errlen)
 {
@@ -890,7 +915,7 @@ worker_receive(struct worker *w)
 	if (rc == 0) {
 		data = xmalloc(rlen);
 		rc = read_deadline(w->from_child, data, rlen, &w->deadline);
-		if (rc == 0 && (r = wire_decode(data, rlen)) == NULL)
+		if (rc == 0 && (r = wire_decode(data, rlen, w->pooled)) == NULL)
 			rc = -3;
 		free(data);
 	}
@@ -1140,7 +1165,7 @@ resbuf_fill(struct worker *w, struct resbuf *rb)
 /* The next whole result in rb: 1 with *r set, 0 when more is needed,
  * -3 for a broken answer. */
 static int
-resbuf_next(struct resbuf *rb, struct intake_result **r)
+resbuf_next(struct resbuf *rb, struct intake_result **r, int pooled)
 {
 	uint32_t rlen;
 
@@ -1157,7 +1182,7 @@ resbuf_next(struct resbuf *rb, struct intake_result **r)
 		}
 		return 0;
 	}
-	*r = wire_decode(rb->data + rb->off + sizeof(rlen), rlen);
+	*r = wire_decode(rb->data + rb->off + sizeof(rlen), rlen, pooled);
 	rb->off += sizeof(rlen) + rlen;
 	return *r != NULL ? 1 : -3;
 }
@@ -1256,7 +1281,7 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 		/* Whole results already read, in the order the messages
 		 * went: those decided already went to no child. */
 		rc = 0;
-		while (recv < n && (rc = resbuf_next(&rb, &r)) == 1) {
+		while (recv < n && (rc = resbuf_next(&rb, &r, w->pooled)) == 1) {
 			w->parsed++;
 			w->answers++;
 			out[recv] = r;

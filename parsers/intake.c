@@ -99,6 +99,13 @@ intake_result_free(struct intake_result *r)
 
 	if (r == NULL)
 		return;
+	if (r->strings != NULL) {
+		free(r->strings);
+		free(r->references);
+		free(r->officials);
+		free(r);
+		return;
+	}
 	free(r->reason);
 	free(r->suppress_reason);
 	free(r->message_id);

@@ -75,6 +75,10 @@ struct intake_result {
 
 	struct official		*officials;
 	size_t			 nofficials;
+	/* When not NULL, every string above lies in this one block, which
+	 * intake_result_free() frees with them: such a result is read and
+	 * freed whole, never taken apart (worker_pool_results()). */
+	char			*strings;
 };
 
 void	 intake_init(void);	/* once per process, before threads */
