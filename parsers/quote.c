@@ -110,23 +110,12 @@ struct line {
 	char	 last;	/* last byte that is not white space; 0: blank */
 };
 
-/*
- * The line at *pp, in text that ends at end; *pp moves past it.  Always
- * inlined: quote_strip_to() takes it for every line, and a call for each
- * cost more than the work.
- */
+/* Where a line found at p, n bytes long, ends: l is set, 1 returned. */
 static inline __attribute__((always_inline)) int
-next_line(const char **pp, const char *end, struct line *l)
+line_at(const char *p, size_t n, struct line *l)
 {
-	const char *p = *pp, *e;
-	size_t n;
-
-	if (p >= end)
-		return 0;
-	e = memchr(p, '\n', (size_t)(end - p));
 	l->p = p;
-	l->n = n = e ? (size_t)(e - p) : (size_t)(end - p);
-	*pp = e ? e + 1 : end;
+	l->n = n;
 	/* Most lines end with a byte that is no white space. */
 	if (n > 0 && (unsigned char)p[n - 1] > ' ') {
 		l->last = p[n - 1];
@@ -137,6 +126,75 @@ next_line(const char **pp, const char *end, struct line *l)
 		n--;
 	l->last = n ? p[n - 1] : 0;	/* the text holds no NUL */
 	return 1;
+}
+
+/*
+ * The line at *pp, in text that ends at end; *pp moves past it.  Always
+ * inlined, as copy_line(): a call for each line cost more than the work.
+ */
+static inline __attribute__((always_inline)) int
+next_line(const char **pp, const char *end, struct line *l)
+{
+	const char *p = *pp, *e;
+	size_t n;
+
+	if (p >= end)
+		return 0;
+	e = memchr(p, '\n', (size_t)(end - p));
+	n = e ? (size_t)(e - p) : (size_t)(end - p);
+	*pp = e ? e + 1 : end;
+	return line_at(p, n, l);
+}
+
+/*
+ * next_line() for quote_strip_to()'s own loop, which also copies the line
+ * and a newline to o while it looks for the line's end, 32 bytes at
+ * a time: one pass over the text, where memchr() and a copy of the lines
+ * kept were two.  o lies no further into the output than *pp into the
+ * text, and the output has room for the text and a byte: the blocks
+ * stored past the newline (the next line writes over them) stay in it.
+ */
+static inline __attribute__((always_inline)) int
+copy_line(const char **pp, const char *end, char *o, struct line *l)
+{
+	const uint64_t highs = 0x8080808080808080ULL;
+	const char *p = *pp;
+	bytes16 v, w;
+	uint64_t m[4];
+	size_t i, k, left;
+
+	if (p >= end)
+		return 0;
+	/* Blocks of 32 while k < left: there are 32 bytes from k on. */
+	left = (size_t)(end - p) >= 32 ? (size_t)(end - p) - 31 : 0;
+	for (k = 0; k < left; k += 32) {
+		memcpy(&v, p + k, 16);
+		memcpy(&w, p + k + 16, 16);
+		memcpy(o + k, &v, 16);
+		memcpy(o + k + 16, &w, 16);
+		v = (bytes16)(v == '\n');
+		w = (bytes16)(w == '\n');
+		memcpy(m, &v, 16);
+		memcpy(m + 2, &w, 16);
+		if ((m[0] | m[1] | m[2] | m[3]) == 0)
+			continue;
+		for (i = 0; m[i] == 0; i++)
+			;
+		for (k += i * 8 + FIRST_FLAGGED(m[i] & highs); p[k] != '\n';
+		    k++)
+			;
+		*pp = p + k + 1;
+		return line_at(p, k, l);
+	}
+	while (p + k < end && (o[k] = p[k]) != '\n')
+		k++;
+	if (p + k < end)
+		*pp = p + k + 1;
+	else {
+		o[k] = '\n';	/* the last line, which has none */
+		*pp = end;
+	}
+	return line_at(p, k, l);
 }
 
 /* A byte of text_fold_bytes() that the folding keeps as it is. */
@@ -539,15 +597,13 @@ forward_header(const struct line *l, int *fwd)
 	return 0;
 }
 
-/* Copy the lines run[0..end) and a newline; NULL (no run open). */
-static const char *
-copy_run(struct buf *b, const char *run, const char *end)
+/* Drop line l, copied at o: the line after it (next, or NULL), copied
+ * after it, moves into its place. */
+static void
+drop_line(char *o, const struct line *l, const struct line *next)
 {
-	if (run != NULL) {
-		buf_add(b, run, (size_t)(end - run));
-		buf_addch(b, '\n');
-	}
-	return NULL;
+	if (next != NULL)
+		memmove(o, o + l->n + 1, next->n + 1);
 }
 
 /* A valediction kept: its number among the non-blank lines kept, and
@@ -560,8 +616,9 @@ struct vale {
 /*
  * One pass over the lines.  It finds where the writer's text ends (an
  * attribution, an "Original Message" separator, an Outlook header block, a
- * signature separator) and copies the lines kept before it, each run of
- * them in one piece.  It counts the non-blank lines kept and remembers the
+ * signature separator) and keeps the lines before it but those dropped:
+ * each line is copied as it is found, where it goes if it is kept, and a
+ * line dropped has the next moved into its place.  It counts the non-blank lines kept and remembers the
  * last SIG_LINES + 1 valedictions among them: the oldest valediction among
  * the last SIG_LINES + 1 lines kept, with at most SIG_LINES lines after
  * it, cuts the output back to the length it had before it.  A plain line
@@ -571,42 +628,42 @@ struct vale {
 int
 quote_strip_to(struct buf *b, const char *text, size_t textlen)
 {
-	const char *p, *end, *rest, *run = NULL, *rend = NULL;
+	const char *p, *end, *rest;
 	const struct line *next;
 	const unsigned char *fold;
 	struct vale val[SIG_LINES + 1], *v;
-	char room[PHRASE_LINE + 1], *f;
+	char room[PHRASE_LINE + 1], *f, *out;
 	struct line two[2], *l = &two[0], *nx = &two[1], *t;
-	size_t nlines = 0, nval = 0, i, start = b->len;
+	size_t nlines = 0, nval = 0, i, o = 0, start = b->len;
 	int fwd = 0, more;
 
-	/* The output is runs of whole lines, each with its newline (one
-	 * added after the last line if it has none): no more than the
-	 * text and a byte, written without growing the buffer. */
+	/* The output is whole lines, each with its newline (one added
+	 * after the last line if it has none): no more than the text and a
+	 * byte, written at out without growing the buffer. */
 	end = text + textlen;
 	if (buf_reserve(b, textlen + 1) == -1)
 		return -1;
+	out = b->data + start;
 	fold = text_fold_bytes();
 	p = text;
-	more = next_line(&p, end, nx);
+	more = copy_line(&p, end, out, nx);
 	while (more) {
-		/* The line after this one becomes this one. */
+		/* The line after this one becomes this one, at out + o.
+		 * The next is copied where it goes if this one is kept. */
 		t = l;
 		l = nx;
 		nx = t;
 		rest = p;
-		more = next_line(&p, end, nx);
+		more = copy_line(&p, end, out + o + l->n + 1, nx);
 		next = more ? nx : NULL;
 		if (fwd == 0 && plain_line(l, next, fold)) {
 			if (l->last != 0)
 				nlines++;
-			if (run == NULL)
-				run = l->p;
-			rend = l->p + l->n;
+			o += l->n + 1;
 			continue;
 		}
 		if ((fwd != 0 && forward_header(l, &fwd)) || quoted(l)) {
-			run = copy_run(b, run, rend);
+			drop_line(out + o, l, next);
 			continue;
 		}
 		f = may_be_phrase(l, next) ? fold_line(l, room) : NULL;
@@ -617,29 +674,24 @@ quote_strip_to(struct buf *b, const char *text, size_t textlen)
 		/* Only a folded line can be a phrase. */
 		if (f != NULL && forward_marker(l, f)) {
 			fwd = 1;
-			run = copy_run(b, run, rend);
+			drop_line(out + o, l, next);
 			fold_free(f, room);
 			continue;
 		}
 		if (l->last != 0) {
 			if (f != NULL && valediction(l, f)) {
-				/* The lines of the open run before this
-				 * one, each with its newline, are what
-				 * copy_run() adds. */
 				v = &val[nval++ % (SIG_LINES + 1)];
 				v->line = nlines;
-				v->at = b->len +
-				    (run ? (size_t)(l->p - run) : 0);
+				v->at = start + o;
 			}
 			nlines++;
 		}
 		if (f != NULL)
 			fold_free(f, room);
-		if (run == NULL)
-			run = l->p;
-		rend = l->p + l->n;
+		o += l->n + 1;
 	}
-	copy_run(b, run, rend);
+	b->len = start + o;
+	b->data[b->len] = '\0';
 	/* The last SIG_LINES + 1 lines kept hold at most SIG_LINES + 1
 	 * valedictions, the last ones: the oldest of those among the lines
 	 * wins. */

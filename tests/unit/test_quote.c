@@ -427,6 +427,56 @@ test_strip_to(void **state)
 	buf_free(&b);
 }
 
+/* Each line is copied as it is found, 32 bytes at a time, and a
+ * dropped line has the next moved into its place: lines of every length
+ * about the blocks, quoted lines among them, with and without a newline
+ * at the end, come out whole. */
+static void
+test_copy_blocks(void **state)
+{
+	char text[256], want[256];
+	struct buf b;
+	size_t a, q, t, w;
+	int nl;
+
+	(void)state;
+	for (a = 1; a < 40; a++)
+		for (q = 0; q < 40; q += 3)
+			for (nl = 0; nl < 2; nl++) {
+				t = w = 0;
+				memset(text + t, 'x', a);
+				memset(want + w, 'x', a);
+				t += a;
+				w += a;
+				text[t++] = want[w++] = '\n';
+				text[t++] = '>';
+				memset(text + t, 'q', q);
+				t += q;
+				text[t++] = '\n';
+				memset(text + t, 'y', a + 7);
+				memset(want + w, 'y', a + 7);
+				t += a + 7;
+				w += a + 7;
+				text[t++] = want[w++] = '\n';
+				text[t++] = ' ';
+				text[t++] = '>';
+				text[t++] = '\n';
+				memset(text + t, 'z', q + 1);
+				memset(want + w, 'z', q + 1);
+				t += q + 1;
+				w += q + 1;
+				if (nl)
+					text[t++] = '\n';
+				want[w++] = '\n';
+				text[t] = want[w] = '\0';
+				buf_init(&b, t + 1);
+				assert_int_equal(quote_strip_to(&b, text, t),
+				    0);
+				assert_string_equal(b.data, want);
+				buf_free(&b);
+			}
+}
+
 int
 main(void)
 {
@@ -444,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_valediction_each),
 		cmocka_unit_test(test_plain_lines),
 		cmocka_unit_test(test_strip_to),
+		cmocka_unit_test(test_copy_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
