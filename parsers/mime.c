@@ -264,6 +264,44 @@ line_alloc(struct mime_hmem **hm, size_t size)
 	return h->data;
 }
 
+/*
+ * clean_line() of s[0..len), valid UTF-8 without NUL, straight from s:
+ * its printable ASCII runs and bytes past ASCII copied as they are, a
+ * space for any other byte.  With fold, s is ASCII and each LF is a line
+ * end of a folded value, dropped: the same as clean_line() of the lines
+ * joined, as an LF is itself trimmed at the ends.
+ */
+static char *
+clean_valid(const char *s, size_t len, size_t max, size_t head,
+    struct mime_hmem **hm, int fold)
+{
+	char *q;
+	size_t i, e, k, o, n;
+
+	for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]); i++)
+		;
+	for (e = len; e > i && is_ctl_or_space((unsigned char)s[e - 1]);
+	    e--)
+		;
+	n = fold ? (e - i < max ? e - i : max) : utf8_cut(s + i, e - i, max);
+	q = line_alloc(hm, head + n + 1) + head;
+	for (o = 0; i < e && o < n; ) {
+		k = printable_run(s + i, e - i < n - o ? e - i : n - o);
+		memcpy(q + o, s + i, k);
+		o += k;
+		/* The bytes up to the next printable one. */
+		for (i += k; i < e && o < n && ((unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] > 0x7e); i++) {
+			if ((unsigned char)s[i] >= 0x80)
+				q[o++] = s[i];
+			else if (!fold || s[i] != '\n')
+				q[o++] = ' ';	/* a control byte or DEL */
+		}
+	}
+	q[o] = '\0';
+	return q - head;
+}
+
 /* Valid UTF-8 copy of s with control characters turned into spaces,
  * trimmed, at most max bytes, after head spare bytes (the pointer
  * returned is to the allocation, from hm: line_alloc()). */
@@ -286,26 +324,10 @@ clean_line(const char *s, size_t len, size_t max, size_t head,
 		q[head + n] = '\0';
 		return q;
 	}
-	/* Plain ASCII needs no conversion: the same result straight from
-	 * s, its printable runs copied at once. */
-	if (text_ascii_run(s + k, len - k) == len - k) {
-		for (i = 0; i < len && is_ctl_or_space((unsigned char)s[i]);
-		    i++)
-			;
-		for (e = len; e > i &&
-		    is_ctl_or_space((unsigned char)s[e - 1]); e--)
-			;
-		n = e - i < max ? e - i : max;
-		q = line_alloc(hm, head + n + 1) + head;
-		for (e = 0; e < n; ) {
-			k = printable_run(s + i + e, n - e);
-			memcpy(q + e, s + i + e, k);
-			if ((e += k) < n)
-				q[e++] = ' ';	/* a control byte or DEL */
-		}
-		q[n] = '\0';
-		return q - head;
-	}
+	/* Valid UTF-8 (ASCII with control bytes, decoded words) needs no
+	 * conversion: the same result straight from s. */
+	if (text_is_utf8(s + k, len - k))
+		return clean_valid(s, len, max, head, hm, 0);
 
 	u = text_to_utf8(NULL, s, len, &n);
 	for (p = u; *p; p++)
@@ -492,9 +514,10 @@ words_simple(const char *s, size_t len, size_t *outlen)
 	size_t i, j, o = 0, n, dn;
 	int first = 1, enc = 0, fwd;
 
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] < ' ' && s[i] != '\t') ||
-		    (unsigned char)s[i] > '~' || s[i] == '"')
+	if (memchr(s, '"', len) != NULL)
+		return NULL;
+	for (i = 0; (i += printable_run(s + i, len - i)) < len; i++)
+		if (s[i] != '\t')
 			return NULL;
 	out = xmalloc(len + 1);		/* the text never grows */
 	txt = xmalloc(len + 1);
@@ -624,6 +647,11 @@ header_value(const char *v, const char *vend, size_t head,
 	/* One line, as most values are: nothing to join. */
 	if ((nl = memchr(v, '\n', len)) == NULL)
 		return decode_words(v, len, LIMIT_HEADER_BYTES, head, hm);
+	/* ASCII without "=?" (most folded fields: Received) is only
+	 * cleaned, its line ends dropped as it is copied.  Each LF is
+	 * followed by a blank (header_next()): joining makes no "=?". */
+	if (!has_word_open(v, len) && text_ascii_run(v, len) == len)
+		return clean_valid(v, len, LIMIT_HEADER_BYTES, head, hm, 1);
 	/* The lines joined, without their newlines. */
 	u = xmalloc(len);
 	for (p = v, end = v + len; nl != NULL;

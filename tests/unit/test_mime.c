@@ -18,6 +18,8 @@
 #include "buf.h"
 #include "limits.h"
 #include "mime.h"
+#include "text.h"
+#include "xmalloc.h"
 
 static struct mime_message *
 parse_len(const char *raw, size_t len)
@@ -855,6 +857,119 @@ test_header_values_bytes(void **state)
 	assert_string_equal(mime_header_get(m, "x-a"), "");
 	assert_string_equal(mime_header_get(m, "x-b"), "");
 	mime_message_free(m);
+}
+
+/* What a header value is read as: its lines joined, control bytes and
+ * DEL as spaces, both ends trimmed, at most max bytes. */
+static void
+value_model(const char *v, char *out, size_t max)
+{
+	size_t o = 0, k;
+	char *w;
+
+	for (; *v; v++)
+		if (*v != '\n')
+			out[o++] = (unsigned char)*v < 0x20 || *v == 0x7f ?
+			    ' ' : *v;
+	out[o] = '\0';
+	for (w = out; *w == ' '; w++)
+		;
+	k = strlen(w);
+	while (k > 0 && w[k - 1] == ' ')
+		k--;
+	if (k > max)
+		k = max;
+	memmove(out, w, k);
+	out[k] = '\0';
+}
+
+/* Folded values, read without joining their lines first when they are
+ * ASCII without "=?": a fold, a control byte, DEL or a UTF-8 letter at
+ * each place; an empty first line; blanks only at the end; a value
+ * folded past the longest kept, cut where the joined text is. */
+static void
+test_header_values_folded(void **state)
+{
+	static const char *const odd[] = { "\n\t", "\n ", "\n\t\x01",
+	    "\x01\n\t", "\x7f", "\xc3\xa9\n\t", "\t", "\n\t\n " };
+	const char base[] = "abcdefghijklmnopqrstuvw";
+	struct mime_message *m;
+	struct buf b;
+	char val[128], raw[160], want[128];
+	size_t i, j, len = sizeof(base) - 1;
+	char *big, *bigwant;
+
+	(void)state;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		for (j = 0; j < len; j++) {
+			snprintf(val, sizeof(val), "%.*s%s%s", (int)j, base,
+			    odd[i], base + j + 1);
+			snprintf(raw, sizeof(raw), "X-V: %s\n\nbody\n", val);
+			value_model(val, want, LIMIT_HEADER_BYTES);
+			m = parse(raw);
+			assert_string_equal(mime_header_get(m, "x-v"), want);
+			mime_message_free(m);
+		}
+	}
+	m = parse("X-A:\n\tfirst\n  second \n\t\nX-B: \x01\n \x7f\n\nbody\n");
+	assert_string_equal(mime_header_get(m, "x-a"), "first  second");
+	assert_string_equal(mime_header_get(m, "x-b"), "");
+	mime_message_free(m);
+
+	/* Past the limit, with a fold every 50 bytes and one at the cut. */
+	buf_init(&b, LIMIT_HEADER_BYTES * 2 + 64);
+	buf_addstr(&b, "X-Big: ");
+	for (i = 0; b.len < LIMIT_HEADER_BYTES * 2; i++) {
+		buf_addstr(&b, i % 7 == 3 ? "=x\tyz" : "abcde");
+		if (i % 10 == 9)
+			buf_addstr(&b, "\n\t");
+	}
+	buf_addstr(&b, "\n\nbody\n");
+	big = xstrndup(b.data + 7, b.len - 7 - 7);
+	bigwant = xmalloc(strlen(big) + 1);
+	value_model(big, bigwant, LIMIT_HEADER_BYTES);
+	m = parse_len(b.data, b.len);
+	assert_string_equal(mime_header_get(m, "x-big"), bigwant);
+	mime_message_free(m);
+	free(big);
+	free(bigwant);
+	buf_free(&b);
+}
+
+/* Decoded words with control bytes and UTF-8 letters, and a UTF-8 value
+ * past the limit: cut before a letter, not through it. */
+static void
+test_header_values_utf8(void **state)
+{
+	struct mime_message *m;
+	struct buf b;
+	const char *v;
+	size_t i, j;
+
+	(void)state;
+	m = parse("Subject: =?utf-8?q?caf=C3=A9=09au=7Flait?= x\n"
+	    "X-A: \xc3\xa9t\xc3\xa9\x01\t\xc3\xa9\n\nbody\n");
+	assert_string_equal(mime_header_get(m, "subject"),
+	    "caf\xc3\xa9 au lait x");
+	assert_string_equal(mime_header_get(m, "x-a"),
+	    "\xc3\xa9t\xc3\xa9  \xc3\xa9");
+	mime_message_free(m);
+	for (j = 0; j < 2; j++) {
+		buf_init(&b, LIMIT_HEADER_BYTES * 2 + 64);
+		buf_addstr(&b, "X-Big: ");
+		for (i = 0; i < j; i++)
+			buf_addch(&b, 'a');
+		while (b.len < LIMIT_HEADER_BYTES + 64)
+			buf_addstr(&b, "\xc3\xa9\x01");
+		buf_addstr(&b, "\n\nbody\n");
+		m = parse_len(b.data, b.len);
+		v = mime_header_get(m, "x-big");
+		assert_true(strlen(v) <= LIMIT_HEADER_BYTES);
+		assert_true(strlen(v) >= LIMIT_HEADER_BYTES - 2);
+		assert_true(text_is_utf8(v, strlen(v)));
+		mime_message_free(m);
+		buf_free(&b);
+	}
 }
 
 static void
@@ -2124,6 +2239,8 @@ main(void)
 		cmocka_unit_test(test_header_values_clean),
 		cmocka_unit_test(test_header_get_names),
 		cmocka_unit_test(test_header_values_bytes),
+		cmocka_unit_test(test_header_values_folded),
+		cmocka_unit_test(test_header_values_utf8),
 		cmocka_unit_test(test_rfc2231_filename),
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_alternative_groups),
