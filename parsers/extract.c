@@ -48,6 +48,7 @@
 
 #define NSLOTS		(FIELD_COUNT + 1)	/* the fields, a whole name */
 #define SLOT_NONE	(-1)
+#define SLOT_UNSEEN	(-2)	/* not looked up: see clean_value() */
 #define MAX_CANDS	(4 * LIMIT_OFFICIALS)	/* proposed, before cleanup */
 #define SEP_SCAN	160	/* bytes of a line searched for a label's end */
 #define SEP_TRIES	8	/* separators tried on one line */
@@ -1010,10 +1011,14 @@ collapse_blanks(const char *s, size_t n, char *out, size_t max, int *over)
  * a header mistaken for data.  A label of another field stays a value: "Mel"
  * is a first name as well as a French label of e-mail.  Over
  * LIMIT_FIELD_BYTES it is cut and ends with U+2026, which
- * extract_validate() reports as too long.
+ * extract_validate() reports as too long.  seen: the slot of the label
+ * s[0..n) is (SLOT_NONE: none) by a strict label_find() of it that spent
+ * no fold budget, which the same search would not spend either, or
+ * SLOT_UNSEEN when the caller has not looked.
  */
 static char *
-clean_value(const struct form *form, const char *s, size_t n, int slot)
+clean_value(const struct form *form, const char *s, size_t n, int slot,
+    int seen)
 {
 	char copy[4 * LIMIT_FIELD_BYTES + 1], *v;
 	struct lmatch m;
@@ -1023,6 +1028,7 @@ clean_value(const struct form *form, const char *s, size_t n, int slot)
 	while (n > 0 && is_space(*s)) {
 		s++;
 		n--;
+		seen = SLOT_UNSEEN;	/* not the text looked up */
 	}
 	if (n == 0)
 		return NULL;
@@ -1053,8 +1059,12 @@ clean_value(const struct form *form, const char *s, size_t n, int slot)
 	memmove(v, v + start, len - start);
 	len -= start;
 	v[len] = '\0';
+	/* A value that is the text as it is was looked up already. */
+	if (seen != SLOT_UNSEEN && (len != n || memcmp(v, s, n) != 0))
+		seen = SLOT_UNSEEN;
 	if (slot != SLOT_NONE && len <= LIMIT_LABEL_BYTES &&
-	    label_find(form, v, len, 0, &m) && m.slot == slot) {
+	    (seen != SLOT_UNSEEN ? seen == slot :
+	    label_find(form, v, len, 0, &m) && m.slot == slot)) {
 		free(v);
 		return NULL;
 	}
@@ -1115,6 +1125,7 @@ struct line {
 	unsigned		 maysep:1;	/* may hold a separator() */
 	unsigned		 group:1;	/* holds '(', '[' or '/' */
 	unsigned		 plain:1;	/* prose: see text_split() */
+	unsigned		 nolabel:1;	/* see label_votes() */
 	unsigned		 firm0:2;	/* first cell by vsep: FIRM_* */
 	unsigned		 vsep:3;	/* enum sep */
 	int			 slot;		/* label at the start */
@@ -2241,7 +2252,8 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 			char *val;
 
 			ve = more ? ls : l->len;
-			val = clean_value(form, l->s + vs, ve - vs, slot);
+			val = clean_value(form, l->s + vs, ve - vs, slot,
+			    SLOT_UNSEEN);
 			if (val == NULL && !more) {
 				/* Vertical pair: the value on the next line
 				 * ("Country" / "Kenya"). */
@@ -2254,7 +2266,7 @@ layout_label_lines(const struct form *form, const struct text *t, int csv,
 				    t->lines[j].slot == SLOT_NONE &&
 				    t->lines[j].len <= VALUE_LINE_MAX) {
 					val = clean_value(form, t->lines[j].s,
-					    t->lines[j].len, slot);
+					    t->lines[j].len, slot, SLOT_UNSEEN);
 					if (!plausible(slot, val)) {
 						free(val);
 						val = NULL;
@@ -2379,7 +2391,7 @@ layout_vertical(const struct form *form, const struct text *t, int csv,
 					break;
 				}
 				vals[c] = clean_value(form, t->lines[j].s,
-				    t->lines[j].len, slots[c]);
+				    t->lines[j].len, slots[c], SLOT_UNSEEN);
 				if (!plausible(slots[c], vals[c])) {
 					/* Not this table's cells. */
 					bad = 1;
@@ -2437,6 +2449,14 @@ static int
 line_has_sep(const struct line *l, enum sep sep)
 {
 	return (l->seps & BIT(sep)) != 0;
+}
+
+/* The separator label_votes() splits l by, when l holds TAB, '|' or ';'. */
+static enum sep
+vote_sep(const struct line *l)
+{
+	return (l->seps & BIT(SEP_TAB)) ? SEP_TAB :
+	    (l->seps & BIT(SEP_PIPE)) ? SEP_PIPE : SEP_SEMI;
 }
 
 static void
@@ -2761,28 +2781,42 @@ aligned_cells(const struct row *hr, const struct row *dr, struct cell *out)
 }
 
 /* One data row under a header: an official, unless it holds only labels
- * (the header again, or in another language) or nothing. */
+ * (the header again, or in another language) or nothing.  nolabel: the
+ * votes found no label in any cell of dr (see label_votes()). */
 static void
 table_row(const struct form *form, const struct row *hr, const int *slot,
     const struct form_label **lab, unsigned bits, const struct row *dr,
-    enum sep sep, struct proposal *p)
+    enum sep sep, int nolabel, struct proposal *p)
 {
 	struct cell pieces[LIMIT_TABLE_CELLS];
 	const struct cell *cells = dr->c;
 	char *vals[LIMIT_TABLE_CELLS];
 	int cols[LIMIT_TABLE_CELLS];
+	int seen[LIMIT_TABLE_CELLS];	/* see clean_value() */
 	struct lmatch m;
 	size_t k, n = dr->n;
 	int positional = sep == SEP_SPACES && dr->n != hr->n;
 	int values = 0, nonempty = 0, labels = 0, s;
+	long budget;
 	struct cand *cd;
 
 	for (k = 0; k < n; k++) {
+		seen[k] = SLOT_UNSEEN;
 		if (cells[k].len == 0)
 			continue;
 		nonempty++;
-		if (label_find(form, cells[k].s, cells[k].len, 0, &m))
+		if (nolabel) {
+			seen[k] = SLOT_NONE;
+			continue;
+		}
+		budget = fold_budget;
+		s = SLOT_NONE;
+		if (label_find(form, cells[k].s, cells[k].len, 0, &m)) {
 			labels++;
+			s = m.slot;
+		}
+		if (fold_budget == budget && !fold_over)
+			seen[k] = s;
 	}
 	if (labels == nonempty)
 		return;
@@ -2793,13 +2827,16 @@ table_row(const struct form *form, const struct row *hr, const int *slot,
 	}
 	for (k = 0; k < n; k++) {
 		vals[k] = NULL;
+		if (cells != dr->c)
+			seen[k] = SLOT_UNSEEN;	/* cut: not the cells seen */
 		cols[k] = (int)(positional ? column_of(hr, &cells[k]) : k);
 		if (cells[k].len == 0)
 			continue;
 		if ((size_t)cols[k] >= hr->n ||
 		    (s = slot[cols[k]]) == SLOT_NONE)
 			continue;
-		vals[k] = clean_value(form, cells[k].s, cells[k].len, s);
+		vals[k] = clean_value(form, cells[k].s, cells[k].len, s,
+		    seen[k]);
 		if (vals[k])
 			values++;
 	}
@@ -2874,7 +2911,7 @@ layout_header_row(const struct form *form, const struct text *t, int csv,
 				if (dr->n < 2)
 					break;
 				table_row(form, hr, slot, lab, bits, dr, sep,
-				    p);
+				    d->nolabel && vote_sep(d) == sep, p);
 			}
 			i = j - 1;
 			break;
@@ -3014,7 +3051,8 @@ layout_transposed(const struct form *form, const struct text *t, int csv,
 						continue;
 					set_slot(&p->c[base + col - 1],
 					    rslot[k], rlab[k], clean_value(form,
-					    ce->s, ce->len, rslot[k]), 0);
+					    ce->s, ce->len, rslot[k], SLOT_UNSEEN),
+					    0);
 				}
 			}
 			/* Columns left empty are no one. */
@@ -3547,7 +3585,7 @@ first_cell_vote(const struct form *form, struct line *l, enum sep sep,
  * quote: its cells are what lies between the separators, as split_row()
  * would make them (label_find() trims them as it does), read in place.
  */
-static void
+static int
 vote_cells(const struct form *form, struct line *l, enum sep sep,
     struct extraction *ex)
 {
@@ -3555,27 +3593,39 @@ vote_cells(const struct form *form, struct line *l, enum sep sep,
 	const char *p = l->s, *end = l->s + l->len, *q;
 	struct lmatch m;
 	size_t c;
+	int labels = 0;
 
 	for (c = 0; c < LIMIT_TABLE_CELLS; c++) {
 		if ((q = memchr(p, d, (size_t)(end - p))) == NULL)
 			q = end;
 		if (c == 0 ? first_cell_vote(form, l, sep, p, (size_t)(q - p),
-		    l->s, &m) : label_find(form, p, (size_t)(q - p), 0, &m))
+		    l->s, &m) : label_find(form, p, (size_t)(q - p), 0, &m)) {
 			lang_label(form, m.label, ex);
+			labels++;
+		}
 		if (q == end)
 			break;
 		p = q + 1;
 	}
+	return labels;
 }
 
-/* A label of one language only counts double: at the start of the line,
- * or in the cells of a table's row.  Lines are analysed already. */
+
+/*
+ * A label of one language only counts double: at the start of the line,
+ * or in the cells of a table's row.  Lines are analysed already.  A row
+ * none of whose cells is a label, found without spending fold budget, is
+ * marked nolabel: table_row() would look its cells up again, and find
+ * the same.
+ */
 static void
 label_votes(const struct form *form, struct text *t, struct extraction *ex)
 {
 	struct row *row = NULL;
 	struct lmatch m;
 	size_t i, c;
+	long budget;
+	int labels;
 
 	for (i = 0; i < t->n; i++) {
 		struct line *l = &t->lines[i];
@@ -3591,20 +3641,26 @@ label_votes(const struct form *form, struct text *t, struct extraction *ex)
 		}
 		if (!(l->seps & (BIT(SEP_TAB) | BIT(SEP_PIPE) | BIT(SEP_SEMI))))
 			continue;
-		sep = (l->seps & BIT(SEP_TAB)) ? SEP_TAB :
-		    (l->seps & BIT(SEP_PIPE)) ? SEP_PIPE : SEP_SEMI;
-		if (sep != SEP_PIPE && memchr(l->s, '"', l->len) == NULL) {
-			vote_cells(form, l, sep, ex);
-			continue;
+		sep = vote_sep(l);
+		budget = fold_budget;
+		labels = 0;
+		if (sep != SEP_PIPE && memchr(l->s, '"', l->len) == NULL)
+			labels = vote_cells(form, l, sep, ex);
+		else {
+			if (row == NULL)
+				row = xmalloc(sizeof(*row));
+			split_row(l, sep, row);
+			for (c = 0; c < row->n; c++)
+				if (c == 0 ? first_cell_vote(form, l, sep,
+				    row->c[0].s, row->c[0].len, row->buf, &m) :
+				    label_find(form, row->c[c].s,
+				    row->c[c].len, 0, &m)) {
+					lang_label(form, m.label, ex);
+					labels++;
+				}
 		}
-		if (row == NULL)
-			row = xmalloc(sizeof(*row));
-		split_row(l, sep, row);
-		for (c = 0; c < row->n; c++)
-			if (c == 0 ? first_cell_vote(form, l, sep, row->c[0].s,
-			    row->c[0].len, row->buf, &m) : label_find(form,
-			    row->c[c].s, row->c[c].len, 0, &m))
-				lang_label(form, m.label, ex);
+		l->nolabel = labels == 0 && fold_budget == budget &&
+		    !fold_over;
 	}
 	free(row);
 }

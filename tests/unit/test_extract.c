@@ -803,6 +803,20 @@ test_values_that_are_labels(void **state)
 	    "Country: Kenya\n", 0, &ex), 1);
 	assert_string_equal(raw(&ex, 0, FIELD_FIRST_NAME), "Mel");
 	extraction_free(&ex);
+	/* The same in a table's rows, whose cells are looked up once: by
+	 * the votes when none is a label, by the row itself otherwise. */
+	assert_int_equal(run(
+	    "Country\tLast name\tFirst name\tE-mail\n"
+	    "Country\tOtieno\tJane\tjane@kws.go.ke\n"
+	    "Kenya\tMel\tMary\tmary@kws.go.ke\n"
+	    "Kenya\tWanjiru\tRosé\tcountry@kws.go.ke\n"
+	    "Kenya\tKamau\tPeter\tpeter@kws.go.ke\n", 0, &ex), 4);
+	assert_null(raw(&ex, 0, FIELD_COUNTRY));
+	assert_string_equal(raw(&ex, 1, FIELD_LAST_NAME), "Mel");
+	assert_string_equal(raw(&ex, 2, FIELD_FIRST_NAME), "Rosé");
+	expect_official(&ex, 3, "Kenya", "Kamau", "Peter", NULL, NULL, NULL,
+	    "peter@kws.go.ke");
+	extraction_free(&ex);
 }
 
 static void
