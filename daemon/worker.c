@@ -1364,10 +1364,21 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 		set_nonblock(w->to_child, 0);
 		set_nonblock(w->from_child, 0);
 	}
-	for (i = 0; i < n; i++)
-		if (out[i]->class == CLASS_QUARANTINED &&
-		    out[i]->message_id == NULL)
-			out[i]->message_id = mime_peek_msgid(raw[i], len[i]);
+	for (i = 0; i < n; i++) {
+		if (out[i]->class != CLASS_QUARANTINED ||
+		    out[i]->message_id != NULL)
+			continue;
+		/* A result with pooled strings takes no string of its own:
+		 * the child's quarantine holds only its reason. */
+		if (out[i]->strings != NULL) {
+			struct intake_result *q = intake_quarantined(
+			    out[i]->reason);
+
+			intake_result_free(out[i]);
+			out[i] = q;
+		}
+		out[i]->message_id = mime_peek_msgid(raw[i], len[i]);
+	}
 }
 
 void

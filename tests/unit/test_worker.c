@@ -509,6 +509,39 @@ test_batch_in_window(void **state)
 	worker_stop(direct);
 }
 
+/* A message the child quarantines keeps its Message-ID, which the parent
+ * reads from the raw header, with pooled strings too (and leaks nothing,
+ * under the sanitizers). */
+static void
+test_pooled_quarantine(void **state)
+{
+	static const char boundary[] =
+	    "From: b@test.example.org\r\n"
+	    "Subject: cheetah\r\n"
+	    "Message-ID: <boundary.1@test.example.org>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"\\\"\"\r\n\r\n"
+	    "--\"\r\nContent-Type: text/plain\r\n\r\nCountry: Kenya\r\n"
+	    "--\"--\r\n";
+	struct worker *iso = start(10000, 1);
+	struct intake_result *out[2];
+	const char *raw[2] = { boundary, request };
+	size_t len[2] = { sizeof(boundary) - 1, strlen(request) };
+	int hdr[2] = { 0, 0 };
+
+	(void)state;
+	worker_pool_results(iso);
+	worker_parse_batch(iso, 2, raw, len, hdr, out);
+	assert_int_equal(out[0]->class, CLASS_QUARANTINED);
+	assert_string_equal(out[0]->reason, "unsafe MIME boundary");
+	assert_string_equal(out[0]->message_id, "boundary.1@test.example.org");
+	assert_int_equal(out[1]->class, CLASS_REQUEST);
+	assert_non_null(out[1]->strings);
+	intake_result_free(out[0]);
+	intake_result_free(out[1]);
+	worker_stop(iso);
+}
+
 int
 main(void)
 {
@@ -525,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_batch_in_process),
 		cmocka_unit_test(test_batch_window),
 		cmocka_unit_test(test_batch_in_window),
+		cmocka_unit_test(test_pooled_quarantine),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
