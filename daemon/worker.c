@@ -208,7 +208,8 @@ get_str(struct reader *rd, size_t max)
 /*
  * The result data[0..len) holds, or NULL when it is not one.  With pooled,
  * its strings share one block (intake_result's strings) instead of an
- * allocation each.
+ * allocation each; not those of a quarantined result, which may yet be
+ * given the Message-ID of its raw header (worker_parse_batch()).
  */
 static struct intake_result *
 wire_decode(const char *data, size_t len, int pooled)
@@ -234,7 +235,7 @@ wire_decode(const char *data, size_t len, int pooled)
 	    machine > 1 || nref > LIMIT_REFERENCES || noff > LIMIT_OFFICIALS)
 		return NULL;
 	r = xcalloc(1, sizeof(*r));
-	if (pooled)
+	if (pooled && cls != CLASS_QUARANTINED)
 		r->strings = rd.pool = xmalloc(len);
 	r->class = cls;
 	r->status = status;
@@ -1364,21 +1365,10 @@ worker_parse_batch(struct worker *w, size_t n, const char *const *raw,
 		set_nonblock(w->to_child, 0);
 		set_nonblock(w->from_child, 0);
 	}
-	for (i = 0; i < n; i++) {
-		if (out[i]->class != CLASS_QUARANTINED ||
-		    out[i]->message_id != NULL)
-			continue;
-		/* A result with pooled strings takes no string of its own:
-		 * the child's quarantine holds only its reason. */
-		if (out[i]->strings != NULL) {
-			struct intake_result *q = intake_quarantined(
-			    out[i]->reason);
-
-			intake_result_free(out[i]);
-			out[i] = q;
-		}
-		out[i]->message_id = mime_peek_msgid(raw[i], len[i]);
-	}
+	for (i = 0; i < n; i++)
+		if (out[i]->class == CLASS_QUARANTINED &&
+		    out[i]->message_id == NULL)
+			out[i]->message_id = mime_peek_msgid(raw[i], len[i]);
 }
 
 void

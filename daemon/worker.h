@@ -75,10 +75,11 @@ void		 worker_parse_batch(struct worker *, size_t n,
 		    const int *header_only, struct intake_result **out);
 
 /*
- * From now on, each result from the child has its strings in one block
- * (intake_result's strings) instead of an allocation each, for a caller
- * that only reads its results and frees them: one that moves officials or
- * strings out of a result must not ask for this.
+ * From now on, each result from the child but a quarantined one has its
+ * strings in one block (intake_result's strings) instead of an
+ * allocation each, for a caller that only reads its results and frees
+ * them: one that moves officials or strings out of a result must not ask
+ * for this.
  */
 void		 worker_pool_results(struct worker *);
 
