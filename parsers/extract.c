@@ -451,23 +451,17 @@ label_byte_init(void)
  * How many of the eight bytes at s, from the first, are ASCII letters;
  * out (room for eight bytes) gets them in lower case, as label_byte[]
  * folds them, and the bytes after them spoilt.  The bytes below 0x80,
- * or'ed with 0x20, are letters when from 'a' to 'z': one above 'z' sets
- * its high bit in v + 5, one below 'a' leaves it clear in v + 0x1f; a
- * byte that is not ASCII is flagged by its own high bit (and the carries
- * it makes flag only bytes after it, as FIRST_FLAGGED() allows).
+ * or'ed with 0x20, are letters when lower-case ones.
  */
 static size_t
 letters8(const char *s, char *out)
 {
-	const uint64_t highs = 0x8080808080808080ULL;
 	uint64_t v, m;
 
 	memcpy(&v, s, 8);
-	m = v;
 	v |= 0x2020202020202020ULL;
-	m |= (v + 0x0505050505050505ULL) | ~(v + 0x1f1f1f1f1f1f1f1fULL);
+	m = NOT_LOWER8(v);
 	memcpy(out, &v, 8);
-	m &= highs;
 	return m == 0 ? 8 : FIRST_FLAGGED(m);
 }
 

@@ -1898,40 +1898,21 @@ line_settled(const char *out, size_t n)
 static int
 crlf_copy(const char **pp, const char *end, char **op)
 {
-	const bytes16 crs = {
-		'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r',
-		'\r', '\r', '\r', '\r', '\r', '\r', '\r', '\r'
-	};
 	const uint64_t highs = 0x8080808080808080ULL;
 	const char *p = *pp, *last;
 	char *o = *op;
-	bytes16 v, w, ev, ew, high = { 0 };
-	uint64_t eq[4], h[2];
-	size_t i, k;
+	bytes16 high = { 0 };
+	uint64_t h[2];
+	size_t k;
 
 	if (end - p < 32)
 		return 1;
 	for (last = end - 32; p <= last; ) {
-		memcpy(&v, p, 16);
-		memcpy(&w, p + 16, 16);
-		memcpy(o, &v, 16);
-		memcpy(o + 16, &w, 16);
-		high |= v | w;
-		/* Each byte of eq all ones where the text holds a CR. */
-		ev = (bytes16)(v == crs);
-		ew = (bytes16)(w == crs);
-		memcpy(eq, &ev, 16);
-		memcpy(eq + 2, &ew, 16);
-		if ((eq[0] | eq[1] | eq[2] | eq[3]) == 0) {
+		if ((k = text_copy32_find(p, o, '\r', &high)) == 32) {
 			p += 32;
 			o += 32;
 			continue;
 		}
-		for (i = 0; eq[i] == 0; i++)
-			;
-		for (k = i * 8 + FIRST_FLAGGED(eq[i] & highs); p[k] != '\r';
-		    k++)
-			;
 		o[k] = '\n';
 		o += k + 1;
 		p += k + 1;

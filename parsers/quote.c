@@ -157,35 +157,19 @@ next_line(const char **pp, const char *end, struct line *l)
 static inline __attribute__((always_inline)) int
 copy_line(const char **pp, const char *end, char *o, struct line *l)
 {
-	const uint64_t highs = 0x8080808080808080ULL;
 	const char *p = *pp;
-	bytes16 v, w;
-	uint64_t m[4];
-	size_t i, k, left;
+	size_t j, k, left;
 
 	if (p >= end)
 		return 0;
 	/* Blocks of 32 while k < left: there are 32 bytes from k on. */
 	left = (size_t)(end - p) >= 32 ? (size_t)(end - p) - 31 : 0;
-	for (k = 0; k < left; k += 32) {
-		memcpy(&v, p + k, 16);
-		memcpy(&w, p + k + 16, 16);
-		memcpy(o + k, &v, 16);
-		memcpy(o + k + 16, &w, 16);
-		v = (bytes16)(v == '\n');
-		w = (bytes16)(w == '\n');
-		memcpy(m, &v, 16);
-		memcpy(m + 2, &w, 16);
-		if ((m[0] | m[1] | m[2] | m[3]) == 0)
-			continue;
-		for (i = 0; m[i] == 0; i++)
-			;
-		for (k += i * 8 + FIRST_FLAGGED(m[i] & highs); p[k] != '\n';
-		    k++)
-			;
-		*pp = p + k + 1;
-		return line_at(p, k, l);
-	}
+	for (k = 0; k < left; k += 32)
+		if ((j = text_copy32_find(p + k, o + k, '\n', NULL)) < 32) {
+			k += j;
+			*pp = p + k + 1;
+			return line_at(p, k, l);
+		}
 	while (p + k < end && (o[k] = p[k]) != '\n')
 		k++;
 	if (p + k < end)

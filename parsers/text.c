@@ -845,12 +845,6 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 	int space = 0;
 	unsigned char d;
 	struct fold2 *e2;
-	/* Per byte of v, the high bit of v + lows is set from 'a' up, of
-	 * v + highz from past 'z' up (for ASCII; a byte that is not is
-	 * flagged by its own high bit, and carries only past it). */
-	const uint64_t lows = 0x1f1f1f1f1f1f1f1fULL;	/* 0x80 - 'a' */
-	const uint64_t highz = 0x0505050505050505ULL;	/* 0x80 - 'z' - 1 */
-	const uint64_t highs = 0x8080808080808080ULL;
 	uint64_t v, m;
 
 	if (!fold_byte_ready)
@@ -895,7 +889,7 @@ fold_n(const char *s, size_t len, size_t mark, size_t *mark_out,
 				 * eight more bytes while eight are left. */
 				if (p <= last8) {
 					memcpy(&v, p, 8);
-					m = (~(v + lows) | (v + highz) | v) & highs;
+					m = NOT_LOWER8(v);
 					memcpy(out + ol, p, 8);
 					k = m == 0 ? 8 : FIRST_FLAGGED(m);
 					ol += k;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Convert len bytes in charset (NULL or "" = undeclared) to UTF-8.
@@ -55,12 +56,55 @@ const unsigned char *text_fold_bytes(void);
 #define FIRST_FLAGGED(m)	((void)(m), (size_t)0)
 #endif
 
+/*
+ * Per byte of v (eight bytes read by memcpy()), the high bit set unless
+ * the byte is an ASCII lower-case letter: v + 0x1f sets it from 'a' up,
+ * v + 0x05 past 'z'; a byte that is not ASCII is flagged by its own high
+ * bit, and its carries flag only bytes after it (FIRST_FLAGGED()).
+ */
+#define NOT_LOWER8(v)							\
+	((~((v) + 0x1f1f1f1f1f1f1f1fULL) | ((v) + 0x0505050505050505ULL) | \
+	(v)) & 0x8080808080808080ULL)
+
 /* Sixteen bytes as one value: GCC's generic vectors, which the compiler
  * turns into the machine's vector instructions where it has them, and
  * into plain code where it has none.  A compare gives each byte all ones
  * or zero; memcpy() reads the result as two uint64_t words. */
 typedef unsigned char bytes16 __attribute__((vector_size(16)));
 
+/*
+ * Copy the 32 bytes at p to o and say where the first byte c lies among
+ * them: its index, or 32 when none is c.  With seen, every byte copied is
+ * or'ed into *seen (whose high bits then say whether all were ASCII).
+ * Always inlined: it is the step of loops that copy text a line at a
+ * time.
+ */
+static inline __attribute__((always_inline)) size_t
+text_copy32_find(const char *p, char *o, unsigned char c, bytes16 *seen)
+{
+	bytes16 v, w;
+	uint64_t m[4];
+	size_t i, k;
+
+	memcpy(&v, p, 16);
+	memcpy(&w, p + 16, 16);
+	memcpy(o, &v, 16);
+	memcpy(o + 16, &w, 16);
+	if (seen != NULL)
+		*seen |= v | w;
+	v = (bytes16)(v == c);
+	w = (bytes16)(w == c);
+	memcpy(m, &v, 16);
+	memcpy(m + 2, &w, 16);
+	if ((m[0] | m[1] | m[2] | m[3]) == 0)
+		return 32;
+	for (i = 0; m[i] == 0; i++)
+		;
+	for (k = i * 8 + FIRST_FLAGGED(m[i] & 0x8080808080808080ULL);
+	    (unsigned char)p[k] != c; k++)
+		;
+	return k;
+}
 
 /* Bytes from the start of s[0..len) that are ASCII without NUL, eight at
  * a time. */
