@@ -781,8 +781,9 @@ cand_bytes(const char *s, size_t n)
 }
 
 /* Whether trailing_junk() may take something off a candidate that ends
- * with byte c (0x9A: the end of U+FF1A). */
-static int
+ * with byte c (0x9A: the end of U+FF1A).  Inline: it is asked of every
+ * candidate. */
+static inline int
 may_end_junk(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '*' || c == ':' || c == '_' ||
@@ -814,16 +815,15 @@ label_trim(const char **sp, size_t *np)
 }
 
 /* Whether label_trim() may shorten s[0..n) (n > 0): it starts with a
- * blank or a bold mark, or ends with a byte that trailing_junk() takes
- * (0x9A: the end of U+FF1A).  Most prose does neither. */
+ * blank or a bold mark, or ends with a byte that trailing_junk() may take
+ * (may_end_junk()).  Most prose does neither. */
 static int
 may_trim(const char *s, size_t n)
 {
 	unsigned char a = (unsigned char)s[0], z = (unsigned char)s[n - 1];
 
-	return a == ' ' || a == '\t' || a == '*' || a == '_' || z == ' ' ||
-	    z == '\t' || z == '*' || z == ':' || z == '_' || z == '.' ||
-	    z == '-' || z == '=' || z == 0x9a;
+	return a == ' ' || a == '\t' || a == '*' || a == '_' ||
+	    may_end_junk(z);
 }
 
 /*
@@ -3575,6 +3575,24 @@ first_cell_vote(const struct form *form, struct line *l, enum sep sep,
 }
 
 /*
+ * The vote of cell c of l split by sep, s[0..n) in buf (a copy of l or
+ * l->s itself: see first_cell_vote()): 1 when it is a label, whose
+ * language is counted.
+ */
+static inline int
+cell_vote(const struct form *form, struct line *l, enum sep sep, size_t c,
+    const char *s, size_t n, const char *buf, struct extraction *ex)
+{
+	struct lmatch m;
+
+	if (!(c == 0 ? first_cell_vote(form, l, sep, s, n, buf, &m) :
+	    label_find(form, s, n, 0, &m)))
+		return 0;
+	lang_label(form, m.label, ex);
+	return 1;
+}
+
+/*
  * The votes of the cells of l split by TAB or ';', where l holds no CSV
  * quote: its cells are what lies between the separators, as split_row()
  * would make them (label_find() trims them as it does), read in place.
@@ -3585,25 +3603,20 @@ vote_cells(const struct form *form, struct line *l, enum sep sep,
 {
 	const char d = sep == SEP_TAB ? '\t' : ';';
 	const char *p = l->s, *end = l->s + l->len, *q;
-	struct lmatch m;
 	size_t c;
 	int labels = 0;
 
 	for (c = 0; c < LIMIT_TABLE_CELLS; c++) {
 		if ((q = memchr(p, d, (size_t)(end - p))) == NULL)
 			q = end;
-		if (c == 0 ? first_cell_vote(form, l, sep, p, (size_t)(q - p),
-		    l->s, &m) : label_find(form, p, (size_t)(q - p), 0, &m)) {
-			lang_label(form, m.label, ex);
-			labels++;
-		}
+		labels += cell_vote(form, l, sep, c, p, (size_t)(q - p), l->s,
+		    ex);
 		if (q == end)
 			break;
 		p = q + 1;
 	}
 	return labels;
 }
-
 
 /*
  * A label of one language only counts double: at the start of the line,
@@ -3616,7 +3629,6 @@ static void
 label_votes(const struct form *form, struct text *t, struct extraction *ex)
 {
 	struct row *row = NULL;
-	struct lmatch m;
 	size_t i, c;
 	long budget;
 	int labels;
@@ -3645,13 +3657,8 @@ label_votes(const struct form *form, struct text *t, struct extraction *ex)
 				row = xmalloc(sizeof(*row));
 			split_row(l, sep, row);
 			for (c = 0; c < row->n; c++)
-				if (c == 0 ? first_cell_vote(form, l, sep,
-				    row->c[0].s, row->c[0].len, row->buf, &m) :
-				    label_find(form, row->c[c].s,
-				    row->c[c].len, 0, &m)) {
-					lang_label(form, m.label, ex);
-					labels++;
-				}
+				labels += cell_vote(form, l, sep, c,
+				    row->c[c].s, row->c[c].len, row->buf, ex);
 		}
 		l->nolabel = labels == 0 && fold_budget == budget &&
 		    !fold_over;

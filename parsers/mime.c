@@ -3037,6 +3037,13 @@ is_mime_field(const struct hfield *f)
 	    strncasecmp(f->name, "mime-version", 12) == 0);
 }
 
+/* Whether field f is one line (not folded). */
+static int
+one_line(const struct hfield *f)
+{
+	return memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL;
+}
+
 static int
 is_ct_field(const struct hfield *f)
 {
@@ -3109,7 +3116,7 @@ cte_decoded(const struct hfield *f)
 static int
 field_unread(const struct hfield *f)
 {
-	if (memchr(f->start, '\n', (size_t)(f->vend - f->start)) != NULL)
+	if (!one_line(f))
 		return 0;
 	if (is_cte_field(f))
 		return cte_identity(f);
@@ -3159,8 +3166,7 @@ mimeblk_add(struct mimeblk *b, const struct hfield *f)
 	    (b->ct = ct_cached(f->start, (size_t)(f->vend - f->start) + 1)) !=
 	    NULL)
 		to = &b->unread;
-	else if (is_cte_field(f) && b->enc == 0 &&
-	    memchr(f->start, '\n', (size_t)(f->vend - f->start)) == NULL &&
+	else if (is_cte_field(f) && b->enc == 0 && one_line(f) &&
 	    (b->enc = cte_decoded(f)) != 0)
 		to = &b->encfield;	/* mime_block() places it */
 	else

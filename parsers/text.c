@@ -58,44 +58,17 @@ utf8_seq(const unsigned char *s, size_t left)
 	return utf8_multi(s, left);
 }
 
-/* Bytes from s[0..len) that are plain ASCII without NUL, eight at a
- * time: most mail is, and a byte at a time costs most of a pass. */
-static size_t
-ascii_run(const unsigned char *s, size_t len)
+/*
+ * Bytes from the start of u[0..len) that lie from lo to hi (1 <= lo <= hi
+ * <= 0x7f), eight at a time: most mail is plain ASCII, and a byte at a
+ * time costs most of a pass.  Always inlined, so that the constant bounds
+ * of each caller simplify the test.
+ */
+static inline __attribute__((always_inline)) size_t
+range_run(const unsigned char *u, size_t len, unsigned lo, unsigned hi)
 {
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t highs = 0x8080808080808080ULL;
-	size_t i = 0;
-	uint64_t v, m;
-
-	while (i + 8 <= len) {
-		memcpy(&v, s + i, 8);
-		/* A byte that is NUL or not ASCII sets the high bit of its
-		 * byte of (v - ones) | v, and only a byte after one sets
-		 * another: the first is the one to stop at. */
-		if ((m = ((v - ones) | v) & highs) != 0) {
-			i += FIRST_FLAGGED(m);
-			break;
-		}
-		i += 8;
-	}
-	while (i < len && s[i] < 0x80 && s[i] != 0)
-		i++;
-	return i;
-}
-
-size_t
-text_ascii_run(const char *s, size_t len)
-{
-	return ascii_run((const unsigned char *)s, len);
-}
-
-size_t
-text_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-	const unsigned char *u = (const unsigned char *)s;
 	uint64_t v, m;
 	size_t i = 0;
 
@@ -117,6 +90,25 @@ text_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
 	while (i < len && u[i] >= lo && u[i] <= hi)
 		i++;
 	return i;
+}
+
+/* Bytes from s[0..len) that are plain ASCII without NUL. */
+static size_t
+ascii_run(const unsigned char *s, size_t len)
+{
+	return range_run(s, len, 1, 0x7f);
+}
+
+size_t
+text_ascii_run(const char *s, size_t len)
+{
+	return ascii_run((const unsigned char *)s, len);
+}
+
+size_t
+text_range_run(const char *s, size_t len, unsigned lo, unsigned hi)
+{
+	return range_run((const unsigned char *)s, len, lo, hi);
 }
 
 /*
