@@ -718,11 +718,9 @@ static unsigned
 cand_bytes(const char *s, size_t n)
 {
 	static unsigned char cb[256];
-	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *u = (const unsigned char *)s;
 	bytes16 v, tab = { 0 }, open = { 0 }, slash = { 0 }, ef = { 0 },
 	    high = { 0 };
-	uint64_t w[2];
 	unsigned has = 0;
 	size_t i;
 	int c;
@@ -760,24 +758,14 @@ cand_bytes(const char *s, size_t n)
 		if (i == n - 16)
 			break;
 	}
-#define CB_ANY(x, bit) do {						\
-	memcpy(w, &(x), 16);						\
-	if (((w[0] | w[1]) & highs) != 0)				\
-		has |= (bit);						\
-} while (0)
 	/* Most candidates hold none: one test says so. */
-	v = tab | open | slash | ef | high;
-	CB_ANY(v, CB_HIGH);
-	if (has == 0)
+	if (!bytes16_any_high(tab | open | slash | ef | high))
 		return 0;
-	has = 0;
-	CB_ANY(tab, CB_TAB);
-	CB_ANY(open, CB_OPEN);
-	CB_ANY(slash, CB_SLASH);
-	CB_ANY(ef, CB_EF);
-	CB_ANY(high, CB_HIGH);
-#undef CB_ANY
-	return has;
+	return (bytes16_any_high(tab) ? CB_TAB : 0) |
+	    (bytes16_any_high(open) ? CB_OPEN : 0) |
+	    (bytes16_any_high(slash) ? CB_SLASH : 0) |
+	    (bytes16_any_high(ef) ? CB_EF : 0) |
+	    (bytes16_any_high(high) ? CB_HIGH : 0);
 }
 
 /* Whether trailing_junk() may take something off a candidate that ends

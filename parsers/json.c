@@ -149,23 +149,21 @@ add_key(struct buf *b, const char *key, int first)
 static int
 add_missing(struct buf *b, size_t index, enum field f, int first)
 {
-	char tmp[64];
+	char tmp[JSON_KEY_MAX + 24], digits[20];	/* ,"<index>.<key>" */
 	const char *key = field_key(f);
-	size_t n = strlen(key), o = sizeof(tmp), d;
+	size_t n = strlen(key), o = 0, d = 0;
 
 	if (n > JSON_KEY_MAX)
 		return -1;
 	do {
-		tmp[--o] = (char)('0' + index % 10);
+		digits[d++] = (char)('0' + index % 10);
 		index /= 10;
 	} while (index > 0);
-	d = sizeof(tmp) - o;
-	memmove(tmp + (first ? 1 : 2), tmp + o, d);
-	o = 0;
 	if (!first)
 		tmp[o++] = ',';
 	tmp[o++] = '"';
-	o += d;
+	while (d > 0)
+		tmp[o++] = digits[--d];
 	tmp[o++] = '.';
 	memcpy(tmp + o, key, n);
 	o += n;

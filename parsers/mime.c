@@ -1898,11 +1898,9 @@ line_settled(const char *out, size_t n)
 static int
 crlf_copy(const char **pp, const char *end, char **op)
 {
-	const uint64_t highs = 0x8080808080808080ULL;
 	const char *p = *pp, *last;
 	char *o = *op;
 	bytes16 high = { 0 };
-	uint64_t h[2];
 	size_t k;
 
 	if (end - p < 32)
@@ -1921,8 +1919,7 @@ crlf_copy(const char **pp, const char *end, char **op)
 	}
 	*pp = p;
 	*op = o;
-	memcpy(h, &high, 16);
-	return ((h[0] | h[1]) & highs) == 0;
+	return !bytes16_any_high(high);
 }
 
 /*

@@ -602,12 +602,12 @@ struct vale {
  * attribution, an "Original Message" separator, an Outlook header block, a
  * signature separator) and keeps the lines before it but those dropped:
  * each line is copied as it is found, where it goes if it is kept, and a
- * line dropped has the next moved into its place.  It counts the non-blank lines kept and remembers the
- * last SIG_LINES + 1 valedictions among them: the oldest valediction among
- * the last SIG_LINES + 1 lines kept, with at most SIG_LINES lines after
- * it, cuts the output back to the length it had before it.  A plain line
- * is never a valediction: for most lines there is a count to keep, no
- * more.
+ * line dropped has the next moved into its place.  It counts the
+ * non-blank lines kept and remembers the last SIG_LINES + 1 valedictions
+ * among them: the oldest valediction among the last SIG_LINES + 1 lines
+ * kept, with at most SIG_LINES lines after it, cuts the output back to
+ * the length it had before it.  A plain line is never a valediction: for
+ * most lines there is a count to keep, no more.
  */
 int
 quote_strip_to(struct buf *b, const char *text, size_t textlen)

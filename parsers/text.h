@@ -72,6 +72,17 @@ const unsigned char *text_fold_bytes(void);
  * or zero; memcpy() reads the result as two uint64_t words. */
 typedef unsigned char bytes16 __attribute__((vector_size(16)));
 
+/* Whether any byte of v has its high bit set (as every byte of a
+ * compare that held does, and every byte past ASCII). */
+static inline int
+bytes16_any_high(bytes16 v)
+{
+	uint64_t w[2];
+
+	memcpy(w, &v, 16);
+	return ((w[0] | w[1]) & 0x8080808080808080ULL) != 0;
+}
+
 /*
  * Copy the 32 bytes at p to o and say where the first byte c lies among
  * them: its index, or 32 when none is c.  With seen, every byte copied is
